@@ -1,0 +1,19 @@
+/*
+ * truceline/truceline.h - the umbrella header of libtruceline.
+ *
+ * libtruceline turns what acoustic, infrasound and seismic stations along a
+ * ceasefire line hear into located, attributed findings with calibrated
+ * uncertainty, and keeps every published record in a transparency log.
+ * Include this header, or only the subsystem headers you need.
+ */
+#ifndef TRUCELINE_H
+#define TRUCELINE_H
+
+#include <truceline/common.h>
+#include <truceline/geo.h>
+#include <truceline/jsonl.h>
+#include <truceline/mission.h>
+#include <truceline/record.h>
+#include <truceline/time.h>
+
+#endif
