@@ -33,7 +33,7 @@ summarise(const struct tl_mission *m)
     printf("contact line %.1f km, %zu vertices\n", tl_mission_line_length_m(m) / 1000.0, nv);
 
     size_t left = 0, right = 0, arrays = 0;
-    double min_d = INFINITY, max_d = 0;
+    double min_d = HUGE_VAL, max_d = 0;
     struct {
         char code[3];
         size_t n;
@@ -59,7 +59,7 @@ summarise(const struct tl_mission *m)
         if (k < ncont) {
             cont[k].n++;
         }
-        double nn = INFINITY;
+        double nn = HUGE_VAL;
         for (size_t j = 0; j < ns; j++) {
             if (j != i) {
                 const struct tl_station *o = tl_mission_station(m, j);

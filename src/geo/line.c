@@ -118,7 +118,7 @@ tl_mission_line_pos(const struct tl_mission *m, double lat_deg, double lon_deg,
     size_t nseg = m->n_line - 1;
     double kx = cos(lat_deg * DEG) * R_MEAN_M * DEG, ky = R_MEAN_M * DEG;
     /* Pass 1: flat distances to prune. */
-    double best_flat = INFINITY;
+    double best_flat = HUGE_VAL;
     for (size_t i = 0; i < nseg; i++) {
         double d = flat_seg_dist((m->line[i][1] - lon_deg) * kx, (m->line[i][0] - lat_deg) * ky,
                                  (m->line[i + 1][1] - lon_deg) * kx,
@@ -130,7 +130,7 @@ tl_mission_line_pos(const struct tl_mission *m, double lat_deg, double lon_deg,
     /* The flat metric errs by well under 2% plus a few hundred m within 1,000 km. */
     double limit = best_flat * 1.05 + 1000.0;
     struct foot best = {0};
-    best.dist_m = INFINITY;
+    best.dist_m = HUGE_VAL;
     size_t best_seg = 0;
     for (size_t i = 0; i < nseg; i++) {
         double ax = (m->line[i][1] - lon_deg) * kx, ay = (m->line[i][0] - lat_deg) * ky;

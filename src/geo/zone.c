@@ -82,7 +82,7 @@ tl_mission_describe(const struct tl_mission *m, double lat_deg, double lon_deg, 
         return;
     }
     buf[0] = '\0';
-    double best = INFINITY, best_azi = 0;
+    double best = HUGE_VAL, best_azi = 0;
     const struct tl_place *bp = NULL;
     for (size_t i = 0; i < m->n_places; i++) {
         double d, a1;

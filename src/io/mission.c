@@ -36,6 +36,9 @@ struct ctx {
     size_t n_problems;
     long feature;       /* index of the feature being checked, -1 for the top level */
     char what[40];      /* "station A012", "zone DA-1", ... */
+    /* Ids seen so far, valid features or not, so that a reused id is always reported. */
+    char (*zone_ids)[TL_ID_MAX];
+    size_t n_zone_ids;
 };
 
 static void problem(struct ctx *c, const char *field, const char *fmt, ...) TL_PRINTF(3, 4);
@@ -242,6 +245,7 @@ load_station(struct ctx *c, struct tl_mission *m, json_t *geom, json_t *props)
                     TL_MAX_ELEMENTS);
             ok = false;
         } else {
+            bool valid[TL_MAX_ELEMENTS] = {false};
             for (size_t i = 0; i < n; i++) {
                 json_t *e = json_array_get(arr, i);
                 char field[40];
@@ -259,8 +263,9 @@ load_station(struct ctx *c, struct tl_mission *m, json_t *geom, json_t *props)
                     ok = false;
                     continue;
                 }
+                valid[i] = true;
                 for (size_t j = 0; j < i; j++) {
-                    if (st->element_m[j][0] == st->element_m[i][0] &&
+                    if (valid[j] && st->element_m[j][0] == st->element_m[i][0] &&
                         st->element_m[j][1] == st->element_m[i][1] &&
                         st->element_m[j][2] == st->element_m[i][2]) {
                         problem(c, field, "same offset as element %zu", j);
@@ -380,8 +385,8 @@ load_zone(struct ctx *c, struct tl_mission *m, json_t *geom, json_t *props)
     struct tl__zone_geom *z = &m->zone_geom[m->n_zones];
     memset(zn, 0, sizeof(*zn));
     memset(z, 0, sizeof(*z));
-    z->min_lon = z->min_lat = INFINITY;
-    z->max_lon = z->max_lat = -INFINITY;
+    z->min_lon = z->min_lat = HUGE_VAL;
+    z->max_lon = z->max_lat = -HUGE_VAL;
     bool ok = true;
     const char *id = str_prop(props, "id");
     if (!id || !tl_valid_id(id)) {
@@ -389,12 +394,14 @@ load_zone(struct ctx *c, struct tl_mission *m, json_t *geom, json_t *props)
         ok = false;
     } else {
         memcpy(zn->id, id, strlen(id) + 1);
-        for (size_t i = 0; i < m->n_zones; i++) {
-            if (strcmp(m->zones[i].id, id) == 0) {
+        for (size_t i = 0; i < c->n_zone_ids; i++) {
+            if (strcmp(c->zone_ids[i], id) == 0) {
                 problem(c, "properties.id", "zone id \"%s\" is used twice", id);
                 ok = false;
+                break;
             }
         }
+        memcpy(c->zone_ids[c->n_zone_ids++], id, strlen(id) + 1);
     }
     json_t *name = json_object_get(props, "name");
     if (name && !json_is_string(name)) {
@@ -562,7 +569,8 @@ load_root(struct ctx *c, struct tl_mission *m, json_t *root)
     m->zones = tl_calloc(n ? n : 1, sizeof(*m->zones));
     m->zone_geom = tl_calloc(n ? n : 1, sizeof(*m->zone_geom));
     m->places = tl_calloc(n ? n : 1, sizeof(*m->places));
-    if (!m->stations || !m->zones || !m->zone_geom || !m->places) {
+    c->zone_ids = tl_calloc(n ? n : 1, sizeof(*c->zone_ids));
+    if (!m->stations || !m->zones || !m->zone_geom || !m->places || !c->zone_ids) {
         return TL_ENOMEM;
     }
     size_t n_lines = 0;
@@ -605,7 +613,7 @@ load_root(struct ctx *c, struct tl_mission *m, json_t *root)
             load_zone(c, m, geom, props);
         } else if (strcmp(kind, "place") == 0) {
             const char *name = str_prop(props, "name");
-            snprintf(c->what, sizeof(c->what), "place %.24s", name ? name : "?");
+            snprintf(c->what, sizeof(c->what), "place %.24s", name && name[0] ? name : "?");
             load_place(c, m, geom, props);
         } else {
             problem(c, "properties.kind", "unknown kind \"%.20s\" (contact_line, station, zone or place)",
@@ -669,6 +677,7 @@ tl_mission_load_buffer(const char *buf, size_t len, const char *name, struct tl_
         return TL_ENOMEM;
     }
     int rc = load_root(&c, m, root);
+    tl_free(c.zone_ids);
     json_decref(root);
     if (rc == TL_OK) {
         m->source = tl_malloc(len + 1);

@@ -146,7 +146,7 @@ mission_with_line(const double (*v)[2], size_t n, const char *extra_features)
 static double
 brute_dist(const double (*v)[2], size_t n, double lat, double lon)
 {
-    double best = INFINITY;
+    double best = HUGE_VAL;
     for (size_t i = 0; i + 1 < n; i++) {
         double len, azi;
         tl_geo_inverse(v[i][0], v[i][1], v[i + 1][0], v[i + 1][1], &len, &azi, NULL);
