@@ -32,6 +32,16 @@ TL_API double tl_effective_speed_mps(double temp_c,
                                      double wind_from_deg,
                                      double path_azi_deg);
 
+/**
+ * Atmospheric absorption of a pure tone, dB per km, from ISO 9613-1 (oxygen and
+ * nitrogen relaxation): `freq_hz`, air temperature, relative humidity (%) and
+ * pressure (hPa).  About 0.02-0.8 dB/km over the 20-150 Hz of artillery blasts.
+ */
+TL_API double tl_absorption_db_per_km(double freq_hz,
+                                      double temp_c,
+                                      double rh_pct,
+                                      double pressure_hpa);
+
 /** Weapon classes (their names are the `weapon` strings of truth and bulletins). */
 enum tl_weapon {
     TL_WEAPON_MORTAR_82 = 0,
@@ -65,6 +75,8 @@ TL_API enum tl_weapon tl_weapon_from_name(const char *name);
  * a point-mass trajectory (RK4, ISA density, Mach-dependent drag calibrated to
  * the class's maximum range).  `high_angle` selects the high-angle solution.
  * Charges: the lowest standard charge that reaches the range is used, as crews do.
+ * Only elevations the class is fired at count: mortars 45-85 degrees (so a
+ * mortar has no low-angle solution), howitzers up to 70, the Grad launcher up to 55.
  * @return TL_OK, or TL_ERANGE when the weapon cannot reach `range_m`.
  */
 TL_API int tl_tof_s(enum tl_weapon w, double range_m, bool high_angle, double *tof_s);
@@ -77,6 +89,26 @@ TL_API int tl_tof_s(enum tl_weapon w, double range_m, bool high_angle, double *t
  * @return TL_OK, or TL_ERANGE when nothing reaches `range_m`.
  */
 TL_API int tl_tof_bounds_s(enum tl_weapon w, double range_m, double *min_s, double *max_s);
+
+/** Number of standard charges of the class (0 for an unknown value); charge 0 is full. */
+TL_API size_t tl_weapon_charges(enum tl_weapon w);
+
+/**
+ * The trajectory model itself, for one charge (0 = full, then weaker ones) and
+ * one branch (low or high angle), with no limit on the elevation (a mortar's
+ * low-angle solution exists in the model although mortars are not fired so).
+ * @param elev_deg  optional: receives the elevation of that solution.
+ * @return TL_OK, TL_ERANGE when the charge cannot reach `range_m`, TL_EINVAL.
+ */
+TL_API int tl_tof_charge_s(enum tl_weapon w,
+                           size_t charge,
+                           double range_m,
+                           bool high_angle,
+                           double *tof_s,
+                           double *elev_deg);
+
+/** Maximum range (m) of the model for class `w` and charge `charge`; TL_EINVAL if unknown. */
+TL_API int tl_max_range_m(enum tl_weapon w, size_t charge, double *range_m);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include <truceline/geo.h>
 #include <truceline/jsonl.h>
 #include <truceline/mission.h>
+#include <truceline/physics.h>
 #include <truceline/record.h>
 #include <truceline/time.h>
 
