@@ -16,5 +16,6 @@
 #include <truceline/physics.h>
 #include <truceline/record.h>
 #include <truceline/time.h>
+#include <truceline/tlog.h>
 
 #endif

@@ -1,0 +1,1381 @@
+/*
+ * log.c - the transparency log store: durable appends into C2SP tiles,
+ * checkpoints that are never inconsistent, proofs, crash recovery.
+ *
+ * Layout (see tlog.h): DIR/tile/... are the public tiles and entry bundles,
+ * DIR/checkpoint the published checkpoint, DIR/.state/ the private state:
+ *   .state/tree    "size N / root R" of the last committed tree,
+ *   .state/signed  the last checkpoint this log signed (its own signature only),
+ *   .state/lock    an flock that keeps a second process out.
+ *
+ * Appending (group commit).  Callers queue their entries and wait; the first
+ * waiter becomes the leader, takes everything queued, and commits it while new
+ * callers queue behind it.  A commit hashes the entries into the in-memory
+ * right edge of the tree (one partial tile per level, the current partial
+ * entry bundle), writes every tile and bundle that changed (full ones when they
+ * fill, partial ones for the new size), fsyncs each touched directory once,
+ * and only then writes .state/tree.  An entry is acknowledged after that last
+ * write: tiles and bundles are always on disk before the state that refers to
+ * them, so any crash leaves a state whose tiles exist.  Files written beyond
+ * the committed state by an interrupted commit are orphans; tl_tlog_open
+ * removes them and checks the committed root against the stored tiles.
+ *
+ * Readers (proofs, entries, roots at older sizes) take a read lock on the
+ * published edge and read full tiles from disk (they never change once
+ * written), so they run in parallel with commits; a commit holds the write
+ * lock only to publish the new edge and unlink superseded partial files.
+ * A partial tile of a size that a checkpoint was signed for is kept until its
+ * full tile exists (tlog-tiles requires it); other superseded partials go.
+ *
+ * Signing.  Before signing size N the log checks that the tree at the last
+ * signed size still has the last signed root (so a rolled-back or damaged
+ * state can never yield two inconsistent signed checkpoints), then persists
+ * the new signed checkpoint before anything can see it.  With a policy it asks
+ * each witness to cosign (tlog-witness add-checkpoint, retrying once from the
+ * size a 409 names), and writes DIR/checkpoint only when the quorum is met.
+ */
+#include "tlog_priv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STATE_MAGIC     "truceline tlog state v1\n"
+#define COMMIT_MAX_N    65536u
+#define COMMIT_MAX_BYTES (64u << 20)
+#define WITNESS_TIMEOUT_MS 5000
+
+struct edge {
+    uint8_t h[TL__TILE_WIDTH][TL_HASH_SIZE];
+    unsigned w;
+};
+
+struct waiter {
+    const void *const *entries;
+    const size_t *lens;
+    size_t n;
+    uint64_t first;
+    int rc;
+    bool done;
+    struct waiter *next;
+};
+
+struct tl_tlog {
+    char *dir;
+    int dirfd, lockfd;
+    struct tl_signer *signer;
+    struct tl_verifier *verifier;
+    char *vkey;
+    struct tl_policy *policy;
+    uint64_t *witness_old; /* per policy witness: the size we believe it cosigned last */
+
+    /* Owned by the committing leader (one at a time). */
+    uint64_t size;
+    struct edge work[TL__LEVELS];
+    struct tl__buf bundle;
+    unsigned bundle_n;
+    struct tl__dirset dirs;
+
+    /* Published view, under rw. */
+    pthread_rwlock_t rw;
+    uint64_t pub_size;
+    uint8_t pub_root[TL_HASH_SIZE];
+    struct edge pub[TL__LEVELS];
+    uint64_t keep_size; /* partial tiles of this size are kept (signed or being signed) */
+
+    /* Group commit queue, under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct waiter *head, *tail;
+    bool committing;
+    int failed;
+
+    /* Signing, under sign_mu. */
+    pthread_mutex_t sign_mu;
+    uint64_t signed_size;
+    uint8_t signed_root[TL_HASH_SIZE];
+
+    pthread_mutex_t err_mu;
+    char errmsg[256];
+};
+
+static int
+set_err(struct tl_tlog *log, int code, const char *fmt, ...) TL_PRINTF(3, 4);
+
+static int
+set_err(struct tl_tlog *log, int code, const char *fmt, ...)
+{
+    va_list ap;
+    pthread_mutex_lock(&log->err_mu);
+    va_start(ap, fmt);
+    vsnprintf(log->errmsg, sizeof(log->errmsg), fmt, ap);
+    va_end(ap);
+    pthread_mutex_unlock(&log->err_mu);
+    TL_LOG(TL_LOG_ERROR, "tlog", "%s", log->errmsg);
+    return code;
+}
+
+const char *
+tl_tlog_errmsg(struct tl_tlog *log)
+{
+    return log->errmsg;
+}
+
+const char *
+tl_tlog_origin(const struct tl_tlog *log)
+{
+    return tl_signer_name(log->signer);
+}
+
+const char *
+tl_tlog_vkey(const struct tl_tlog *log)
+{
+    return log->vkey;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The right edge                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Root of the tree of `size` leaves whose right edge is `e`. */
+static void
+edge_root(const struct edge *e, uint64_t size, uint8_t out[TL_HASH_SIZE])
+{
+    uint8_t parts[TL__LEVELS * 8][TL_HASH_SIZE];
+    size_t np = 0;
+    if (size == 0) {
+        crypto_hash_sha256(out, NULL, 0);
+        return;
+    }
+    /* Perfect subtrees from the left: highest level first, within a level by the bits of w. */
+    for (int l = TL__LEVELS - 1; l >= 0; l--) {
+        unsigned w = e[l].w, off = 0;
+        for (int b = 7; b >= 0; b--) {
+            unsigned c = 1u << b;
+            if (w & c) {
+                tl__merkle_perfect((const uint8_t(*)[TL_HASH_SIZE])e[l].h + off, c, parts[np++]);
+                off += c;
+            }
+        }
+    }
+    uint8_t r[TL_HASH_SIZE];
+    memcpy(r, parts[np - 1], TL_HASH_SIZE);
+    for (size_t i = np - 1; i-- > 0;) {
+        tl_tlog_node_hash(parts[i], r, r);
+    }
+    memcpy(out, r, TL_HASH_SIZE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Commit                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int
+write_tile(struct tl_tlog *log, int level, uint64_t idx, unsigned w, const void *data, size_t len)
+{
+    char path[128];
+    tl_tile_path(level, idx, w, path, sizeof(path));
+    int rc = tl__write_file(log->dirfd, path, data, len, 0644, &log->dirs);
+    if (rc != TL_OK) {
+        return set_err(log, rc, "writing %s: %s", path, strerror(errno));
+    }
+    return TL_OK;
+}
+
+/* Add a hash at level l; flush full tiles upward.  `count` is hashes so far per level. */
+static int
+push_hash(struct tl_tlog *log, int l, const uint8_t h[TL_HASH_SIZE], uint64_t *count)
+{
+    struct edge *e = &log->work[l];
+    memcpy(e->h[e->w++], h, TL_HASH_SIZE);
+    count[l]++;
+    if (e->w < TL__TILE_WIDTH) {
+        return TL_OK;
+    }
+    int rc = write_tile(log, l, count[l] / TL__TILE_WIDTH - 1, TL__TILE_WIDTH, e->h, sizeof(e->h));
+    if (rc != TL_OK) {
+        return rc;
+    }
+    uint8_t root[TL_HASH_SIZE];
+    tl__merkle_perfect((const uint8_t(*)[TL_HASH_SIZE])e->h, TL__TILE_WIDTH, root);
+    e->w = 0;
+    if (l + 1 >= TL__LEVELS) {
+        return set_err(log, TL_ERANGE, "tree is full");
+    }
+    return push_hash(log, l + 1, root, count);
+}
+
+static int
+write_state(struct tl_tlog *log, uint64_t size, const uint8_t root[TL_HASH_SIZE])
+{
+    char text[128], r[45];
+    tl_tlog_hash_format(root, r);
+    int n = snprintf(text, sizeof(text), STATE_MAGIC "size %" PRIu64 "\nroot %s\n", size, r);
+    int rc = tl__write_file(log->dirfd, ".state/tree", text, (size_t)n, 0600, NULL);
+    return rc == TL_OK ? TL_OK : set_err(log, rc, "writing .state/tree: %s", strerror(errno));
+}
+
+/* Remove every file of a ".p" folder, then the folder (best effort). */
+static void
+remove_partials(int dirfd, const char *pdir, unsigned keep_above)
+{
+    int fd = openat(dirfd, pdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return;
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    struct dirent *de;
+    bool all = true;
+    while ((de = readdir(d)) != NULL) {
+        uint64_t w;
+        if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || strcmp(de->d_name, "..") == 0)) {
+            continue;
+        }
+        if (keep_above && tl__parse_u64(de->d_name, strlen(de->d_name), &w) && w <= keep_above) {
+            all = false;
+            continue;
+        }
+        unlinkat(fd, de->d_name, 0);
+    }
+    closedir(d);
+    if (all) {
+        unlinkat(dirfd, pdir, AT_REMOVEDIR);
+    }
+}
+
+/* Path of the ".p" folder of tile (level, idx). */
+static void
+pdir_path(int level, uint64_t idx, char *buf, size_t size)
+{
+    char p[128];
+    tl_tile_path(level, idx, 1, p, sizeof(p)); /* ".../NNN.p/1" */
+    size_t n = strlen(p) - 2;
+    p[n] = '\0';
+    tl__strlcpy(buf, p, size);
+}
+
+/*
+ * After the state of `size1` is durable: unlink the partial files of `size0`
+ * that nothing refers to any more (called under the write lock).
+ */
+static void
+prune_partials(struct tl_tlog *log, uint64_t size0, uint64_t size1)
+{
+    for (int l = -1; l < TL__LEVELS; l++) {
+        unsigned sh = l < 0 ? 0 : 8u * (unsigned)l;
+        uint64_t c0 = size0 >> sh, c1 = size1 >> sh, ck = log->keep_size >> sh;
+        if (c0 == 0) {
+            break;
+        }
+        uint64_t t0 = c0 >> 8, t1 = c1 >> 8;
+        unsigned w0 = (unsigned)(c0 & 255), w1 = (unsigned)(c1 & 255);
+        char path[128];
+        if (w0 == 0 || (t0 == t1 && w0 == w1)) {
+            continue;
+        }
+        if (t1 > t0) {
+            pdir_path(l, t0, path, sizeof(path)); /* the tile is full now */
+            remove_partials(log->dirfd, path, 0);
+        } else if (!(ck >> 8 == t0 && (unsigned)(ck & 255) == w0)) {
+            tl_tile_path(l, t0, w0, path, sizeof(path));
+            unlinkat(log->dirfd, path, 0);
+        }
+    }
+}
+
+static int
+commit(struct tl_tlog *log, struct waiter *batch)
+{
+    uint64_t size0 = log->size, count[TL__LEVELS];
+    int rc = TL_OK;
+    for (int l = 0; l < TL__LEVELS; l++) {
+        count[l] = size0 >> (8 * l);
+    }
+    for (struct waiter *w = batch; w; w = w->next) {
+        w->first = count[0];
+        for (size_t i = 0; i < w->n; i++) {
+            uint8_t h[TL_HASH_SIZE], len2[2];
+            tl_tlog_leaf_hash(w->entries[i], w->lens[i], h);
+            len2[0] = (uint8_t)(w->lens[i] >> 8);
+            len2[1] = (uint8_t)w->lens[i];
+            rc = tl__buf_add(&log->bundle, len2, 2, SIZE_MAX / 2);
+            if (rc == TL_OK) {
+                rc = tl__buf_add(&log->bundle, w->entries[i], w->lens[i], SIZE_MAX / 2);
+            }
+            if (rc != TL_OK) {
+                return set_err(log, rc, "out of memory for the entry bundle");
+            }
+            if (++log->bundle_n == TL__TILE_WIDTH) {
+                rc = write_tile(log, -1, count[0] / TL__TILE_WIDTH, TL__TILE_WIDTH, log->bundle.p,
+                                log->bundle.len);
+                if (rc != TL_OK) {
+                    return rc;
+                }
+                log->bundle.len = 0;
+                log->bundle_n = 0;
+            }
+            rc = push_hash(log, 0, h, count);
+            if (rc != TL_OK) {
+                return rc;
+            }
+        }
+    }
+    uint64_t size1 = count[0];
+    /* Partial tiles and bundle for the new size, where they changed. */
+    for (int l = 0; l < TL__LEVELS; l++) {
+        struct edge *e = &log->work[l];
+        if (e->w > 0 && (size1 >> (8 * l)) != (size0 >> (8 * l))) {
+            rc = write_tile(log, l, count[l] / TL__TILE_WIDTH, e->w, e->h,
+                            (size_t)e->w * TL_HASH_SIZE);
+            if (rc != TL_OK) {
+                return rc;
+            }
+        }
+    }
+    if (log->bundle_n > 0 && size1 != size0) {
+        rc = write_tile(log, -1, size1 / TL__TILE_WIDTH, log->bundle_n, log->bundle.p,
+                        log->bundle.len);
+        if (rc != TL_OK) {
+            return rc;
+        }
+    }
+    rc = tl__sync_dirs(log->dirfd, &log->dirs);
+    if (rc != TL_OK) {
+        return set_err(log, rc, "fsync of a tile folder failed: %s", strerror(errno));
+    }
+    uint8_t root[TL_HASH_SIZE];
+    edge_root(log->work, size1, root);
+    rc = write_state(log, size1, root);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    log->size = size1;
+    pthread_rwlock_wrlock(&log->rw);
+    memcpy(log->pub, log->work, sizeof(log->pub));
+    log->pub_size = size1;
+    memcpy(log->pub_root, root, TL_HASH_SIZE);
+    prune_partials(log, size0, size1);
+    pthread_rwlock_unlock(&log->rw);
+    return TL_OK;
+}
+
+/* Queue a waiter and wait until its entries are committed (leading commits as needed). */
+static int
+submit(struct tl_tlog *log, struct waiter *me)
+{
+    pthread_mutex_lock(&log->mu);
+    if (log->failed) {
+        pthread_mutex_unlock(&log->mu);
+        return log->failed;
+    }
+    me->next = NULL;
+    if (log->tail) {
+        log->tail->next = me;
+    } else {
+        log->head = me;
+    }
+    log->tail = me;
+    while (!me->done) {
+        if (log->committing) {
+            pthread_cond_wait(&log->cv, &log->mu);
+            continue;
+        }
+        /* Lead: take a prefix of the queue bounded in entries and bytes. */
+        struct waiter *batch = log->head, *last = batch;
+        size_t n = 0, bytes = 0;
+        if (TL_NEVER(!batch)) {
+            break; /* we are queued, so the queue is not empty */
+        }
+        for (struct waiter *w = batch; w; w = w->next) {
+            size_t b = 0;
+            for (size_t i = 0; i < w->n; i++) {
+                b += w->lens[i] + 2;
+            }
+            if (w != batch && (n + w->n > COMMIT_MAX_N || bytes + b > COMMIT_MAX_BYTES)) {
+                break;
+            }
+            n += w->n;
+            bytes += b;
+            last = w;
+        }
+        log->head = last->next;
+        if (!log->head) {
+            log->tail = NULL;
+        }
+        last->next = NULL;
+        log->committing = true;
+        int rc = log->failed;
+        pthread_mutex_unlock(&log->mu);
+        if (rc == TL_OK) {
+            rc = commit(log, batch);
+        }
+        pthread_mutex_lock(&log->mu);
+        if (rc != TL_OK && !log->failed) {
+            log->failed = rc == TL_ENOMEM ? TL_ENOMEM : TL_EIO;
+        }
+        for (struct waiter *w = batch, *nx; w; w = nx) {
+            nx = w->next;
+            w->rc = rc == TL_OK ? TL_OK : log->failed;
+            w->done = true;
+        }
+        log->committing = false;
+        pthread_cond_broadcast(&log->cv);
+    }
+    pthread_mutex_unlock(&log->mu);
+    return me->rc;
+}
+
+int
+tl_tlog_append_batch(struct tl_tlog *log, const void *const *entries, const size_t *lens,
+                     size_t n, uint64_t *first_index_out)
+{
+    if (!log || (n > 0 && (!entries || !lens))) {
+        return TL_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] > TL_TLOG_ENTRY_MAX) {
+            return set_err(log, TL_ETOOBIG, "entry %zu has %zu bytes, more than %d", i, lens[i],
+                           TL_TLOG_ENTRY_MAX);
+        }
+        if (lens[i] > 0 && !entries[i]) {
+            return TL_EINVAL;
+        }
+    }
+    if (n == 0) {
+        return TL_OK;
+    }
+    struct waiter me = {.entries = entries, .lens = lens, .n = n};
+    int rc = submit(log, &me);
+    if (rc == TL_OK && first_index_out) {
+        *first_index_out = me.first;
+    }
+    return rc;
+}
+
+int
+tl_tlog_append(struct tl_tlog *log, const void *entry, size_t len, uint64_t *index_out)
+{
+    const void *e[1] = {entry};
+    size_t l[1] = {len};
+    return tl_tlog_append_batch(log, e, l, 1, index_out);
+}
+
+int
+tl_tlog_tree(struct tl_tlog *log, uint64_t *size, uint8_t root[TL_HASH_SIZE])
+{
+    pthread_rwlock_rdlock(&log->rw);
+    if (size) {
+        *size = log->pub_size;
+    }
+    if (root) {
+        memcpy(root, log->pub_root, TL_HASH_SIZE);
+    }
+    pthread_rwlock_unlock(&log->rw);
+    return TL_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading hashes (under the read lock)                                      */
+/* ------------------------------------------------------------------------ */
+
+struct reader {
+    struct tl_tlog *log;
+    uint64_t cached[TL__LEVELS]; /* tile index + 1 held in tiles[l], 0 for none */
+    uint8_t tiles[TL__LEVELS][TL__TILE_WIDTH][TL_HASH_SIZE];
+};
+
+static int
+read_subtree(void *ud, unsigned height, uint64_t index, uint8_t out[TL_HASH_SIZE])
+{
+    struct reader *r = ud;
+    struct tl_tlog *log = r->log;
+    unsigned L = height / TL__TILE_HEIGHT, rr = height % TL__TILE_HEIGHT;
+    if (L >= TL__LEVELS) {
+        return TL_ERANGE;
+    }
+    uint64_t first = index << rr, cnt = UINT64_C(1) << rr;
+    uint64_t t = first >> 8, off = first & 255;
+    uint64_t edge_t = (log->pub_size >> (8 * L)) >> 8;
+    const uint8_t(*h)[TL_HASH_SIZE];
+    if (t == edge_t) {
+        if (off + cnt > log->pub[L].w) {
+            return TL_ERANGE;
+        }
+        h = (const uint8_t(*)[TL_HASH_SIZE])log->pub[L].h;
+    } else if (t < edge_t) {
+        if (r->cached[L] != t + 1) {
+            char path[128];
+            uint8_t *data = NULL;
+            size_t len = 0;
+            tl_tile_path((int)L, t, TL__TILE_WIDTH, path, sizeof(path));
+            int rc = tl__read_file(log->dirfd, path, sizeof(r->tiles[L]), &data, &len);
+            if (rc != TL_OK || len != sizeof(r->tiles[L])) {
+                tl_free(data);
+                return set_err(log, rc == TL_OK ? TL_ESTORE : rc, "cannot read tile %s", path);
+            }
+            memcpy(r->tiles[L], data, len);
+            tl_free(data);
+            r->cached[L] = t + 1;
+        }
+        h = (const uint8_t(*)[TL_HASH_SIZE])r->tiles[L];
+    } else {
+        return TL_ERANGE;
+    }
+    tl__merkle_perfect(h + off, (size_t)cnt, out);
+    return TL_OK;
+}
+
+static struct reader *
+reader_new(struct tl_tlog *log)
+{
+    struct reader *r = tl_malloc(sizeof(*r));
+    if (r) {
+        r->log = log;
+        memset(r->cached, 0, sizeof(r->cached));
+    }
+    return r;
+}
+
+int
+tl_tlog_root_at(struct tl_tlog *log, uint64_t size, uint8_t root[TL_HASH_SIZE])
+{
+    struct reader *r = reader_new(log);
+    if (!r) {
+        return TL_ENOMEM;
+    }
+    pthread_rwlock_rdlock(&log->rw);
+    int rc = size > log->pub_size ? TL_ERANGE : tl__merkle_range(read_subtree, r, 0, size, root);
+    pthread_rwlock_unlock(&log->rw);
+    tl_free(r);
+    return rc;
+}
+
+int
+tl_tlog_inclusion_proof(struct tl_tlog *log, uint64_t index, uint64_t size,
+                        uint8_t (*proof)[TL_HASH_SIZE], size_t *n_out)
+{
+    struct reader *r = reader_new(log);
+    if (!r) {
+        return TL_ENOMEM;
+    }
+    pthread_rwlock_rdlock(&log->rw);
+    int rc = index >= size || size > log->pub_size
+                 ? TL_ERANGE
+                 : tl__merkle_inclusion(read_subtree, r, index, size, proof, n_out);
+    pthread_rwlock_unlock(&log->rw);
+    tl_free(r);
+    return rc;
+}
+
+int
+tl_tlog_consistency_proof(struct tl_tlog *log, uint64_t size1, uint64_t size2,
+                          uint8_t (*proof)[TL_HASH_SIZE], size_t *n_out)
+{
+    struct reader *r = reader_new(log);
+    if (!r) {
+        return TL_ENOMEM;
+    }
+    pthread_rwlock_rdlock(&log->rw);
+    int rc = size1 == 0 || size1 > size2 || size2 > log->pub_size
+                 ? TL_ERANGE
+                 : tl__merkle_consistency(read_subtree, r, size1, size2, proof, n_out);
+    pthread_rwlock_unlock(&log->rw);
+    tl_free(r);
+    return rc;
+}
+
+struct pick {
+    size_t want;
+    uint8_t *data;
+    size_t len;
+    bool found;
+};
+
+static int
+pick_entry(void *ud, size_t i, const uint8_t *entry, size_t n)
+{
+    struct pick *p = ud;
+    if (i != p->want) {
+        return TL_OK;
+    }
+    p->data = tl_malloc(n);
+    if (!p->data) {
+        return TL_ENOMEM;
+    }
+    memcpy(p->data, entry, n);
+    p->len = n;
+    p->found = true;
+    return TL_OK;
+}
+
+int
+tl_tlog_entry(struct tl_tlog *log, uint64_t index, uint8_t **data_out, size_t *len_out)
+{
+    char path[128];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    struct pick p = {.want = (size_t)(index & 255)};
+    pthread_rwlock_rdlock(&log->rw);
+    if (index >= log->pub_size) {
+        pthread_rwlock_unlock(&log->rw);
+        return TL_ERANGE;
+    }
+    uint64_t t = index >> 8;
+    unsigned w = t < (log->pub_size >> 8) ? TL__TILE_WIDTH : (unsigned)(log->pub_size & 255);
+    tl_tile_path(-1, t, w, path, sizeof(path));
+    int rc = tl__read_file(log->dirfd, path, (size_t)TL__TILE_WIDTH * (TL_TLOG_ENTRY_MAX + 2), &data,
+                           &len);
+    pthread_rwlock_unlock(&log->rw);
+    if (rc != TL_OK) {
+        return set_err(log, rc, "cannot read bundle %s", path);
+    }
+    rc = tl_bundle_parse(data, len, pick_entry, &p, NULL);
+    tl_free(data);
+    if (rc == TL_OK && !p.found) {
+        rc = set_err(log, TL_ESTORE, "bundle %s is short", path);
+    }
+    if (rc != TL_OK) {
+        tl_free(p.data);
+        return rc;
+    }
+    *data_out = p.data;
+    *len_out = p.len;
+    return TL_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Create, open, recover                                                     */
+/* ------------------------------------------------------------------------ */
+
+static struct tl_tlog *
+log_alloc(void)
+{
+    struct tl_tlog *log = tl_calloc(1, sizeof(*log));
+    if (!log) {
+        return NULL;
+    }
+    log->dirfd = -1;
+    log->lockfd = -1;
+    pthread_rwlock_init(&log->rw, NULL);
+    pthread_mutex_init(&log->mu, NULL);
+    pthread_cond_init(&log->cv, NULL);
+    pthread_mutex_init(&log->sign_mu, NULL);
+    pthread_mutex_init(&log->err_mu, NULL);
+    return log;
+}
+
+void
+tl_tlog_free(struct tl_tlog *log)
+{
+    if (!log) {
+        return;
+    }
+    if (log->lockfd >= 0) {
+        close(log->lockfd);
+    }
+    if (log->dirfd >= 0) {
+        close(log->dirfd);
+    }
+    tl_signer_free(log->signer);
+    tl_verifier_free(log->verifier);
+    tl_free(log->vkey);
+    tl_policy_free(log->policy);
+    tl_free(log->witness_old);
+    tl__buf_free(&log->bundle);
+    tl__dirset_free(&log->dirs);
+    tl_free(log->dir);
+    pthread_rwlock_destroy(&log->rw);
+    pthread_mutex_destroy(&log->mu);
+    pthread_cond_destroy(&log->cv);
+    pthread_mutex_destroy(&log->sign_mu);
+    pthread_mutex_destroy(&log->err_mu);
+    tl_free(log);
+}
+
+static int
+diag_from(struct tl_tlog *log, struct tl_diag *diag, int rc)
+{
+    if (diag && rc != TL_OK) {
+        tl__diag(diag, rc, NULL, "%s", log->errmsg[0] ? log->errmsg : tl_strerror(rc));
+    }
+    return rc;
+}
+
+static int
+take_lock(struct tl_tlog *log)
+{
+    if (tl__mkdirs(log->dirfd, ".state/lock") != TL_OK) {
+        return set_err(log, TL_EIO, "cannot create .state: %s", strerror(errno));
+    }
+    log->lockfd = openat(log->dirfd, ".state/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (log->lockfd < 0) {
+        return set_err(log, TL_EIO, "cannot open .state/lock: %s", strerror(errno));
+    }
+    if (flock(log->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        return set_err(log, TL_ESTATE, "the log is in use by another process");
+    }
+    return TL_OK;
+}
+
+static int
+load_keys_and_policy(struct tl_tlog *log)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    struct tl_diag d = {0};
+    int rc = tl__read_file(log->dirfd, "log.key", 4096, &data, &len);
+    if (rc != TL_OK) {
+        return set_err(log, rc == TL_ENOTFOUND ? TL_ENOTFOUND : TL_EIO, "cannot read log.key");
+    }
+    rc = tl_signer_parse((const char *)data, len, &log->signer, &d);
+    sodium_memzero(data, len);
+    tl_free(data);
+    if (rc != TL_OK) {
+        return set_err(log, rc, "log.key: %s", d.text);
+    }
+    rc = tl_signer_vkey(log->signer, &log->vkey);
+    if (rc == TL_OK) {
+        rc = tl_verifier_parse(log->vkey, strlen(log->vkey), &log->verifier, &d);
+    }
+    if (rc != TL_OK) {
+        return set_err(log, rc, "log key: %s", d.text);
+    }
+    rc = tl__read_file(log->dirfd, "policy", 1 << 20, &data, &len);
+    if (rc == TL_ENOTFOUND) {
+        return TL_OK;
+    }
+    if (rc != TL_OK) {
+        return set_err(log, rc, "cannot read policy");
+    }
+    rc = tl_policy_parse((const char *)data, len, &log->policy, &d);
+    tl_free(data);
+    if (rc != TL_OK) {
+        return set_err(log, rc, "policy:%ld: %s", d.line, d.text);
+    }
+    log->witness_old = tl_calloc(tl_policy_witness_count(log->policy) + 1, sizeof(uint64_t));
+    return log->witness_old ? TL_OK : TL_ENOMEM;
+}
+
+static int
+read_state(struct tl_tlog *log, uint64_t *size, uint8_t root[TL_HASH_SIZE])
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = tl__read_file(log->dirfd, ".state/tree", 4096, &data, &len);
+    if (rc != TL_OK) {
+        return set_err(log, rc == TL_ENOTFOUND ? TL_ESTORE : rc, "cannot read .state/tree");
+    }
+    const char *s = (const char *)data;
+    size_t ml = strlen(STATE_MAGIC);
+    const char *l2 = s + ml, *nl2, *nl3;
+    rc = TL_ESTORE;
+    if (len > ml && memcmp(s, STATE_MAGIC, ml) == 0 && strncmp(l2, "size ", 5) == 0 &&
+        (nl2 = strchr(l2, '\n')) != NULL && tl__parse_u64(l2 + 5, (size_t)(nl2 - l2 - 5), size) &&
+        strncmp(nl2 + 1, "root ", 5) == 0 && (nl3 = strchr(nl2 + 1, '\n')) != NULL &&
+        tl_tlog_hash_parse(nl2 + 6, (size_t)(nl3 - nl2 - 6), root, NULL) == TL_OK) {
+        rc = TL_OK;
+    }
+    tl_free(data);
+    return rc == TL_OK ? TL_OK : set_err(log, rc, ".state/tree is malformed");
+}
+
+static bool
+exists(int dirfd, const char *path)
+{
+    struct stat st;
+    return fstatat(dirfd, path, &st, 0) == 0;
+}
+
+/*
+ * Remove what an interrupted commit may have left beyond the committed size:
+ * larger partials of the edge tile, its full tile, and any later tile.
+ */
+static void
+remove_orphans(struct tl_tlog *log, int level, uint64_t count)
+{
+    uint64_t t = count >> 8;
+    unsigned w = (unsigned)(count & 255);
+    char path[128];
+    if (w > 0) {
+        tl_tile_path(level, t, TL__TILE_WIDTH, path, sizeof(path));
+        unlinkat(log->dirfd, path, 0);
+        pdir_path(level, t, path, sizeof(path));
+        remove_partials(log->dirfd, path, w);
+        t++;
+    }
+    for (;; t++) {
+        bool any = false;
+        tl_tile_path(level, t, TL__TILE_WIDTH, path, sizeof(path));
+        if (exists(log->dirfd, path)) {
+            any = true;
+            unlinkat(log->dirfd, path, 0);
+        }
+        pdir_path(level, t, path, sizeof(path));
+        if (exists(log->dirfd, path)) {
+            any = true;
+            remove_partials(log->dirfd, path, 0);
+        }
+        if (!any) {
+            break;
+        }
+    }
+}
+
+/* Read the tile (or bundle) of `count` items' edge: the partial file, or a full one's prefix. */
+static int
+read_edge_file(struct tl_tlog *log, int level, uint64_t count, uint8_t **data, size_t *len)
+{
+    char path[128];
+    size_t max = level < 0 ? (size_t)TL__TILE_WIDTH * (TL_TLOG_ENTRY_MAX + 2)
+                           : TL__TILE_WIDTH * TL_HASH_SIZE;
+    tl_tile_path(level, count >> 8, (unsigned)(count & 255), path, sizeof(path));
+    int rc = tl__read_file(log->dirfd, path, max, data, len);
+    if (rc == TL_ENOTFOUND) {
+        tl_tile_path(level, count >> 8, TL__TILE_WIDTH, path, sizeof(path));
+        rc = tl__read_file(log->dirfd, path, max, data, len);
+    }
+    if (rc != TL_OK) {
+        return set_err(log, rc == TL_ENOTFOUND ? TL_ESTORE : rc, "cannot read %s", path);
+    }
+    return TL_OK;
+}
+
+struct bundle_check {
+    struct tl_tlog *log;
+    unsigned want;
+    size_t end; /* byte length of the first `want` entries */
+    size_t pos;
+    bool bad;
+};
+
+static int
+check_bundle_entry(void *ud, size_t i, const uint8_t *entry, size_t n)
+{
+    struct bundle_check *c = ud;
+    uint8_t h[TL_HASH_SIZE];
+    if (i >= c->want) {
+        return TL_OK;
+    }
+    tl_tlog_leaf_hash(entry, n, h);
+    if (sodium_memcmp(h, c->log->work[0].h[i], TL_HASH_SIZE) != 0) {
+        c->bad = true;
+    }
+    c->pos += n + 2;
+    if (i + 1 == c->want) {
+        c->end = c->pos;
+    }
+    return TL_OK;
+}
+
+static int
+recover(struct tl_tlog *log, struct tl_diag *diag)
+{
+    uint64_t size;
+    uint8_t root[TL_HASH_SIZE], got[TL_HASH_SIZE];
+    int rc = read_state(log, &size, root);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    for (int l = 0; l < TL__LEVELS; l++) {
+        uint64_t c = size >> (8 * l);
+        unsigned w = (unsigned)(c & 255);
+        remove_orphans(log, l, c);
+        log->work[l].w = w;
+        if (w == 0) {
+            continue;
+        }
+        uint8_t *data = NULL;
+        size_t len = 0;
+        rc = read_edge_file(log, l, c, &data, &len);
+        if (rc != TL_OK) {
+            return rc;
+        }
+        if (len < (size_t)w * TL_HASH_SIZE) {
+            tl_free(data);
+            return set_err(log, TL_ESTORE, "tile at level %d is shorter than the committed size", l);
+        }
+        memcpy(log->work[l].h, data, (size_t)w * TL_HASH_SIZE);
+        tl_free(data);
+    }
+    remove_orphans(log, -1, size);
+    log->bundle_n = (unsigned)(size & 255);
+    if (log->bundle_n > 0) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        rc = read_edge_file(log, -1, size, &data, &len);
+        if (rc != TL_OK) {
+            return rc;
+        }
+        struct bundle_check c = {.log = log, .want = log->bundle_n};
+        rc = tl_bundle_parse(data, len, check_bundle_entry, &c, NULL);
+        if (rc != TL_OK || c.bad || c.end == 0) {
+            tl_free(data);
+            return set_err(log, TL_ESTORE, "the last entry bundle does not match its tile");
+        }
+        rc = tl__buf_add(&log->bundle, data, c.end, SIZE_MAX / 2);
+        tl_free(data);
+        if (rc != TL_OK) {
+            return rc;
+        }
+    }
+    edge_root(log->work, size, got);
+    if (sodium_memcmp(got, root, TL_HASH_SIZE) != 0) {
+        return set_err(log, TL_ESTORE, "the stored tiles do not give the committed root");
+    }
+    log->size = size;
+    log->pub_size = size;
+    memcpy(log->pub_root, root, TL_HASH_SIZE);
+    memcpy(log->pub, log->work, sizeof(log->pub));
+    (void)diag;
+    return TL_OK;
+}
+
+/* Load the last signed checkpoint and check that the tree still extends it. */
+static int
+check_signed(struct tl_tlog *log)
+{
+    uint8_t *data = NULL, root[TL_HASH_SIZE];
+    size_t len = 0;
+    struct tl_checkpoint cp;
+    struct tl_diag d = {0};
+    int rc = tl__read_file(log->dirfd, ".state/signed", TL_NOTE_MAX, &data, &len);
+    if (rc == TL_ENOTFOUND) {
+        return TL_OK;
+    }
+    if (rc != TL_OK) {
+        return set_err(log, rc, "cannot read .state/signed");
+    }
+    rc = tl_checkpoint_open((const char *)data, len, log->verifier, &cp, &d);
+    tl_free(data);
+    if (rc != TL_OK) {
+        return set_err(log, TL_ESTORE, ".state/signed: %s", d.text);
+    }
+    if (cp.size > log->pub_size) {
+        return set_err(log, TL_ESTORE,
+                       "the committed tree (%" PRIu64 ") is behind the last signed checkpoint "
+                       "(%" PRIu64 "): refusing to sign a rolled-back log",
+                       log->pub_size, cp.size);
+    }
+    rc = tl_tlog_root_at(log, cp.size, root);
+    if (rc != TL_OK || sodium_memcmp(root, cp.root, TL_HASH_SIZE) != 0) {
+        return set_err(log, TL_ESTORE, "the tree is not consistent with the last signed checkpoint");
+    }
+    log->signed_size = cp.size;
+    memcpy(log->signed_root, cp.root, TL_HASH_SIZE);
+    log->keep_size = cp.size;
+    return TL_OK;
+}
+
+static int
+open_dir(struct tl_tlog *log, const char *dir, bool create)
+{
+    if (create && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        return set_err(log, TL_EIO, "cannot create %s: %s", dir, strerror(errno));
+    }
+    log->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (log->dirfd < 0) {
+        return set_err(log, errno == ENOENT ? TL_ENOTFOUND : TL_EIO, "cannot open %s: %s", dir,
+                       strerror(errno));
+    }
+    log->dir = tl_strdup(dir);
+    return log->dir ? TL_OK : TL_ENOMEM;
+}
+
+int
+tl_tlog_open(const char *dir, struct tl_tlog **out, struct tl_diag *diag)
+{
+    if (!dir || !out) {
+        return TL_EINVAL;
+    }
+    struct tl_tlog *log = log_alloc();
+    if (!log) {
+        return TL_ENOMEM;
+    }
+    int rc = open_dir(log, dir, false);
+    if (rc == TL_OK && !exists(log->dirfd, ".state/tree")) {
+        rc = set_err(log, TL_ENOTFOUND, "%s holds no log", dir);
+    }
+    if (rc == TL_OK) {
+        rc = take_lock(log);
+    }
+    if (rc == TL_OK) {
+        rc = load_keys_and_policy(log);
+    }
+    if (rc == TL_OK) {
+        rc = recover(log, diag);
+    }
+    if (rc == TL_OK) {
+        rc = check_signed(log);
+    }
+    if (rc != TL_OK) {
+        diag_from(log, diag, rc);
+        tl_tlog_free(log);
+        return rc;
+    }
+    *out = log;
+    return TL_OK;
+}
+
+int
+tl_tlog_create(const char *dir, const char *origin, const char *policy_text, struct tl_tlog **out,
+               struct tl_diag *diag)
+{
+    if (!dir || !origin || !out) {
+        return TL_EINVAL;
+    }
+    if (!tl__note_name_ok(origin, strlen(origin))) {
+        return tl__diag(diag, TL_EINVAL, "origin",
+                        "origin must be 1 to 255 bytes without spaces or '+'");
+    }
+    struct tl_policy *pol = NULL;
+    if (policy_text) {
+        int prc = tl_policy_parse(policy_text, strlen(policy_text), &pol, diag);
+        if (prc != TL_OK) {
+            return prc;
+        }
+        tl_policy_free(pol);
+    }
+    struct tl_tlog *log = log_alloc();
+    struct tl_signer *s = NULL;
+    char *skey = NULL, *vkey = NULL;
+    if (!log) {
+        return TL_ENOMEM;
+    }
+    int rc = open_dir(log, dir, true);
+    if (rc == TL_OK && (exists(log->dirfd, ".state/tree") || exists(log->dirfd, "log.key"))) {
+        rc = set_err(log, TL_EEXIST, "%s already holds a log", dir);
+    }
+    if (rc == TL_OK) {
+        rc = take_lock(log);
+    }
+    if (rc == TL_OK) {
+        rc = tl_signer_generate(origin, TL_SIG_ED25519, &s);
+    }
+    if (rc == TL_OK) {
+        rc = tl_signer_format(s, &skey);
+    }
+    if (rc == TL_OK) {
+        rc = tl_signer_vkey(s, &vkey);
+    }
+    if (rc == TL_OK) {
+        size_t kl = strlen(skey);
+        skey[kl] = '\n'; /* the NUL becomes the newline: write kl + 1 bytes */
+        rc = tl__write_file(log->dirfd, "log.key", skey, kl + 1, 0600, NULL);
+        sodium_memzero(skey, kl + 1);
+        if (rc == TL_OK) {
+            struct tl__buf b = {0};
+            rc = tl__buf_printf(&b, 4096, "%s\n", vkey);
+            if (rc == TL_OK) {
+                rc = tl__write_file(log->dirfd, "log.vkey", b.p, b.len, 0644, NULL);
+            }
+            tl__buf_free(&b);
+        }
+        if (rc == TL_OK && policy_text) {
+            rc = tl__write_file(log->dirfd, "policy", policy_text, strlen(policy_text), 0644, NULL);
+        }
+        if (rc == TL_OK) {
+            uint8_t empty[TL_HASH_SIZE];
+            crypto_hash_sha256(empty, NULL, 0);
+            rc = write_state(log, 0, empty);
+        }
+        if (rc != TL_OK) {
+            rc = set_err(log, rc, "cannot write the new log: %s", strerror(errno));
+        }
+    }
+    tl_free(skey);
+    tl_free(vkey);
+    tl_signer_free(s);
+    if (rc != TL_OK) {
+        diag_from(log, diag, rc);
+        tl_tlog_free(log);
+        return rc;
+    }
+    /* Reopen through the ordinary path, so a new log is loaded exactly like an old one. */
+    close(log->lockfd);
+    log->lockfd = -1;
+    tl_tlog_free(log);
+    return tl_tlog_open(dir, out, diag);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Checkpoints                                                               */
+/* ------------------------------------------------------------------------ */
+
+int
+tl_tlog_published(struct tl_tlog *log, char **note_out)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = tl__read_file(log->dirfd, "checkpoint", TL_NOTE_MAX, &data, &len);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    *note_out = (char *)data;
+    return TL_OK;
+}
+
+/* Ask witness i to cosign `note`; on success append its cosignature line to `cosigs`. */
+static int
+ask_witness(struct tl_tlog *log, size_t i, size_t text_len, const char *note,
+            uint64_t size, struct tl__buf *cosigs, struct tl_diag *diag)
+{
+    const char *url = tl_policy_witness_url(log->policy, i);
+    const char *name = tl_policy_witness_name(log->policy, i);
+    const struct tl_verifier *wk = tl_policy_witness_key(log->policy, i);
+    int rc = TL_EIO;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        uint64_t old = log->witness_old[i] <= size ? log->witness_old[i] : 0;
+        struct tl__buf body = {0};
+        uint8_t proof[TL_TLOG_PROOF_MAX][TL_HASH_SIZE];
+        size_t np = 0;
+        rc = tl__buf_printf(&body, TL_NOTE_MAX * 2, "old %" PRIu64 "\n", old);
+        if (rc == TL_OK && old > 0 && old < size) {
+            rc = tl_tlog_consistency_proof(log, old, size, proof, &np);
+        }
+        for (size_t k = 0; rc == TL_OK && k < np; k++) {
+            char b64[45];
+            tl_tlog_hash_format(proof[k], b64);
+            rc = tl__buf_printf(&body, TL_NOTE_MAX * 2, "%s\n", b64);
+        }
+        if (rc == TL_OK) {
+            rc = tl__buf_add(&body, "\n", 1, TL_NOTE_MAX * 2);
+        }
+        if (rc == TL_OK) {
+            rc = tl__buf_add(&body, note, strlen(note), TL_NOTE_MAX * 2);
+        }
+        int status = 0;
+        char *resp = NULL;
+        size_t resp_len = 0;
+        if (rc == TL_OK) {
+            rc = tl__http_post(url, "add-checkpoint", body.p, body.len, WITNESS_TIMEOUT_MS, &status,
+                               &resp, &resp_len, diag);
+        }
+        tl__buf_free(&body);
+        if (rc != TL_OK) {
+            TL_LOG(TL_LOG_WARN, "tlog", "witness %s: %s", name, diag ? diag->text : "failed");
+            return rc;
+        }
+        if (status == 409) {
+            uint64_t s = 0;
+            size_t l = strcspn(resp, "\n");
+            bool ok = tl__parse_u64(resp, l, &s);
+            tl_free(resp);
+            if (!ok || s > size) {
+                return tl__diag(diag, TL_EPARSE, "witness", "witness %s: bad 409 body", name);
+            }
+            log->witness_old[i] = s;
+            continue;
+        }
+        if (status != 200) {
+            tl__diag(diag, TL_ECRYPTO, "witness", "witness %s answered %d: %.100s", name, status,
+                     resp);
+            tl_free(resp);
+            return TL_ECRYPTO;
+        }
+        /* Keep only the lines that verify as this witness's cosignature of our text. */
+        struct tl__buf full = {0};
+        struct tl_note *n = NULL;
+        rc = tl__buf_add(&full, note, strlen(note), TL_NOTE_MAX * 2);
+        if (rc == TL_OK) {
+            rc = tl__buf_add(&full, resp, resp_len, TL_NOTE_MAX * 2);
+        }
+        tl_free(resp);
+        if (rc == TL_OK) {
+            rc = tl_note_open(full.p, full.len, &wk, 1, &n, diag);
+        }
+        bool got = false;
+        if (rc == TL_OK) {
+            size_t tl2;
+            tl_note_text(n, &tl2);
+            if (tl2 != text_len) {
+                rc = TL_ECRYPTO;
+            }
+            for (size_t k = 0; rc == TL_OK && k < tl_note_sig_count(n); k++) {
+                if (tl_note_sig_verifier(n, k) == 0 && !got) {
+                    size_t ll;
+                    const char *line = tl_note_sig_line(n, k, &ll);
+                    rc = tl__buf_add(cosigs, line, ll, TL_NOTE_MAX);
+                    got = true;
+                }
+            }
+        }
+        tl_note_free(n);
+        tl__buf_free(&full);
+        if (rc == TL_OK && got) {
+            log->witness_old[i] = size;
+            return TL_OK;
+        }
+        return tl__diag(diag, TL_ECRYPTO, "witness", "witness %s: no valid cosignature", name);
+    }
+    return tl__diag(diag, TL_ESTATE, "witness", "witness %s: size conflict persists", name);
+}
+
+static int
+sign_and_publish(struct tl_tlog *log, char **note_out, struct tl_diag *diag)
+{
+    uint64_t size;
+    uint8_t root[TL_HASH_SIZE], check[TL_HASH_SIZE];
+    struct tl_checkpoint cp;
+    char *text = NULL, *line = NULL;
+    struct tl__buf note = {0}, cosigs = {0};
+    int rc;
+    pthread_rwlock_wrlock(&log->rw);
+    size = log->pub_size;
+    memcpy(root, log->pub_root, TL_HASH_SIZE);
+    if (size > log->keep_size) {
+        log->keep_size = size;
+    }
+    pthread_rwlock_unlock(&log->rw);
+    if (size < log->signed_size) {
+        return set_err(log, TL_ESTORE, "tree is behind the last signed checkpoint");
+    }
+    if (log->signed_size > 0) {
+        rc = tl_tlog_root_at(log, log->signed_size, check);
+        if (rc != TL_OK || sodium_memcmp(check, log->signed_root, TL_HASH_SIZE) != 0) {
+            return set_err(log, TL_ESTORE,
+                           "refusing to sign: the tree is not consistent with the last signed "
+                           "checkpoint");
+        }
+    }
+    memset(&cp, 0, sizeof(cp));
+    memcpy(cp.origin, tl_tlog_origin(log), strlen(tl_tlog_origin(log)) + 1);
+    cp.size = size;
+    memcpy(cp.root, root, TL_HASH_SIZE);
+    rc = tl_checkpoint_format(&cp, &text);
+    if (rc == TL_OK) {
+        rc = tl_note_sign(log->signer, text, strlen(text), 0, &line);
+    }
+    if (rc == TL_OK) {
+        rc = tl__buf_printf(&note, TL_NOTE_MAX, "%s\n", text);
+    }
+    if (rc == TL_OK) {
+        rc = tl__buf_add(&note, line, strlen(line), TL_NOTE_MAX);
+    }
+    if (rc != TL_OK) {
+        goto done;
+    }
+    /* Persist what we signed before anyone can see it. */
+    rc = tl__write_file(log->dirfd, ".state/signed", note.p, note.len, 0600, NULL);
+    if (rc != TL_OK) {
+        rc = set_err(log, rc, "cannot write .state/signed: %s", strerror(errno));
+        goto done;
+    }
+    log->signed_size = size;
+    memcpy(log->signed_root, root, TL_HASH_SIZE);
+    if (log->policy) {
+        size_t nw = tl_policy_witness_count(log->policy), n_ok = 0;
+        bool *cosigned = tl_calloc(nw + 1, sizeof(bool));
+        if (!cosigned) {
+            rc = TL_ENOMEM;
+            goto done;
+        }
+        for (size_t i = 0; i < nw; i++) {
+            struct tl_diag wd = {0};
+            if (tl_policy_witness_url(log->policy, i)[0] &&
+                ask_witness(log, i, strlen(text), note.p, size, &cosigs, &wd) == TL_OK) {
+                cosigned[i] = true;
+                n_ok++;
+            } else if (tl_policy_witness_url(log->policy, i)[0]) {
+                TL_LOG(TL_LOG_WARN, "tlog", "witness %s: %s", tl_policy_witness_name(log->policy, i),
+                       wd.text);
+            }
+        }
+        bool met = tl_policy_quorum_met(log->policy, cosigned);
+        tl_free(cosigned);
+        if (!met) {
+            rc = set_err(log, TL_ESTATE,
+                         "quorum not met: %zu of %zu witnesses cosigned size %" PRIu64
+                         "; checkpoint not published",
+                         n_ok, nw, size);
+            goto done;
+        }
+        rc = tl__buf_add(&note, cosigs.p, cosigs.len, TL_NOTE_MAX);
+        if (rc != TL_OK) {
+            goto done;
+        }
+    }
+    rc = tl__write_file(log->dirfd, "checkpoint", note.p, note.len, 0644, NULL);
+    if (rc != TL_OK) {
+        rc = set_err(log, rc, "cannot write checkpoint: %s", strerror(errno));
+        goto done;
+    }
+    if (note_out) {
+        *note_out = note.p;
+        note.p = NULL;
+    }
+done:
+    tl_free(text);
+    tl_free(line);
+    tl__buf_free(&note);
+    tl__buf_free(&cosigs);
+    (void)diag;
+    return rc;
+}
+
+int
+tl_tlog_checkpoint(struct tl_tlog *log, char **note_out, struct tl_diag *diag)
+{
+    if (!log) {
+        return TL_EINVAL;
+    }
+    pthread_mutex_lock(&log->sign_mu);
+    int rc = sign_and_publish(log, note_out, diag);
+    pthread_mutex_unlock(&log->sign_mu);
+    return diag_from(log, diag, rc);
+}
+
+int
+tl_tlog_proof_file(struct tl_tlog *log, uint64_t index, char **out)
+{
+    char *note = NULL;
+    struct tl_checkpoint cp;
+    uint8_t proof[TL_TLOG_PROOF_MAX][TL_HASH_SIZE];
+    size_t np = 0;
+    struct tl__buf b = {0};
+    int rc = tl_tlog_published(log, &note);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    rc = tl_checkpoint_open(note, strlen(note), log->verifier, &cp, NULL);
+    if (rc == TL_OK && index >= cp.size) {
+        rc = TL_ERANGE;
+    }
+    if (rc == TL_OK) {
+        rc = tl_tlog_inclusion_proof(log, index, cp.size, proof, &np);
+    }
+    if (rc == TL_OK) {
+        rc = tl__buf_printf(&b, 1 << 20, "c2sp.org/tlog-proof@v1\nindex %" PRIu64 "\n", index);
+    }
+    for (size_t i = 0; rc == TL_OK && i < np; i++) {
+        char h[45];
+        tl_tlog_hash_format(proof[i], h);
+        rc = tl__buf_printf(&b, 1 << 20, "%s\n", h);
+    }
+    if (rc == TL_OK) {
+        rc = tl__buf_printf(&b, 1 << 20, "\n");
+    }
+    if (rc == TL_OK) {
+        rc = tl__buf_add(&b, note, strlen(note), 1 << 20);
+    }
+    tl_free(note);
+    if (rc != TL_OK) {
+        tl__buf_free(&b);
+        return rc;
+    }
+    *out = b.p;
+    return TL_OK;
+}
