@@ -890,6 +890,13 @@ recover(struct tl_tlog *log, struct tl_diag *diag)
     if (rc != TL_OK) {
         return rc;
     }
+    if (size < log->signed_size) {
+        /* Touch nothing: the tiles beyond `size` may be all that is left of the real log. */
+        return set_err(log, TL_ESTORE,
+                       "the committed tree (%" PRIu64 ") is behind the last signed checkpoint "
+                       "(%" PRIu64 "): refusing to sign a rolled-back log",
+                       size, log->signed_size);
+    }
     for (int l = 0; l < TL__LEVELS; l++) {
         uint64_t c = size >> (8 * l);
         unsigned w = (unsigned)(c & 255);
@@ -944,11 +951,11 @@ recover(struct tl_tlog *log, struct tl_diag *diag)
     return TL_OK;
 }
 
-/* Load the last signed checkpoint and check that the tree still extends it. */
+/* Load the last signed checkpoint (before recovery touches any file). */
 static int
-check_signed(struct tl_tlog *log)
+load_signed(struct tl_tlog *log)
 {
-    uint8_t *data = NULL, root[TL_HASH_SIZE];
+    uint8_t *data = NULL;
     size_t len = 0;
     struct tl_checkpoint cp;
     struct tl_diag d = {0};
@@ -964,19 +971,24 @@ check_signed(struct tl_tlog *log)
     if (rc != TL_OK) {
         return set_err(log, TL_ESTORE, ".state/signed: %s", d.text);
     }
-    if (cp.size > log->pub_size) {
-        return set_err(log, TL_ESTORE,
-                       "the committed tree (%" PRIu64 ") is behind the last signed checkpoint "
-                       "(%" PRIu64 "): refusing to sign a rolled-back log",
-                       log->pub_size, cp.size);
-    }
-    rc = tl_tlog_root_at(log, cp.size, root);
-    if (rc != TL_OK || sodium_memcmp(root, cp.root, TL_HASH_SIZE) != 0) {
-        return set_err(log, TL_ESTORE, "the tree is not consistent with the last signed checkpoint");
-    }
     log->signed_size = cp.size;
     memcpy(log->signed_root, cp.root, TL_HASH_SIZE);
     log->keep_size = cp.size;
+    return TL_OK;
+}
+
+/* After recovery: the committed tree must extend the last signed checkpoint. */
+static int
+check_signed(struct tl_tlog *log)
+{
+    uint8_t root[TL_HASH_SIZE];
+    if (log->signed_size == 0) {
+        return TL_OK;
+    }
+    int rc = tl_tlog_root_at(log, log->signed_size, root);
+    if (rc != TL_OK || sodium_memcmp(root, log->signed_root, TL_HASH_SIZE) != 0) {
+        return set_err(log, TL_ESTORE, "the tree is not consistent with the last signed checkpoint");
+    }
     return TL_OK;
 }
 
@@ -1014,6 +1026,9 @@ tl_tlog_open(const char *dir, struct tl_tlog **out, struct tl_diag *diag)
     }
     if (rc == TL_OK) {
         rc = load_keys_and_policy(log);
+    }
+    if (rc == TL_OK) {
+        rc = load_signed(log);
     }
     if (rc == TL_OK) {
         rc = recover(log, diag);
