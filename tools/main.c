@@ -15,6 +15,7 @@
 static int cmd_version(int argc, char **argv);
 
 static const struct tool_cmd commands[] = {
+    {"log", "the transparency log: init, append, checkpoint, prove, verify, witness", cmd_log},
     {"mission", "validate a mission file and summarise it (mission check FILE)", cmd_mission},
     {"version", "print the version", cmd_version},
 };

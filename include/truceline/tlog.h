@@ -53,6 +53,9 @@ extern "C" {
 /** Leaf hash SHA-256(0x00 || entry).  `entry` borrowed, may be NULL when len is 0.  Thread-safe. */
 TL_API void tl_tlog_leaf_hash(const void *entry, size_t len, uint8_t out[TL_HASH_SIZE]);
 
+/** Plain SHA-256 of `len` bytes (for records logged by their hash).  Thread-safe. */
+TL_API void tl_sha256(const void *data, size_t len, uint8_t out[TL_HASH_SIZE]);
+
 /** Interior node hash SHA-256(0x01 || left || right).  Thread-safe. */
 TL_API void tl_tlog_node_hash(const uint8_t left[TL_HASH_SIZE],
                               const uint8_t right[TL_HASH_SIZE],

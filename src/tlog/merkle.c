@@ -43,6 +43,12 @@ tl_tlog_leaf_hash(const void *entry, size_t len, uint8_t out[TL_HASH_SIZE])
 }
 
 void
+tl_sha256(const void *data, size_t len, uint8_t out[TL_HASH_SIZE])
+{
+    crypto_hash_sha256(out, data, len);
+}
+
+void
 tl_tlog_node_hash(const uint8_t left[TL_HASH_SIZE],
                   const uint8_t right[TL_HASH_SIZE],
                   uint8_t out[TL_HASH_SIZE])
