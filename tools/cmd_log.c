@@ -245,8 +245,10 @@ log_init(const struct opts *o)
     int rc = tl_tlog_create(o->dir, o->origin, policy, &log, &d);
     tl_free(policy);
     if (rc != TL_OK) {
-        return tool_fail(tool_exit_code(rc), "log init", "%s%s%s",
-                         d.line ? "policy: line " : "", d.line ? "" : "", d.text);
+        if (d.line) {
+            return tool_fail(EXIT_INPUT, "log init", "policy:%ld: %s", d.line, d.text);
+        }
+        return tool_fail(rc == TL_EEXIST ? EXIT_INPUT : tool_exit_code(rc), "log init", "%s", d.text);
     }
     printf("%s\n", tl_tlog_vkey(log));
     tl_tlog_free(log);
@@ -691,7 +693,7 @@ witness_handler(void *cls, struct MHD_Connection *c, const char *url, const char
     if (strcmp(method, "GET") == 0) {
         /* <prefix>/<hex sha256(origin)>/checkpoint */
         static const char tail[] = "/checkpoint";
-        if (ul > 64 + sizeof(tail) && strcmp(url + ul - (sizeof(tail) - 1), tail) == 0) {
+        if (ul >= 64 + sizeof(tail) && strcmp(url + ul - (sizeof(tail) - 1), tail) == 0) {
             char hex[65];
             memcpy(hex, url + ul - (sizeof(tail) - 1) - 64, 64);
             hex[64] = '\0';

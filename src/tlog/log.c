@@ -121,7 +121,7 @@ set_err(struct tl_tlog *log, int code, const char *fmt, ...)
     vsnprintf(log->errmsg, sizeof(log->errmsg), fmt, ap);
     va_end(ap);
     pthread_mutex_unlock(&log->err_mu);
-    TL_LOG(TL_LOG_ERROR, "tlog", "%s", log->errmsg);
+    TL_LOG(TL_LOG_DEBUG, "tlog", "%s", log->errmsg);
     return code;
 }
 
@@ -1181,7 +1181,6 @@ ask_witness(struct tl_tlog *log, size_t i, size_t text_len, const char *note,
         }
         tl__buf_free(&body);
         if (rc != TL_OK) {
-            TL_LOG(TL_LOG_WARN, "tlog", "witness %s: %s", name, diag ? diag->text : "failed");
             return rc;
         }
         if (status == 409) {
