@@ -24,6 +24,7 @@ struct tool_cmd {
 /* Entry points (tools/cmd_<name>.c). */
 int cmd_mission(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 /* Print "truceline CMD: message" to stderr and return `code`. */
 int tool_fail(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -15,6 +15,7 @@
 #include <truceline/mission.h>
 #include <truceline/physics.h>
 #include <truceline/record.h>
+#include <truceline/sim.h>
 #include <truceline/time.h>
 #include <truceline/tlog.h>
 

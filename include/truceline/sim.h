@@ -1,0 +1,161 @@
+/*
+ * truceline/sim.h - the scenario simulator: a day of fire along a contact
+ * line, heard by the mission's stations, with its ground truth.
+ *
+ * tl_sim_generate builds a world (weather varying in space and time, batteries
+ * on both sides, fire missions, salvos, explosions with no launch), propagates
+ * every blast to every station through that world (effective sound speed
+ * integrated along the path, refraction, shadow zones, turbulence, absorption,
+ * terrain), decides what each station detects and how well it picks it, adds
+ * ballistic shock cues, echoes, false picks, station faults and the delays of
+ * delivery, and keeps both what the stations would send (records) and what
+ * really happened (truth).  docs/simulator.md describes the model and its
+ * sources.  The same mission and configuration give the same bytes.
+ */
+#ifndef TRUCELINE_SIM_H
+#define TRUCELINE_SIM_H
+
+#include <truceline/mission.h>
+#include <truceline/physics.h>
+#include <truceline/record.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What to simulate.  Plain value. */
+struct tl_sim_config {
+    const char *preset; /* "calm", "busy", "windy", "faulty" or "mirror" */
+    uint64_t seed;      /* any value; the same seed gives the same scenario */
+    tl_time_ns start_ns;
+    double hours;       /* length of the scenario, (0, 168] */
+    bool events_only;   /* plan the events only: no propagation, picks or records */
+};
+
+/** The default start, 2026-03-01T00:00:00Z, and length (24 h). */
+#define TL_SIM_DEFAULT_START_NS (INT64_C(1772323200) * TL_NS_PER_S)
+#define TL_SIM_DEFAULT_HOURS    24.0
+
+enum tl_sim_class { TL_SIM_LAUNCH = 0, TL_SIM_IMPACT = 1, TL_SIM_OTHER = 2 };
+
+/** What a true pick is of: the blast (muzzle or detonation), the ballistic
+ *  shock wave of a passing projectile, or a later echo of the blast. */
+enum tl_sim_phase { TL_SIM_BLAST = 0, TL_SIM_SHOCK = 1, TL_SIM_ECHO = 2 };
+
+/** A true event.  Owned by the simulation. */
+struct tl_sim_event {
+    char id[16];              /* "E000123" */
+    tl_time_ns t_ns;          /* origin time */
+    double lat_deg, lon_deg, elev_m;
+    enum tl_sim_class cls;
+    enum tl_side side;        /* from tl_mission_line_pos */
+    double dist_to_line_m;
+    enum tl_weapon weapon;    /* TL_WEAPON_UNKNOWN for class other */
+    long pair;                /* index of the paired event, or -1 */
+    long salvo;               /* salvo number (from 1), or -1 */
+    size_t n_stations;        /* stations that picked its blast */
+    double tnt_kg;            /* source strength (a launch: its muzzle blast's equivalent) */
+    const char *source;       /* "gun", "mortar", "rocket", "shell", "bomb", "demolition", "mine" */
+    int battery;              /* battery number (from 1) of a launch or impact, or 0 */
+    int charge;               /* charge used (0 = full), -1 when not fired */
+    bool high_angle;
+    double range_m, tof_s;    /* launch-to-impact range and time of flight, 0 if none */
+    double azimuth_deg;       /* firing azimuth of a launch or impact, else 0 */
+};
+
+/** A pick as sent (`pick`, station clock) and what it really is.  Owned by the simulation. */
+struct tl_sim_pick {
+    struct tl_pick pick;      /* the record (its time on the station's clock) */
+    long event;               /* index of the true event, or -1 for a false pick */
+    enum tl_sim_phase phase;
+    tl_time_ns true_t_ns;     /* true arrival time (true clock, no pick error) */
+    double snr_true_db;       /* true signal-to-noise ratio */
+    double err_s;             /* pick time - true arrival, clock faults excluded */
+    double clock_s;           /* clock offset of the station when picked */
+    bool outlier;             /* a late outlier (the picker locked onto a later arrival) */
+    double dist_m;            /* source-station distance (blast and echo), else 0 */
+    double travel_s;          /* true travel time of the blast, else 0 */
+    double ray_travel_s;      /* the deterministic part of travel_s: the effective speed
+                                 (moist air, wind along the path) integrated along the path
+                                 through the weather field, plus the refraction speed-up */
+    double jitter_sigma_s;    /* 1-sigma of the random part, travel_s - ray_travel_s:
+                                 turbulence, growing as the square root of the distance */
+    double model_travel_s;    /* distance / tl_effective_speed_mps of the weather at the
+                                 path's midpoint: what a simple straight-ray model predicts */
+};
+
+/** Weather at a point and time of the simulated world. */
+struct tl_sim_weather {
+    double temp_c, wind_mps, wind_from_deg, rh_pct, pressure_hpa;
+    double dtdz_k_per_m;      /* near-ground temperature gradient (inversion > 0) */
+    double shear_per_s;       /* near-ground wind shear per m/s of wind */
+    double noise_pa;          /* RMS noise at a station here (no site factor) */
+};
+
+/** Counts of a simulation.  Plain value. */
+struct tl_sim_stats {
+    size_t events, launches, impacts, others, salvos;
+    size_t heard5;            /* events whose blast was picked by >= 5 stations */
+    size_t picks;             /* pick records (not counting duplicate deliveries) */
+    size_t true_picks, false_picks, shock_picks, false_shock_picks, echo_picks, outliers;
+    size_t met, status, records, duplicates, late;
+    size_t faults;
+};
+
+struct tl_sim;
+
+/**
+ * Simulate.
+ * @param mission  the mission (borrowed for the call; the simulation keeps a copy
+ *                 of what it needs; for "mirror" it builds a variant).
+ * @param cfg      what to simulate (borrowed).
+ * @param out      receives the simulation, owned by the caller (tl_sim_free).
+ * @return TL_OK, TL_EINVAL (unknown preset, hours out of range, no stations),
+ *         TL_ENOMEM, TL_ETOOBIG (more than 50 million records).
+ * Thread-safe (different simulations may run in parallel).
+ */
+TL_API int tl_sim_generate(const struct tl_mission *mission,
+                           const struct tl_sim_config *cfg,
+                           struct tl_sim **out);
+
+/** Free a simulation; NULL is a no-op. */
+TL_API void tl_sim_free(struct tl_sim *s);
+
+/**
+ * Write DIR/records.jsonl (in delivery order), DIR/truth.jsonl,
+ * DIR/mission.geojson (the mission simulated) and DIR/scenario.json (the
+ * configuration and the counts).  DIR must exist.
+ * @return TL_OK, TL_EIO (with the reason in the log), TL_ENOMEM.
+ */
+TL_API int tl_sim_write(const struct tl_sim *s, const char *dir);
+
+/** The mission simulated: the one given, or for "mirror" its variant.  Owned by `s`. */
+TL_API const struct tl_mission *tl_sim_mission(const struct tl_sim *s);
+
+TL_API const struct tl_sim_stats *tl_sim_stats(const struct tl_sim *s);
+TL_API size_t tl_sim_event_count(const struct tl_sim *s);
+TL_API const struct tl_sim_event *tl_sim_event(const struct tl_sim *s, size_t i);
+/** Picks in the order of their station and time (each delivered once or more). */
+TL_API size_t tl_sim_pick_count(const struct tl_sim *s);
+TL_API const struct tl_sim_pick *tl_sim_pick(const struct tl_sim *s, size_t i);
+
+/** The true weather at a point and time (any time; the field is defined everywhere). */
+TL_API void tl_sim_weather_at(const struct tl_sim *s,
+                              double lat_deg,
+                              double lon_deg,
+                              tl_time_ns t,
+                              struct tl_sim_weather *out);
+
+/** Station `i`'s clock offset (s) at true time `t`: non-zero during a clock fault. */
+TL_API double tl_sim_clock_offset_s(const struct tl_sim *s, size_t station, tl_time_ns t);
+
+/** True when station `i` is in an outage at true time `t`. */
+TL_API bool tl_sim_station_down(const struct tl_sim *s, size_t station, tl_time_ns t);
+
+/** The preset names, NULL-terminated. */
+TL_API const char *const *tl_sim_presets(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
