@@ -4,28 +4,35 @@
  *
  * Layout (see tlog.h): DIR/tile/... are the public tiles and entry bundles,
  * DIR/checkpoint the published checkpoint, DIR/.state/ the private state:
- *   .state/tree    "size N / root R" of the last committed tree,
+ *   .state/tree    "size N / root R" of the last flushed tree (its tiles are all on disk),
+ *   .state/wal     the commits since then (write-ahead log),
  *   .state/signed  the last checkpoint this log signed (its own signature only),
  *   .state/lock    an flock that keeps a second process out.
  *
  * Appending (group commit).  Callers queue their entries and wait; the first
  * waiter becomes the leader, takes everything queued, and commits it while new
  * callers queue behind it.  A commit hashes the entries into the in-memory
- * right edge of the tree (one partial tile per level, the current partial
- * entry bundle), writes every tile and bundle that changed (full ones when they
- * fill, partial ones for the new size), fsyncs each touched directory once,
- * and only then writes .state/tree.  An entry is acknowledged after that last
- * write: tiles and bundles are always on disk before the state that refers to
- * them, so any crash leaves a state whose tiles exist.  Files written beyond
- * the committed state by an interrupted commit are orphans; tl_tlog_open
- * removes them and checks the committed root against the stored tiles.
+ * right edge of the tree (one partial tile per level, the entry bundle being
+ * filled), writes the full tiles and bundles that filled up, and appends one
+ * record with all its entries to .state/wal, fdatasync'd: an entry is
+ * acknowledged only after that, so it survives any crash.  Creating files is
+ * what costs most on ext4, so partial tiles are not written per commit.
+ *
+ * Flushing.  Before a checkpoint is signed, the leader writes the partial
+ * tiles and bundle of the committed size, fsyncs every folder touched since
+ * the last flush, writes .state/tree ("tile state"), and empties the WAL.
+ * Tiles and bundles are thus always on disk before the state that refers to
+ * them.  tl_tlog_open removes files an interrupted commit left beyond the tile
+ * state, checks the stored tiles against its root, replays the WAL records that
+ * follow it (a torn last record fails its hash: it was never acknowledged),
+ * and flushes.
  *
  * Readers (proofs, entries, roots at older sizes) take a read lock on the
  * published edge and read full tiles from disk (they never change once
  * written), so they run in parallel with commits; a commit holds the write
  * lock only to publish the new edge and unlink superseded partial files.
- * A partial tile of a size that a checkpoint was signed for is kept until its
- * full tile exists (tlog-tiles requires it); other superseded partials go.
+ * Partial tiles exist only for the sizes checkpoints were signed for (a
+ * checkpoint first flushes them), and go when their full tile exists.
  *
  * Signing.  Before signing size N the log checks that the tree at the last
  * signed size still has the last signed root (so a rolled-back or damaged
@@ -64,7 +71,10 @@ struct waiter {
     const void *const *entries;
     const size_t *lens;
     size_t n;
+    bool flush; /* write the partial tiles and the state for the committed size */
     uint64_t first;
+    uint64_t flushed_size;
+    uint8_t flushed_root[TL_HASH_SIZE];
     int rc;
     bool done;
     struct waiter *next;
@@ -81,17 +91,24 @@ struct tl_tlog {
 
     /* Owned by the committing leader (one at a time). */
     uint64_t size;
+    uint64_t tiles_size; /* size whose partial tiles and state are on disk */
     struct edge work[TL__LEVELS];
+    struct tl__dirset dirs;
+    int walfd;
+    uint64_t wal_bytes;
+    struct tl__buf walbuf;
+
+    /* The entry bundle being filled (bundle_t), under bundle_mu for readers. */
+    pthread_mutex_t bundle_mu;
     struct tl__buf bundle;
     unsigned bundle_n;
-    struct tl__dirset dirs;
+    uint64_t bundle_t;
 
     /* Published view, under rw. */
     pthread_rwlock_t rw;
     uint64_t pub_size;
     uint8_t pub_root[TL_HASH_SIZE];
     struct edge pub[TL__LEVELS];
-    uint64_t keep_size; /* partial tiles of this size are kept (signed or being signed) */
 
     /* Group commit queue, under mu. */
     pthread_mutex_t mu;
@@ -269,86 +286,163 @@ pdir_path(int level, uint64_t idx, char *buf, size_t size)
 }
 
 /*
- * After the state of `size1` is durable: unlink the partial files of `size0`
- * that nothing refers to any more (called under the write lock).
+ * After the tile state of `size1` is durable: the partial tiles and bundles of
+ * tiles that were completed since the tile state `size0` are no longer needed
+ * (tlog-tiles lets a log delete a partial once its full tile exists).
  */
 static void
 prune_partials(struct tl_tlog *log, uint64_t size0, uint64_t size1)
 {
     for (int l = -1; l < TL__LEVELS; l++) {
         unsigned sh = l < 0 ? 0 : 8u * (unsigned)l;
-        uint64_t c0 = size0 >> sh, c1 = size1 >> sh, ck = log->keep_size >> sh;
-        if (c0 == 0) {
-            break;
-        }
-        uint64_t t0 = c0 >> 8, t1 = c1 >> 8;
-        unsigned w0 = (unsigned)(c0 & 255), w1 = (unsigned)(c1 & 255);
-        char path[128];
-        if (w0 == 0 || (t0 == t1 && w0 == w1)) {
-            continue;
-        }
-        if (t1 > t0) {
-            pdir_path(l, t0, path, sizeof(path)); /* the tile is full now */
+        uint64_t t0 = (size0 >> sh) >> 8, t1 = (size1 >> sh) >> 8;
+        for (uint64_t t = t0; t < t1; t++) {
+            char path[128];
+            pdir_path(l, t, path, sizeof(path));
             remove_partials(log->dirfd, path, 0);
-        } else if (!(ck >> 8 == t0 && (unsigned)(ck & 255) == w0)) {
-            tl_tile_path(l, t0, w0, path, sizeof(path));
-            unlinkat(log->dirfd, path, 0);
         }
     }
 }
 
+/* Add one entry to the edge and the bundle; writes full tiles and bundles as they fill. */
 static int
-commit(struct tl_tlog *log, struct waiter *batch)
+add_entry(struct tl_tlog *log, const void *data, size_t len, uint64_t *count)
 {
-    uint64_t size0 = log->size, count[TL__LEVELS];
-    int rc = TL_OK;
-    for (int l = 0; l < TL__LEVELS; l++) {
-        count[l] = size0 >> (8 * l);
+    uint8_t h[TL_HASH_SIZE], len2[2];
+    tl_tlog_leaf_hash(data, len, h);
+    len2[0] = (uint8_t)(len >> 8);
+    len2[1] = (uint8_t)len;
+    pthread_mutex_lock(&log->bundle_mu);
+    int rc = tl__buf_add(&log->bundle, len2, 2, SIZE_MAX / 2);
+    if (rc == TL_OK) {
+        rc = tl__buf_add(&log->bundle, data, len, SIZE_MAX / 2);
     }
-    for (struct waiter *w = batch; w; w = w->next) {
-        w->first = count[0];
-        for (size_t i = 0; i < w->n; i++) {
-            uint8_t h[TL_HASH_SIZE], len2[2];
-            tl_tlog_leaf_hash(w->entries[i], w->lens[i], h);
-            len2[0] = (uint8_t)(w->lens[i] >> 8);
-            len2[1] = (uint8_t)w->lens[i];
-            rc = tl__buf_add(&log->bundle, len2, 2, SIZE_MAX / 2);
+    pthread_mutex_unlock(&log->bundle_mu);
+    if (rc != TL_OK) {
+        return set_err(log, rc, "out of memory for the entry bundle");
+    }
+    if (++log->bundle_n == TL__TILE_WIDTH) {
+        rc = write_tile(log, -1, log->bundle_t, TL__TILE_WIDTH, log->bundle.p, log->bundle.len);
+        if (rc != TL_OK) {
+            return rc;
+        }
+        pthread_mutex_lock(&log->bundle_mu);
+        log->bundle.len = 0;
+        log->bundle_n = 0;
+        log->bundle_t++;
+        pthread_mutex_unlock(&log->bundle_mu);
+    }
+    return push_hash(log, 0, h, count);
+}
+
+/*
+ * The write-ahead log (.state/wal): one record per commit, appended and
+ * fdatasync'd before the entries are acknowledged.  Record: "TLW1", first index
+ * (u64), count (u32), payload length (u32), SHA-256 of those 20 bytes and the
+ * payload, then the payload (uint16-length-prefixed entries, as in a bundle).
+ * A torn last record fails its hash and is ignored: it was never acknowledged.
+ */
+#define WAL_MAGIC   "TLW1"
+#define WAL_HDR     (4 + 8 + 4 + 4 + TL_HASH_SIZE)
+#define WAL_FLUSH_BYTES (64u << 20)
+
+static void
+put_be(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    }
+}
+
+static uint64_t
+get_be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+static void
+wal_hash(const uint8_t *hdr20, const uint8_t *payload, size_t len, uint8_t out[TL_HASH_SIZE])
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, hdr20, 20);
+    crypto_hash_sha256_update(&st, payload, len);
+    crypto_hash_sha256_final(&st, out);
+}
+
+static int
+wal_append(struct tl_tlog *log, struct waiter *batch, uint64_t first, uint64_t count)
+{
+    struct tl__buf *b = &log->walbuf;
+    uint8_t hdr[WAL_HDR];
+    b->len = 0;
+    int rc = tl__buf_add(b, hdr, WAL_HDR, SIZE_MAX / 2);
+    for (struct waiter *w = batch; w && rc == TL_OK; w = w->next) {
+        for (size_t i = 0; i < w->n && rc == TL_OK; i++) {
+            uint8_t len2[2] = {(uint8_t)(w->lens[i] >> 8), (uint8_t)w->lens[i]};
+            rc = tl__buf_add(b, len2, 2, SIZE_MAX / 2);
             if (rc == TL_OK) {
-                rc = tl__buf_add(&log->bundle, w->entries[i], w->lens[i], SIZE_MAX / 2);
-            }
-            if (rc != TL_OK) {
-                return set_err(log, rc, "out of memory for the entry bundle");
-            }
-            if (++log->bundle_n == TL__TILE_WIDTH) {
-                rc = write_tile(log, -1, count[0] / TL__TILE_WIDTH, TL__TILE_WIDTH, log->bundle.p,
-                                log->bundle.len);
-                if (rc != TL_OK) {
-                    return rc;
-                }
-                log->bundle.len = 0;
-                log->bundle_n = 0;
-            }
-            rc = push_hash(log, 0, h, count);
-            if (rc != TL_OK) {
-                return rc;
+                rc = tl__buf_add(b, w->entries[i], w->lens[i], SIZE_MAX / 2);
             }
         }
     }
-    uint64_t size1 = count[0];
-    /* Partial tiles and bundle for the new size, where they changed. */
+    if (rc != TL_OK) {
+        return set_err(log, rc, "out of memory for the write-ahead log");
+    }
+    uint8_t *h = (uint8_t *)b->p;
+    size_t plen = b->len - WAL_HDR;
+    memcpy(h, WAL_MAGIC, 4);
+    put_be(h + 4, first, 8);
+    put_be(h + 12, count, 4);
+    put_be(h + 16, plen, 4);
+    wal_hash(h, h + WAL_HDR, plen, h + 20);
+    for (size_t off = 0; off < b->len;) {
+        ssize_t wr = write(log->walfd, b->p + off, b->len - off);
+        if (wr < 0 && errno == EINTR) {
+            continue;
+        }
+        if (wr <= 0) {
+            return set_err(log, TL_EIO, "writing .state/wal: %s", strerror(errno));
+        }
+        off += (size_t)wr;
+    }
+    if (fdatasync(log->walfd) != 0) {
+        return set_err(log, TL_EIO, "fdatasync of .state/wal: %s", strerror(errno));
+    }
+    log->wal_bytes += b->len;
+    return TL_OK;
+}
+
+/*
+ * Make the committed size a tile state: write its partial tiles and bundle,
+ * fsync every folder touched since the last flush, write .state/tree, and
+ * empty the write-ahead log (its entries are all in tiles now).
+ */
+static int
+flush_tiles(struct tl_tlog *log, uint8_t root[TL_HASH_SIZE])
+{
+    uint64_t size = log->size;
+    int rc;
+    edge_root(log->work, size, root);
+    if (size == log->tiles_size) {
+        return TL_OK;
+    }
     for (int l = 0; l < TL__LEVELS; l++) {
         struct edge *e = &log->work[l];
-        if (e->w > 0 && (size1 >> (8 * l)) != (size0 >> (8 * l))) {
-            rc = write_tile(log, l, count[l] / TL__TILE_WIDTH, e->w, e->h,
+        if (e->w > 0) {
+            rc = write_tile(log, l, (size >> (8 * l)) / TL__TILE_WIDTH, e->w, e->h,
                             (size_t)e->w * TL_HASH_SIZE);
             if (rc != TL_OK) {
                 return rc;
             }
         }
     }
-    if (log->bundle_n > 0 && size1 != size0) {
-        rc = write_tile(log, -1, size1 / TL__TILE_WIDTH, log->bundle_n, log->bundle.p,
-                        log->bundle.len);
+    if (log->bundle_n > 0) {
+        rc = write_tile(log, -1, log->bundle_t, log->bundle_n, log->bundle.p, log->bundle.len);
         if (rc != TL_OK) {
             return rc;
         }
@@ -357,18 +451,63 @@ commit(struct tl_tlog *log, struct waiter *batch)
     if (rc != TL_OK) {
         return set_err(log, rc, "fsync of a tile folder failed: %s", strerror(errno));
     }
-    uint8_t root[TL_HASH_SIZE];
-    edge_root(log->work, size1, root);
-    rc = write_state(log, size1, root);
+    rc = write_state(log, size, root);
     if (rc != TL_OK) {
         return rc;
     }
-    log->size = size1;
+    if (ftruncate(log->walfd, 0) != 0 || fdatasync(log->walfd) != 0) {
+        return set_err(log, TL_EIO, "truncating .state/wal: %s", strerror(errno));
+    }
+    log->wal_bytes = 0;
+    prune_partials(log, log->tiles_size, size);
+    log->tiles_size = size;
+    return TL_OK;
+}
+
+static int
+commit(struct tl_tlog *log, struct waiter *batch)
+{
+    uint64_t size0 = log->size, count[TL__LEVELS], n = 0;
+    bool flush = log->wal_bytes > WAL_FLUSH_BYTES;
+    int rc = TL_OK;
+    for (int l = 0; l < TL__LEVELS; l++) {
+        count[l] = size0 >> (8 * l);
+    }
+    for (struct waiter *w = batch; w; w = w->next) {
+        w->first = count[0];
+        flush = flush || w->flush;
+        n += w->n;
+        for (size_t i = 0; i < w->n && rc == TL_OK; i++) {
+            rc = add_entry(log, w->entries[i], w->lens[i], count);
+        }
+        if (rc != TL_OK) {
+            return rc;
+        }
+    }
+    if (n > 0) {
+        rc = wal_append(log, batch, size0, n);
+        if (rc != TL_OK) {
+            return rc;
+        }
+    }
+    log->size = count[0];
+    uint8_t root[TL_HASH_SIZE];
+    if (flush) {
+        rc = flush_tiles(log, root);
+        if (rc != TL_OK) {
+            return rc;
+        }
+        for (struct waiter *w = batch; w; w = w->next) {
+            w->flushed_size = log->size;
+            memcpy(w->flushed_root, root, TL_HASH_SIZE);
+        }
+    } else {
+        edge_root(log->work, log->size, root);
+    }
     pthread_rwlock_wrlock(&log->rw);
     memcpy(log->pub, log->work, sizeof(log->pub));
-    log->pub_size = size1;
+    log->pub_size = log->size;
     memcpy(log->pub_root, root, TL_HASH_SIZE);
-    prune_partials(log, size0, size1);
     pthread_rwlock_unlock(&log->rw);
     return TL_OK;
 }
@@ -402,7 +541,7 @@ submit(struct tl_tlog *log, struct waiter *me)
         }
         for (struct waiter *w = batch; w; w = w->next) {
             size_t b = 0;
-            for (size_t i = 0; i < w->n; i++) {
+            for (size_t i = 0; i < w->n; i++) { /* a flush request has no entries */
                 b += w->lens[i] + 2;
             }
             if (w != batch && (n + w->n > COMMIT_MAX_N || bytes + b > COMMIT_MAX_BYTES)) {
@@ -629,24 +768,31 @@ tl_tlog_entry(struct tl_tlog *log, uint64_t index, uint8_t **data_out, size_t *l
     uint8_t *data = NULL;
     size_t len = 0;
     struct pick p = {.want = (size_t)(index & 255)};
+    int rc;
     pthread_rwlock_rdlock(&log->rw);
-    if (index >= log->pub_size) {
-        pthread_rwlock_unlock(&log->rw);
+    bool ok = index < log->pub_size;
+    pthread_rwlock_unlock(&log->rw);
+    if (!ok) {
         return TL_ERANGE;
     }
-    uint64_t t = index >> 8;
-    unsigned w = t < (log->pub_size >> 8) ? TL__TILE_WIDTH : (unsigned)(log->pub_size & 255);
-    tl_tile_path(-1, t, w, path, sizeof(path));
-    int rc = tl__read_file(log->dirfd, path, (size_t)TL__TILE_WIDTH * (TL_TLOG_ENTRY_MAX + 2), &data,
-                           &len);
-    pthread_rwlock_unlock(&log->rw);
-    if (rc != TL_OK) {
-        return set_err(log, rc, "cannot read bundle %s", path);
+    /* The bundle being filled lives in memory; completed ones are full files. */
+    pthread_mutex_lock(&log->bundle_mu);
+    if (index >> 8 == log->bundle_t) {
+        rc = tl_bundle_parse((const uint8_t *)log->bundle.p, log->bundle.len, pick_entry, &p, NULL);
+        pthread_mutex_unlock(&log->bundle_mu);
+    } else {
+        pthread_mutex_unlock(&log->bundle_mu);
+        tl_tile_path(-1, index >> 8, TL__TILE_WIDTH, path, sizeof(path));
+        rc = tl__read_file(log->dirfd, path, (size_t)TL__TILE_WIDTH * (TL_TLOG_ENTRY_MAX + 2),
+                           &data, &len);
+        if (rc != TL_OK) {
+            return set_err(log, rc, "cannot read bundle %s", path);
+        }
+        rc = tl_bundle_parse(data, len, pick_entry, &p, NULL);
+        tl_free(data);
     }
-    rc = tl_bundle_parse(data, len, pick_entry, &p, NULL);
-    tl_free(data);
     if (rc == TL_OK && !p.found) {
-        rc = set_err(log, TL_ESTORE, "bundle %s is short", path);
+        rc = set_err(log, TL_ESTORE, "bundle of entry %" PRIu64 " is short", index);
     }
     if (rc != TL_OK) {
         tl_free(p.data);
@@ -670,6 +816,8 @@ log_alloc(void)
     }
     log->dirfd = -1;
     log->lockfd = -1;
+    log->walfd = -1;
+    pthread_mutex_init(&log->bundle_mu, NULL);
     pthread_rwlock_init(&log->rw, NULL);
     pthread_mutex_init(&log->mu, NULL);
     pthread_cond_init(&log->cv, NULL);
@@ -684,12 +832,17 @@ tl_tlog_free(struct tl_tlog *log)
     if (!log) {
         return;
     }
+    if (log->walfd >= 0) {
+        close(log->walfd);
+    }
     if (log->lockfd >= 0) {
         close(log->lockfd);
     }
     if (log->dirfd >= 0) {
         close(log->dirfd);
     }
+    tl__buf_free(&log->walbuf);
+    pthread_mutex_destroy(&log->bundle_mu);
     tl_signer_free(log->signer);
     tl_verifier_free(log->verifier);
     tl_free(log->vkey);
@@ -881,6 +1034,79 @@ check_bundle_entry(void *ud, size_t i, const uint8_t *entry, size_t n)
     return TL_OK;
 }
 
+/*
+ * Re-apply the acknowledged commits after the tile state from .state/wal, then
+ * flush, so that the tiles and the state hold every acknowledged entry again.
+ * `root` receives the root of the recovered tree.
+ */
+static int
+replay_wal(struct tl_tlog *log, uint8_t root[TL_HASH_SIZE])
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    uint64_t count[TL__LEVELS];
+    int rc = tl__read_file(log->dirfd, ".state/wal", SIZE_MAX / 4, &data, &len);
+    if (rc == TL_ENOTFOUND) {
+        len = 0;
+        rc = TL_OK;
+    } else if (rc != TL_OK) {
+        return set_err(log, rc, "cannot read .state/wal");
+    }
+    log->walfd = openat(log->dirfd, ".state/wal", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log->walfd < 0) {
+        tl_free(data);
+        return set_err(log, TL_EIO, "cannot open .state/wal: %s", strerror(errno));
+    }
+    for (int l = 0; l < TL__LEVELS; l++) {
+        count[l] = log->size >> (8 * l);
+    }
+    size_t pos = 0;
+    while (rc == TL_OK && len - pos >= WAL_HDR) {
+        const uint8_t *h = data + pos;
+        uint64_t first = get_be(h + 4, 8), cnt = get_be(h + 12, 4), plen = get_be(h + 16, 4);
+        uint8_t want[TL_HASH_SIZE];
+        if (memcmp(h, WAL_MAGIC, 4) != 0 || plen > len - pos - WAL_HDR) {
+            break; /* a torn last record: never acknowledged */
+        }
+        wal_hash(h, h + WAL_HDR, (size_t)plen, want);
+        if (sodium_memcmp(want, h + 20, TL_HASH_SIZE) != 0) {
+            break;
+        }
+        pos += WAL_HDR + (size_t)plen;
+        if (first + cnt <= log->size) {
+            continue; /* already in the tiles */
+        }
+        if (first != log->size) {
+            rc = set_err(log, TL_ESTORE, ".state/wal does not continue the tree (%" PRIu64
+                         " after %" PRIu64 ")", first, log->size);
+            break;
+        }
+        const uint8_t *p = h + WAL_HDR, *end = p + plen;
+        for (uint64_t i = 0; i < cnt && rc == TL_OK; i++) {
+            if (end - p < 2 || (size_t)(end - p - 2) < ((size_t)p[0] << 8 | p[1])) {
+                rc = set_err(log, TL_ESTORE, ".state/wal record is malformed");
+                break;
+            }
+            size_t n = (size_t)p[0] << 8 | p[1];
+            rc = add_entry(log, p + 2, n, count);
+            p += 2 + n;
+        }
+        log->size = count[0];
+    }
+    tl_free(data);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    if (log->size != log->tiles_size) {
+        return flush_tiles(log, root);
+    }
+    if (len > 0 && (ftruncate(log->walfd, 0) != 0 || fdatasync(log->walfd) != 0)) {
+        return set_err(log, TL_EIO, "truncating .state/wal: %s", strerror(errno));
+    }
+    log->wal_bytes = 0;
+    return TL_OK;
+}
+
 static int
 recover(struct tl_tlog *log, struct tl_diag *diag)
 {
@@ -944,7 +1170,13 @@ recover(struct tl_tlog *log, struct tl_diag *diag)
         return set_err(log, TL_ESTORE, "the stored tiles do not give the committed root");
     }
     log->size = size;
-    log->pub_size = size;
+    log->tiles_size = size;
+    log->bundle_t = size >> 8;
+    rc = replay_wal(log, root);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    log->pub_size = log->size;
     memcpy(log->pub_root, root, TL_HASH_SIZE);
     memcpy(log->pub, log->work, sizeof(log->pub));
     (void)diag;
@@ -973,7 +1205,6 @@ load_signed(struct tl_tlog *log)
     }
     log->signed_size = cp.size;
     memcpy(log->signed_root, cp.root, TL_HASH_SIZE);
-    log->keep_size = cp.size;
     return TL_OK;
 }
 
@@ -1247,13 +1478,14 @@ sign_and_publish(struct tl_tlog *log, char **note_out, struct tl_diag *diag)
     char *text = NULL, *line = NULL;
     struct tl__buf note = {0}, cosigs = {0};
     int rc;
-    pthread_rwlock_wrlock(&log->rw);
-    size = log->pub_size;
-    memcpy(root, log->pub_root, TL_HASH_SIZE);
-    if (size > log->keep_size) {
-        log->keep_size = size;
+    /* Flush: the partial tiles of the size we sign must be on disk (tlog-tiles). */
+    struct waiter fw = {.flush = true};
+    rc = submit(log, &fw);
+    if (rc != TL_OK) {
+        return rc;
     }
-    pthread_rwlock_unlock(&log->rw);
+    size = fw.flushed_size;
+    memcpy(root, fw.flushed_root, TL_HASH_SIZE);
     if (size < log->signed_size) {
         return set_err(log, TL_ESTORE, "tree is behind the last signed checkpoint");
     }
