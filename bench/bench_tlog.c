@@ -6,6 +6,9 @@
  *    checkpointer signs and publishes a checkpoint every 250 ms, as the server
  *    will.  Prints appends/s, the append call latency, and the latency from
  *    the start of an append to the publication of a checkpoint that covers it.
+ *    Then the same with three witnesses (`truceline log witness serve`, over
+ *    HTTP on 127.0.0.1) and a 2-of-3 quorum: every checkpoint is cosigned
+ *    before it is published.
  * 2. Batched: 2 threads append batches of 1,000 entries.
  * 3. Proofs on the resulting tree: inclusion and consistency proof generation
  *    from the tiles, and a complete tlog-proof file.
@@ -26,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define THREADS      32
@@ -191,6 +196,100 @@ batch_appender(void *p)
     return NULL;
 }
 
+/* Phase 1: THREADS single-entry appenders and a checkpointer for `secs`. */
+static void
+group_commit(struct tl_tlog *log, double secs, const char *label)
+{
+    struct worker ws[THREADS];
+    pthread_t th[THREADS], cpt;
+    struct checkpointer cp = {.log = log};
+    memset(ws, 0, sizeof(ws));
+    atomic_store(&stop_cp, false);
+    double t0 = now_s();
+    pthread_create(&cpt, NULL, cp_thread, &cp);
+    for (int i = 0; i < THREADS; i++) {
+        ws[i].log = log;
+        ws[i].until = t0 + secs;
+        ws[i].n = (uint64_t)i << 40;
+        pthread_create(&th[i], NULL, single_appender, &ws[i]);
+    }
+    uint64_t total = 0;
+    size_t ns = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        total += ws[i].n - ((uint64_t)i << 40);
+        ns += ws[i].n_samples;
+    }
+    double el = now_s() - t0;
+    /* Let the checkpointer cover the last appends, then stop it. */
+    struct timespec pause = {0, (CP_PERIOD_MS + 300) * 1000000L};
+    nanosleep(&pause, NULL);
+    atomic_store(&stop_cp, true);
+    pthread_join(cpt, NULL);
+    double *lat = malloc((ns + 1) * sizeof(double)), *call = malloc((ns + 1) * sizeof(double));
+    size_t nl = 0, nc = 0, uncovered = 0;
+    for (int i = 0; i < THREADS; i++) {
+        for (size_t k = 0; k < ws[i].n_samples; k++) {
+            call[nc++] = ws[i].call_s[k];
+            size_t c = 0;
+            while (c < cp.n && !(cp.recs[c].size > ws[i].samples[k].index &&
+                                 cp.recs[c].t > ws[i].samples[k].t_start)) {
+                c++;
+            }
+            if (c < cp.n) {
+                lat[nl++] = cp.recs[c].t - ws[i].samples[k].t_start;
+            } else {
+                uncovered++;
+            }
+        }
+    }
+    printf("\n%s\n", label);
+    printf("    appends/s (durable)            %.0f  (%" PRIu64 " in %.1f s)\n", (double)total / el,
+           total, el);
+    printf("    append call latency            p50 %.2f ms  p99 %.2f ms\n", pct(call, nc, 0.5) * 1e3,
+           pct(call, nc, 0.99) * 1e3);
+    printf("    append -> published checkpoint p50 %.0f ms  p99 %.0f ms  max %.0f ms\n",
+           pct(lat, nl, 0.5) * 1e3, pct(lat, nl, 0.99) * 1e3, pct(lat, nl, 1.0) * 1e3);
+    printf("    (%zu sampled appends, %zu never covered; %zu checkpoints published, %d failed)\n", nl,
+           uncovered, cp.n, cp.failures);
+    free(lat);
+    free(call);
+    for (int i = 0; i < THREADS; i++) {
+        free(ws[i].samples);
+        free(ws[i].call_s);
+    }
+    free(cp.recs);
+}
+
+/* Start `truceline log witness serve` (next to this program's folder); its URL into url. */
+static pid_t
+start_witness(const char *tool, const char *wdir, char *url, size_t size)
+{
+    int p[2];
+    if (pipe(p) != 0) {
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        execl(tool, tool, "log", "witness", "serve", "--dir", wdir, "--listen", "127.0.0.1:0",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char buf[256];
+    ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+    close(p[0]);
+    if (n <= 0 || strncmp(buf, "listening on ", 13) != 0) {
+        return -1;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    snprintf(url, size, "%s", buf + 13);
+    return pid;
+}
+
 int
 main(void)
 {
@@ -209,67 +308,68 @@ main(void)
     printf("transparency log benchmark: %d-byte entries, fsync on every commit, dir %s\n",
            ENTRY_BYTES, dir);
 
-    /* 1. Group commit with a checkpointer. */
-    struct worker ws[THREADS];
-    pthread_t th[THREADS], cpt;
-    struct checkpointer cp = {.log = log};
-    memset(ws, 0, sizeof(ws));
-    double t0 = now_s();
-    pthread_create(&cpt, NULL, cp_thread, &cp);
-    for (int i = 0; i < THREADS; i++) {
-        ws[i].log = log;
-        ws[i].until = t0 + secs;
-        ws[i].n = (uint64_t)i << 40;
-        pthread_create(&th[i], NULL, single_appender, &ws[i]);
+    group_commit(log, secs, "[1] 32 threads, single-entry appends (group commit), checkpoint every 250 ms");
+
+    /* 1b. The same with three witnesses over HTTP on this machine, quorum 2 of 3. */
+    char tool[1024], exe[1024];
+    ssize_t el_n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[el_n > 0 ? el_n : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+        *slash = '\0';
     }
-    uint64_t total = 0;
-    size_t ns = 0;
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(th[i], NULL);
-        total += ws[i].n - ((uint64_t)i << 40);
-        ns += ws[i].n_samples;
-    }
-    double el = now_s() - t0;
-    /* Let the checkpointer cover the last appends, then stop it. */
-    struct timespec pause = {0, (CP_PERIOD_MS + 100) * 1000000L};
-    nanosleep(&pause, NULL);
-    atomic_store(&stop_cp, true);
-    pthread_join(cpt, NULL);
-    double *lat = malloc(ns * sizeof(double)), *call = malloc(ns * sizeof(double));
-    size_t nl = 0, nc = 0;
-    for (int i = 0; i < THREADS; i++) {
-        for (size_t k = 0; k < ws[i].n_samples; k++) {
-            call[nc++] = ws[i].call_s[k];
-            for (size_t c = 0; c < cp.n; c++) {
-                if (cp.recs[c].size > ws[i].samples[k].index && cp.recs[c].t > ws[i].samples[k].t_start) {
-                    lat[nl++] = cp.recs[c].t - ws[i].samples[k].t_start;
-                    break;
-                }
+    snprintf(tool, sizeof(tool), "%s/../truceline", exe);
+    if (access(tool, X_OK) == 0) {
+        char wlog[600], policy[4096];
+        pid_t pids[3];
+        size_t po = 0;
+        snprintf(wlog, sizeof(wlog), "%s.w", dir);
+        struct tl_tlog *l2 = NULL;
+        tl_tlog_create(wlog, "log.truceline.example/bench-w", NULL, &l2, &d);
+        const char *vk2 = tl_tlog_vkey(l2);
+        po += (size_t)snprintf(policy + po, sizeof(policy) - po, "log %s\n", vk2);
+        static const char *const cc[] = {"AT", "IE", "CH"};
+        for (int i = 0; i < 3; i++) {
+            char wd[700], name[64], url[256];
+            struct tl_witness *w = NULL;
+            snprintf(wd, sizeof(wd), "%s.%s", wdir, cc[i]);
+            snprintf(name, sizeof(name), "witness.%s.truceline.example", cc[i]);
+            if (tl_witness_create(wd, name, &vk2, 1, &w, &d) != TL_OK) {
+                return 1;
             }
+            po += (size_t)snprintf(policy + po, sizeof(policy) - po, "witness %s %s ", cc[i],
+                                   tl_witness_vkey(w));
+            tl_witness_free(w);
+            pids[i] = start_witness(tool, wd, url, sizeof(url));
+            po += (size_t)snprintf(policy + po, sizeof(policy) - po, "%s\n", url);
         }
+        snprintf(policy + po, sizeof(policy) - po, "group g 2 AT IE CH\nquorum g\n");
+        tl_tlog_free(l2);
+        char pp[700];
+        snprintf(pp, sizeof(pp), "%s/policy", wlog);
+        FILE *pf = fopen(pp, "w");
+        fputs(policy, pf);
+        fclose(pf);
+        tl_tlog_open(wlog, &l2, &d);
+        group_commit(l2, secs, "[1b] the same, 3 witnesses over HTTP on 127.0.0.1, quorum 2 of 3");
+        tl_tlog_free(l2);
+        for (int i = 0; i < 3; i++) {
+            char wd[700];
+            kill(pids[i], SIGTERM);
+            waitpid(pids[i], NULL, 0);
+            snprintf(wd, sizeof(wd), "%s.%s", wdir, cc[i]);
+            nftw(wd, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        }
+        nftw(wlog, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    } else {
+        printf("\n[1b] skipped: %s not built\n", tool);
     }
-    printf("\n[1] %d threads, single-entry appends (group commit), checkpoint every %d ms\n",
-           THREADS, CP_PERIOD_MS);
-    printf("    appends/s (durable)          %.0f  (%" PRIu64 " in %.1f s)\n", (double)total / el,
-           total, el);
-    printf("    append call latency          p50 %.2f ms  p99 %.2f ms\n", pct(call, nc, 0.5) * 1e3,
-           pct(call, nc, 0.99) * 1e3);
-    printf("    append -> published checkpoint p50 %.0f ms  p99 %.0f ms  max %.0f ms  (%zu samples, "
-           "%zu checkpoints, %d failed)\n",
-           pct(lat, nl, 0.5) * 1e3, pct(lat, nl, 0.99) * 1e3, pct(lat, nl, 1.0) * 1e3, nl, cp.n,
-           cp.failures);
-    free(lat);
-    free(call);
-    for (int i = 0; i < THREADS; i++) {
-        free(ws[i].samples);
-        free(ws[i].call_s);
-    }
-    free(cp.recs);
 
     /* 2. Batched appends. */
     struct worker bw[2];
+    pthread_t th[2];
     memset(bw, 0, sizeof(bw));
-    t0 = now_s();
+    double t0 = now_s();
     for (int i = 0; i < 2; i++) {
         bw[i].log = log;
         bw[i].until = t0 + secs;
@@ -280,7 +380,7 @@ main(void)
         pthread_join(th[i], NULL);
         btotal += bw[i].n;
     }
-    el = now_s() - t0;
+    double el = now_s() - t0;
     printf("\n[2] 2 threads, batches of 1000 entries\n");
     printf("    appends/s (durable)          %.0f  (%" PRIu64 " in %.1f s)\n", (double)btotal / el,
            btotal, el);

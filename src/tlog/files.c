@@ -180,8 +180,8 @@ tl_bundle_parse(const uint8_t *data, size_t len,
 /* Durable files                                                             */
 /* ------------------------------------------------------------------------ */
 
-static int
-fsync_dir(int dirfd, const char *path)
+int
+tl__fsync_dir(int dirfd, const char *path)
 {
     int fd = openat(dirfd, path[0] ? path : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -217,7 +217,7 @@ tl__mkdirs(int dirfd, const char *path)
         if (mkdirat(dirfd, buf, 0755) == 0) {
             char parent[512];
             parent_of(buf, parent, sizeof(parent));
-            if (fsync_dir(dirfd, parent) != TL_OK) {
+            if (tl__fsync_dir(dirfd, parent) != TL_OK) {
                 return TL_EIO;
             }
         } else if (errno != EEXIST) {
@@ -251,7 +251,7 @@ tl__sync_dirs(int dirfd, struct tl__dirset *dirs)
 {
     int rc = TL_OK;
     for (size_t i = 0; i < dirs->n && rc == TL_OK; i++) {
-        rc = fsync_dir(dirfd, dirs->path[i]);
+        rc = tl__fsync_dir(dirfd, dirs->path[i]);
     }
     dirs->n = 0;
     return rc;
@@ -304,7 +304,7 @@ tl__write_file(int dirfd, const char *path, const void *data, size_t len, mode_t
     if (close(fd) != 0 || renameat(dirfd, tmp, dirfd, path) != 0) {
         return TL_EIO;
     }
-    return dirs ? dirset_add(dirs, dir) : fsync_dir(dirfd, dir);
+    return dirs ? dirset_add(dirs, dir) : tl__fsync_dir(dirfd, dir);
 }
 
 int

@@ -1053,7 +1053,7 @@ replay_wal(struct tl_tlog *log, uint8_t root[TL_HASH_SIZE])
         return set_err(log, rc, "cannot read .state/wal");
     }
     log->walfd = openat(log->dirfd, ".state/wal", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (log->walfd < 0) {
+    if (log->walfd < 0 || tl__fsync_dir(log->dirfd, ".state") != TL_OK) {
         tl_free(data);
         return set_err(log, TL_EIO, "cannot open .state/wal: %s", strerror(errno));
     }
@@ -1469,6 +1469,77 @@ ask_witness(struct tl_tlog *log, size_t i, size_t text_len, const char *note,
     return tl__diag(diag, TL_ESTATE, "witness", "witness %s: size conflict persists", name);
 }
 
+struct ask {
+    struct tl_tlog *log;
+    size_t i, text_len;
+    const char *note;
+    uint64_t size;
+    struct tl__buf cosig;
+    struct tl_diag diag;
+    int rc;
+    pthread_t th;
+    bool started;
+};
+
+static void *
+ask_thread(void *p)
+{
+    struct ask *a = p;
+    a->rc = ask_witness(a->log, a->i, a->text_len, a->note, a->size, &a->cosig, &a->diag);
+    return NULL;
+}
+
+/*
+ * Ask every witness with a URL at once (one thread each), keep the
+ * cosignatures in policy order, and check the quorum.
+ */
+static int
+collect_cosignatures(struct tl_tlog *log, size_t text_len, const char *note, uint64_t size,
+                     struct tl__buf *cosigs)
+{
+    size_t nw = tl_policy_witness_count(log->policy), n_ok = 0;
+    struct ask *asks = tl_calloc(nw + 1, sizeof(*asks));
+    bool *cosigned = tl_calloc(nw + 1, sizeof(bool));
+    int rc = asks && cosigned ? TL_OK : TL_ENOMEM;
+    for (size_t i = 0; rc == TL_OK && i < nw; i++) {
+        struct ask *a = &asks[i];
+        *a = (struct ask){.log = log, .i = i, .text_len = text_len, .note = note, .size = size,
+                          .rc = TL_ENOTFOUND};
+        if (tl_policy_witness_url(log->policy, i)[0]) {
+            a->started = pthread_create(&a->th, NULL, ask_thread, a) == 0;
+            if (!a->started) {
+                ask_thread(a);
+            }
+        }
+    }
+    for (size_t i = 0; asks && i < nw; i++) {
+        struct ask *a = &asks[i];
+        if (a->started) {
+            pthread_join(a->th, NULL);
+        }
+        if (rc != TL_OK) {
+            /* out of memory: only join and free */
+        } else if (a->rc == TL_OK) {
+            cosigned[i] = true;
+            n_ok++;
+            rc = tl__buf_add(cosigs, a->cosig.p, a->cosig.len, TL_NOTE_MAX);
+        } else if (tl_policy_witness_url(log->policy, i)[0]) {
+            TL_LOG(TL_LOG_WARN, "tlog", "witness %s: %s", tl_policy_witness_name(log->policy, i),
+                   a->diag.text);
+        }
+        tl__buf_free(&a->cosig);
+    }
+    if (rc == TL_OK && !tl_policy_quorum_met(log->policy, cosigned)) {
+        rc = set_err(log, TL_ESTATE,
+                     "quorum not met: %zu of %zu witnesses cosigned size %" PRIu64
+                     "; checkpoint not published",
+                     n_ok, nw, size);
+    }
+    tl_free(asks);
+    tl_free(cosigned);
+    return rc;
+}
+
 static int
 sign_and_publish(struct tl_tlog *log, char **note_out, struct tl_diag *diag)
 {
@@ -1523,33 +1594,10 @@ sign_and_publish(struct tl_tlog *log, char **note_out, struct tl_diag *diag)
     log->signed_size = size;
     memcpy(log->signed_root, root, TL_HASH_SIZE);
     if (log->policy) {
-        size_t nw = tl_policy_witness_count(log->policy), n_ok = 0;
-        bool *cosigned = tl_calloc(nw + 1, sizeof(bool));
-        if (!cosigned) {
-            rc = TL_ENOMEM;
-            goto done;
+        rc = collect_cosignatures(log, strlen(text), note.p, size, &cosigs);
+        if (rc == TL_OK) {
+            rc = tl__buf_add(&note, cosigs.p, cosigs.len, TL_NOTE_MAX);
         }
-        for (size_t i = 0; i < nw; i++) {
-            struct tl_diag wd = {0};
-            if (tl_policy_witness_url(log->policy, i)[0] &&
-                ask_witness(log, i, strlen(text), note.p, size, &cosigs, &wd) == TL_OK) {
-                cosigned[i] = true;
-                n_ok++;
-            } else if (tl_policy_witness_url(log->policy, i)[0]) {
-                TL_LOG(TL_LOG_WARN, "tlog", "witness %s: %s", tl_policy_witness_name(log->policy, i),
-                       wd.text);
-            }
-        }
-        bool met = tl_policy_quorum_met(log->policy, cosigned);
-        tl_free(cosigned);
-        if (!met) {
-            rc = set_err(log, TL_ESTATE,
-                         "quorum not met: %zu of %zu witnesses cosigned size %" PRIu64
-                         "; checkpoint not published",
-                         n_ok, nw, size);
-            goto done;
-        }
-        rc = tl__buf_add(&note, cosigs.p, cosigs.len, TL_NOTE_MAX);
         if (rc != TL_OK) {
             goto done;
         }

@@ -90,6 +90,9 @@ int tl__write_file(int dirfd, const char *path, const void *data, size_t len, mo
 int tl__sync_dirs(int dirfd, struct tl__dirset *dirs);
 void tl__dirset_free(struct tl__dirset *dirs);
 
+/* fsync a directory (relative to dirfd; "" for dirfd itself). */
+int tl__fsync_dir(int dirfd, const char *path);
+
 /* Read a whole file (at most `max` bytes) relative to dirfd (AT_FDCWD for cwd). */
 int tl__read_file(int dirfd, const char *path, size_t max, uint8_t **data, size_t *len);
 
