@@ -892,7 +892,7 @@ load_keys_and_policy(struct tl_tlog *log)
     struct tl_diag d = {0};
     int rc = tl__read_file(log->dirfd, "log.key", 4096, &data, &len);
     if (rc != TL_OK) {
-        return set_err(log, rc == TL_ENOTFOUND ? TL_ENOTFOUND : TL_EIO, "cannot read log.key");
+        return set_err(log, rc == TL_ENOMEM || rc == TL_ENOTFOUND ? rc : TL_EIO, "cannot read log.key");
     }
     rc = tl_signer_parse((const char *)data, len, &log->signer, &d);
     sodium_memzero(data, len);
@@ -1157,7 +1157,8 @@ recover(struct tl_tlog *log, struct tl_diag *diag)
         rc = tl_bundle_parse(data, len, check_bundle_entry, &c, NULL);
         if (rc != TL_OK || c.bad || c.end == 0) {
             tl_free(data);
-            return set_err(log, TL_ESTORE, "the last entry bundle does not match its tile");
+            return set_err(log, rc == TL_ENOMEM ? rc : TL_ESTORE,
+                           "the last entry bundle does not match its tile");
         }
         rc = tl__buf_add(&log->bundle, data, c.end, SIZE_MAX / 2);
         tl_free(data);
@@ -1201,7 +1202,7 @@ load_signed(struct tl_tlog *log)
     rc = tl_checkpoint_open((const char *)data, len, log->verifier, &cp, &d);
     tl_free(data);
     if (rc != TL_OK) {
-        return set_err(log, TL_ESTORE, ".state/signed: %s", d.text);
+        return set_err(log, rc == TL_ENOMEM ? rc : TL_ESTORE, ".state/signed: %s", d.text);
     }
     log->signed_size = cp.size;
     memcpy(log->signed_root, cp.root, TL_HASH_SIZE);
@@ -1217,6 +1218,9 @@ check_signed(struct tl_tlog *log)
         return TL_OK;
     }
     int rc = tl_tlog_root_at(log, log->signed_size, root);
+    if (rc == TL_ENOMEM) {
+        return rc;
+    }
     if (rc != TL_OK || sodium_memcmp(root, log->signed_root, TL_HASH_SIZE) != 0) {
         return set_err(log, TL_ESTORE, "the tree is not consistent with the last signed checkpoint");
     }
@@ -1562,6 +1566,9 @@ sign_and_publish(struct tl_tlog *log, char **note_out, struct tl_diag *diag)
     }
     if (log->signed_size > 0) {
         rc = tl_tlog_root_at(log, log->signed_size, check);
+        if (rc == TL_ENOMEM) {
+            return rc;
+        }
         if (rc != TL_OK || sodium_memcmp(check, log->signed_root, TL_HASH_SIZE) != 0) {
             return set_err(log, TL_ESTORE,
                            "refusing to sign: the tree is not consistent with the last signed "

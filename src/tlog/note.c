@@ -498,7 +498,8 @@ tl_note_sign(const struct tl_signer *s, const char *text, size_t len, uint64_t t
 /* Opening notes                                                             */
 /* ------------------------------------------------------------------------ */
 
-static bool
+/* 1 when the signature verifies, 0 when it does not, TL_ENOMEM. */
+static int
 verify_sig(const struct tl_verifier *v, const char *text, size_t text_len, const uint8_t *blob,
            size_t blob_len, uint64_t *time_s)
 {
@@ -507,25 +508,29 @@ verify_sig(const struct tl_verifier *v, const char *text, size_t text_len, const
                crypto_sign_verify_detached(blob + 4, (const uint8_t *)text, text_len, v->pk) == 0;
     }
     if (blob_len != 12 + crypto_sign_BYTES) {
-        return false;
+        return 0;
     }
     uint64_t t = 0;
     for (int i = 0; i < 8; i++) {
         t = t << 8 | blob[4 + i];
     }
     if (t > (uint64_t)INT64_MAX) {
-        return false;
+        return 0;
     }
+    /* Checkpoints are small: sign them from the stack, larger texts from the heap. */
+    uint8_t small[1024];
     char hdr[64];
     size_t hl = cosign_header(t, hdr, sizeof(hdr));
-    uint8_t *msg = tl_malloc(hl + text_len);
+    uint8_t *msg = hl + text_len <= sizeof(small) ? small : tl_malloc(hl + text_len);
     if (!msg) {
-        return false;
+        return TL_ENOMEM;
     }
     memcpy(msg, hdr, hl);
     memcpy(msg + hl, text, text_len);
-    bool ok = crypto_sign_verify_detached(blob + 12, msg, hl + text_len, v->pk) == 0;
-    tl_free(msg);
+    int ok = crypto_sign_verify_detached(blob + 12, msg, hl + text_len, v->pk) == 0;
+    if (msg != small) {
+        tl_free(msg);
+    }
     if (ok) {
         *time_s = t;
     }
@@ -647,7 +652,12 @@ tl_note_open(const char *note, size_t len, const struct tl_verifier *const *vs, 
                 continue;
             }
             uint64_t t = 0;
-            if (!verify_sig(v, note, text_len, blob, blob_len, &t)) {
+            int ok = verify_sig(v, note, text_len, blob, blob_len, &t);
+            if (ok < 0) {
+                rc = ok;
+                goto fail;
+            }
+            if (!ok) {
                 rc = tl__diag(diag, TL_ECRYPTO, "signature", "signature by %s does not verify",
                               v->name);
                 goto fail;

@@ -304,7 +304,7 @@ load_latest(struct tl_witness *w, const char *origin, const struct tl_verifier *
     }
     rc = tl_checkpoint_open((const char *)data, len, log_key, cp, NULL);
     tl_free(data);
-    return rc == TL_OK ? TL_OK : TL_ESTORE;
+    return rc == TL_OK || rc == TL_ENOMEM ? rc : TL_ESTORE;
 }
 
 static int
@@ -422,7 +422,7 @@ tl_witness_add_checkpoint(struct tl_witness *w, const char *body, size_t len, ui
     struct tl__buf state = {0};
     rc = load_latest(w, origin, log_key, &latest);
     if (rc != TL_OK) {
-        rc = TL_EIO;
+        rc = rc == TL_ENOMEM ? rc : TL_EIO;
         goto done;
     }
     if (old != latest.size) {

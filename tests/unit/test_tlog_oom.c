@@ -1,0 +1,255 @@
+/*
+ * test_tlog_oom.c - allocation-failure torture for the transparency log.
+ *
+ * A test allocator fails the Nth allocation; each operation is run with
+ * N = 0, 1, 2, ... until it succeeds.  Every failing run must report
+ * TL_ENOMEM (never a crash, never a misleading "bad signature" or "corrupt
+ * store"), and under the asan preset must leak nothing.
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "tl_test.h"
+
+#include "tlog/tlog_priv.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)flag;
+    (void)f;
+    return remove(path);
+}
+
+static long fail_at = -1, n_allocs;
+
+static void *
+t_malloc(size_t n)
+{
+    if (fail_at >= 0 && n_allocs++ == fail_at) {
+        return NULL;
+    }
+    return malloc(n);
+}
+
+static void *
+t_realloc(void *p, size_t n)
+{
+    if (fail_at >= 0 && n_allocs++ == fail_at) {
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+typedef int (*op_fn)(void *ud);
+
+/* Run op with every allocation failing in turn; returns how many runs failed. */
+static long
+torture(op_fn op, void *ud, const char *what)
+{
+    tl_set_allocator(t_malloc, t_realloc, free);
+    long n;
+    for (n = 0;; n++) {
+        n_allocs = 0;
+        fail_at = n;
+        int rc = op(ud);
+        fail_at = -1;
+        if (rc == TL_OK) {
+            break;
+        }
+        if (rc != TL_ENOMEM) {
+            tl_set_allocator(NULL, NULL, NULL);
+            fail_msg("%s: allocation %ld failed and the call returned %d (%s), not TL_ENOMEM", what,
+                     n, rc, tl_strerror(rc));
+        }
+        if (n > 100000) {
+            fail_msg("%s: does not converge", what);
+        }
+    }
+    tl_set_allocator(NULL, NULL, NULL);
+    return n;
+}
+
+static const char SPEC_VKEY[] = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
+static const char SPEC_NOTE[] = "This is an example message.\n\n\xE2\x80\x94 example.com/foo "
+                                "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
+
+static int
+op_note(void *ud)
+{
+    (void)ud;
+    struct tl_verifier *v = NULL;
+    struct tl_note *n = NULL;
+    int rc = tl_verifier_parse(SPEC_VKEY, strlen(SPEC_VKEY), &v, NULL);
+    if (rc == TL_OK) {
+        rc = tl_note_open(SPEC_NOTE, strlen(SPEC_NOTE), (const struct tl_verifier *const *)&v, 1, &n, NULL);
+    }
+    tl_note_free(n);
+    tl_verifier_free(v);
+    return rc;
+}
+
+struct world {
+    char ldir[64], wdir[64];
+    char *policy;
+    char *note;
+    char *cosigned;
+    char *request;
+    struct tl_witness *w;
+};
+
+static int
+op_policy(void *ud)
+{
+    struct world *wd = ud;
+    struct tl_policy *p = NULL;
+    struct tl_checkpoint cp;
+    int rc = tl_policy_parse(wd->policy, strlen(wd->policy), &p, NULL);
+    if (rc == TL_OK) {
+        rc = tl_policy_verify_checkpoint(p, wd->cosigned, strlen(wd->cosigned), &cp, NULL);
+    }
+    tl_policy_free(p);
+    return rc;
+}
+
+static int
+op_proof(void *ud)
+{
+    struct world *wd = ud;
+    struct tl_verifier *v = NULL;
+    const char *e = "entry 3";
+    struct tl_tlog *log = NULL;
+    int rc = tl_tlog_open(wd->ldir, &log, NULL);
+    if (rc == TL_OK) {
+        rc = tl_verifier_parse(tl_tlog_vkey(log), strlen(tl_tlog_vkey(log)), &v, NULL);
+    }
+    char *pf = NULL;
+    if (rc == TL_OK) {
+        rc = tl_tlog_proof_file(log, 3, &pf);
+    }
+    if (rc == TL_OK) {
+        rc = tl_proof_file_verify(pf, strlen(pf), e, strlen(e), v, NULL, NULL, NULL);
+    }
+    tl_free(pf);
+    tl_verifier_free(v);
+    tl_tlog_free(log);
+    return rc;
+}
+
+static int
+op_append_checkpoint(void *ud)
+{
+    struct world *wd = ud;
+    struct tl_tlog *log = NULL;
+    int rc = tl_tlog_open(wd->ldir, &log, NULL);
+    uint64_t idx;
+    char *note = NULL;
+    if (rc == TL_OK) {
+        rc = tl_tlog_append(log, "more", 4, &idx);
+    }
+    if (rc == TL_OK) {
+        rc = tl_tlog_checkpoint(log, &note, NULL);
+    }
+    tl_free(note);
+    tl_tlog_free(log);
+    return rc;
+}
+
+static int
+op_witness(void *ud)
+{
+    struct world *wd = ud;
+    int status = 0;
+    char *body = NULL;
+    int rc = tl_witness_add_checkpoint(wd->w, wd->request, strlen(wd->request), 1700000000, &status, &body);
+    tl_free(body);
+    if (rc == TL_OK && status != 200) {
+        fail_msg("witness answered %d", status);
+    }
+    return rc;
+}
+
+static void
+test_oom(void **state)
+{
+    (void)state;
+    struct world wd;
+    memset(&wd, 0, sizeof(wd));
+    snprintf(wd.ldir, sizeof(wd.ldir), "/tmp/tl_oom_XXXXXX");
+    snprintf(wd.wdir, sizeof(wd.wdir), "/tmp/tl_oomw_XXXXXX");
+    assert_non_null(mkdtemp(wd.ldir));
+    assert_non_null(mkdtemp(wd.wdir));
+    struct tl_tlog *log = NULL;
+    assert_int_equal(TL_OK, tl_tlog_create(wd.ldir, "log.example/oom", NULL, &log, NULL));
+    for (int i = 0; i < 300; i++) {
+        char e[32];
+        uint64_t idx;
+        int n = snprintf(e, sizeof(e), "entry %d", i);
+        assert_int_equal(TL_OK, tl_tlog_append(log, e, (size_t)n, &idx));
+    }
+    assert_int_equal(TL_OK, tl_tlog_checkpoint(log, &wd.note, NULL));
+    const char *lk = tl_tlog_vkey(log);
+    assert_int_equal(TL_OK, tl_witness_create(wd.wdir, "w.example", &lk, 1, &wd.w, NULL));
+    struct tl__buf b = {0};
+    tl__buf_printf(&b, 1 << 20, "log %s\nwitness W %s\nquorum W\n", lk, tl_witness_vkey(wd.w));
+    wd.policy = b.p;
+    /* A first cosignature (old 0), then the torture re-cosigns the same size. */
+    b = (struct tl__buf){0};
+    tl__buf_printf(&b, 1 << 20, "old 0\n\n");
+    tl__buf_add(&b, wd.note, strlen(wd.note), 1 << 20);
+    int status = 0;
+    char *cosig = NULL;
+    assert_int_equal(TL_OK, tl_witness_add_checkpoint(wd.w, b.p, b.len, 1700000000, &status, &cosig));
+    assert_int_equal(200, status);
+    tl__buf_free(&b);
+    tl__buf_add(&b, wd.note, strlen(wd.note), 1 << 20);
+    tl__buf_add(&b, cosig, strlen(cosig), 1 << 20);
+    wd.cosigned = b.p;
+    tl_free(cosig);
+    b = (struct tl__buf){0};
+    tl__buf_printf(&b, 1 << 20, "old 300\n\n");
+    tl__buf_add(&b, wd.note, strlen(wd.note), 1 << 20);
+    wd.request = b.p;
+    tl_tlog_free(log);
+
+    long n1 = torture(op_note, NULL, "note");
+    long n2 = torture(op_policy, &wd, "policy");
+    long n3 = torture(op_proof, &wd, "open + proof file");
+    long n4 = torture(op_append_checkpoint, &wd, "open + append + checkpoint");
+    long n5 = torture(op_witness, &wd, "witness add-checkpoint");
+    printf("allocation failures injected: note %ld, policy %ld, proof %ld, append+checkpoint %ld, "
+           "witness %ld\n",
+           n1, n2, n3, n4, n5);
+    assert_true(n1 > 0 && n2 > 0 && n3 > 0 && n4 > 0 && n5 > 0);
+    /* The log survived all of it and still verifies. */
+    assert_int_equal(TL_OK, tl_tlog_open(wd.ldir, &log, NULL));
+    uint64_t size;
+    tl_tlog_tree(log, &size, NULL);
+    assert_true(size >= 301);
+    char *note = NULL;
+    assert_int_equal(TL_OK, tl_tlog_published(log, &note));
+    struct tl_verifier *v = NULL;
+    assert_int_equal(TL_OK, tl_verifier_parse(tl_tlog_vkey(log), strlen(tl_tlog_vkey(log)), &v, NULL));
+    assert_int_equal(TL_OK, tl_tlog_audit_dir(wd.ldir, note, strlen(note), v, NULL, NULL));
+    tl_verifier_free(v);
+    tl_free(note);
+    tl_tlog_free(log);
+    tl_witness_free(wd.w);
+    tl_free(wd.policy);
+    tl_free(wd.request);
+    tl_free(wd.note);
+    tl_free(wd.cosigned);
+    assert_int_equal(0, nftw(wd.ldir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+    assert_int_equal(0, nftw(wd.wdir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oom),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
