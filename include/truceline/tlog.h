@@ -377,7 +377,8 @@ struct tl_tlog;
  * Create a new, empty log in `dir` (created if missing; must hold no log yet)
  * with a fresh Ed25519 key named `origin`.
  * @param policy_text  optional (may be NULL): a tlog-policy file naming the
- *                     witnesses and quorum; its log line, if any, must be this log's.
+ *                     witnesses (with URLs) and the quorum, saved as DIR/policy; the
+ *                     log signs with its own key whatever `log` lines it holds.
  * @param out          receives the open log.
  * @return TL_OK, TL_EINVAL (bad origin), TL_EEXIST, TL_EPARSE (policy), TL_EIO, TL_ENOMEM.
  */
@@ -414,7 +415,8 @@ TL_API int tl_tlog_append(struct tl_tlog *log, const void *entry, size_t len, ui
 
 /**
  * Append `n` entries in order, durable on return; they get consecutive indices
- * from `*first_index_out`.  All or nothing.  @return as tl_tlog_append.
+ * from `*first_index_out`.  All or nothing; at most 1 GiB per call.
+ * @return as tl_tlog_append.
  */
 TL_API int tl_tlog_append_batch(struct tl_tlog *log,
                                 const void *const *entries,

@@ -28,7 +28,9 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -382,6 +384,59 @@ wait_fd(int fd, short ev, int64_t deadline)
     }
 }
 
+/* Does a header named `name` (lowercase, with colon) hold `value` (case-insensitive)? */
+static bool
+header_has(const char *head, const char *name, const char *value)
+{
+    size_t nl = strlen(name);
+    for (const char *line = strstr(head, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
+        const char *h = line + 2;
+        if (strncasecmp(h, name, nl) == 0) {
+            const char *end = strstr(h, "\r\n");
+            size_t len = end ? (size_t)(end - h) : strlen(h);
+            for (size_t i = nl; i + strlen(value) <= len; i++) {
+                if (strncasecmp(h + i, value, strlen(value)) == 0) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
+/* Decode a chunked body into out (at most len bytes); 0 on success. */
+static int
+dechunk(const char *in, size_t len, char *out, size_t *out_len)
+{
+    size_t pos = 0, o = 0;
+    for (;;) {
+        const char *crlf = memchr(in + pos, '\n', len - pos);
+        if (!crlf) {
+            return -1;
+        }
+        char *end = NULL;
+        unsigned long n = strtoul(in + pos, &end, 16);
+        if (end == in + pos) {
+            return -1;
+        }
+        pos = (size_t)(crlf - in) + 1;
+        if (n == 0) {
+            *out_len = o;
+            return 0;
+        }
+        if (n > len - pos || o + n > len) {
+            return -1;
+        }
+        memcpy(out + o, in + pos, n);
+        o += n;
+        pos += n;
+        if (pos + 2 > len || in[pos] != '\r' || in[pos + 1] != '\n') {
+            return -1;
+        }
+        pos += 2;
+    }
+}
+
 int
 tl__http_post(const char *url, const char *suffix, const char *body, size_t len, int timeout_ms,
               int *status, char **resp, size_t *resp_len, struct tl_diag *diag)
@@ -502,7 +557,16 @@ tl__http_post(const char *url, const char *suffix, const char *body, size_t len,
         rc = TL_ENOMEM;
         goto done;
     }
-    memcpy(b, in.p + boff, blen);
+    *hend = '\0';
+    if (header_has(in.p, "transfer-encoding:", "chunked")) {
+        if (dechunk(in.p + boff, blen, b, &blen) != 0) {
+            tl_free(b);
+            rc = tl__diag(diag, TL_EPARSE, "url", "malformed chunked response from %s", url);
+            goto done;
+        }
+    } else {
+        memcpy(b, in.p + boff, blen);
+    }
     b[blen] = '\0';
     *status = st;
     *resp = b;

@@ -122,6 +122,11 @@ struct tl_tlog {
     uint64_t signed_size;
     uint8_t signed_root[TL_HASH_SIZE];
 
+    /* Internal trees of full tiles, shared by readers (proofs), under tree_mu. */
+    pthread_mutex_t tree_mu;
+    struct tile_tree *trees;      /* TREE_CACHE_SLOTS full tiles */
+    struct tile_tree *edge_trees; /* TL__LEVELS right-edge tiles; key = published size + 1 */
+
     pthread_mutex_t err_mu;
     char errmsg[256];
 };
@@ -597,6 +602,13 @@ tl_tlog_append_batch(struct tl_tlog *log, const void *const *entries, const size
     if (n == 0) {
         return TL_OK;
     }
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += lens[i] + 2;
+    }
+    if (n > UINT32_MAX / 2 || total > (1u << 30)) {
+        return set_err(log, TL_ETOOBIG, "a batch may hold at most 1 GiB");
+    }
     struct waiter me = {.entries = entries, .lens = lens, .n = n};
     int rc = submit(log, &me);
     if (rc == TL_OK && first_index_out) {
@@ -631,11 +643,68 @@ tl_tlog_tree(struct tl_tlog *log, uint64_t *size, uint8_t root[TL_HASH_SIZE])
 /* Reading hashes (under the read lock)                                      */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The internal nodes of a tile, heights 1 to 8 above its hashes: height h holds
+ * 256 >> h nodes starting at node_off(h).  A proof needs most of the nodes of
+ * each tile it touches (a tile stores only every 8th level of the tree), so a
+ * tile's whole internal tree is computed at once (255 hashes) and kept: full
+ * tiles in a cache shared by all readers, the right-edge tiles per reader.
+ */
+struct tile_tree {
+    uint64_t key; /* (level << 58 | index) + 1; 0 when the slot is empty */
+    uint8_t node[255][TL_HASH_SIZE];
+};
+
+#define TREE_CACHE_SLOTS 1024
+
+static size_t
+node_off(unsigned h)
+{
+    return 256u - (256u >> (h - 1));
+}
+
+/* Fill t->node from `w` hashes (only complete subtrees: index j < w >> h at height h). */
+static void
+tile_tree_build(struct tile_tree *t, const uint8_t (*hashes)[TL_HASH_SIZE], unsigned w)
+{
+    for (unsigned h = 1; h <= 8; h++) {
+        unsigned n = w >> h;
+        const uint8_t(*below)[TL_HASH_SIZE] =
+            h == 1 ? hashes : (const uint8_t(*)[TL_HASH_SIZE])t->node + node_off(h - 1);
+        for (unsigned j = 0; j < n; j++) {
+            tl_tlog_node_hash(below[2 * j], below[2 * j + 1], t->node[node_off(h) + j]);
+        }
+    }
+}
+
 struct reader {
     struct tl_tlog *log;
     uint64_t cached[TL__LEVELS]; /* tile index + 1 held in tiles[l], 0 for none */
     uint8_t tiles[TL__LEVELS][TL__TILE_WIDTH][TL_HASH_SIZE];
+    struct tile_tree scratch;
 };
+
+static int
+read_full_tile(struct reader *r, unsigned L, uint64_t t)
+{
+    struct tl_tlog *log = r->log;
+    if (r->cached[L] == t + 1) {
+        return TL_OK;
+    }
+    char path[128];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    tl_tile_path((int)L, t, TL__TILE_WIDTH, path, sizeof(path));
+    int rc = tl__read_file(log->dirfd, path, sizeof(r->tiles[L]), &data, &len);
+    if (rc != TL_OK || len != sizeof(r->tiles[L])) {
+        tl_free(data);
+        return set_err(log, rc == TL_OK ? TL_ESTORE : rc, "cannot read tile %s", path);
+    }
+    memcpy(r->tiles[L], data, len);
+    tl_free(data);
+    r->cached[L] = t + 1;
+    return TL_OK;
+}
 
 static int
 read_subtree(void *ud, unsigned height, uint64_t index, uint8_t out[TL_HASH_SIZE])
@@ -649,32 +718,59 @@ read_subtree(void *ud, unsigned height, uint64_t index, uint8_t out[TL_HASH_SIZE
     uint64_t first = index << rr, cnt = UINT64_C(1) << rr;
     uint64_t t = first >> 8, off = first & 255;
     uint64_t edge_t = (log->pub_size >> (8 * L)) >> 8;
-    const uint8_t(*h)[TL_HASH_SIZE];
     if (t == edge_t) {
         if (off + cnt > log->pub[L].w) {
             return TL_ERANGE;
         }
-        h = (const uint8_t(*)[TL_HASH_SIZE])log->pub[L].h;
-    } else if (t < edge_t) {
-        if (r->cached[L] != t + 1) {
-            char path[128];
-            uint8_t *data = NULL;
-            size_t len = 0;
-            tl_tile_path((int)L, t, TL__TILE_WIDTH, path, sizeof(path));
-            int rc = tl__read_file(log->dirfd, path, sizeof(r->tiles[L]), &data, &len);
-            if (rc != TL_OK || len != sizeof(r->tiles[L])) {
-                tl_free(data);
-                return set_err(log, rc == TL_OK ? TL_ESTORE : rc, "cannot read tile %s", path);
-            }
-            memcpy(r->tiles[L], data, len);
-            tl_free(data);
-            r->cached[L] = t + 1;
+        if (rr == 0) {
+            memcpy(out, log->pub[L].h[off], TL_HASH_SIZE);
+            return TL_OK;
         }
-        h = (const uint8_t(*)[TL_HASH_SIZE])r->tiles[L];
-    } else {
+        /* The edge tile's tree, built once per published size and shared. */
+        pthread_mutex_lock(&log->tree_mu);
+        if (log->edge_trees[L].key != log->pub_size + 1) {
+            tile_tree_build(&log->edge_trees[L], (const uint8_t(*)[TL_HASH_SIZE])log->pub[L].h,
+                            log->pub[L].w);
+            log->edge_trees[L].key = log->pub_size + 1;
+        }
+        memcpy(out, log->edge_trees[L].node[node_off(rr) + (off >> rr)], TL_HASH_SIZE);
+        pthread_mutex_unlock(&log->tree_mu);
+        return TL_OK;
+    }
+    if (t > edge_t) {
         return TL_ERANGE;
     }
-    tl__merkle_perfect(h + off, (size_t)cnt, out);
+    if (rr == 0) {
+        int rc = read_full_tile(r, L, t);
+        if (rc == TL_OK) {
+            memcpy(out, r->tiles[L][off], TL_HASH_SIZE);
+        }
+        return rc;
+    }
+    /* A full tile: its internal tree from the shared cache, or built and cached. */
+    uint64_t key = ((uint64_t)L << 58 | t) + 1;
+    size_t slot = (size_t)((t * 0x9E3779B97F4A7C15u + L) >> 54) % TREE_CACHE_SLOTS;
+    struct tile_tree *ct = &log->trees[slot];
+    pthread_mutex_lock(&log->tree_mu);
+    bool hit = ct->key == key;
+    if (hit) {
+        memcpy(out, ct->node[node_off(rr) + (off >> rr)], TL_HASH_SIZE);
+    }
+    pthread_mutex_unlock(&log->tree_mu);
+    if (hit) {
+        return TL_OK;
+    }
+    int rc = read_full_tile(r, L, t);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    struct tile_tree *tmp = &r->scratch;
+    tile_tree_build(tmp, (const uint8_t(*)[TL_HASH_SIZE])r->tiles[L], TL__TILE_WIDTH);
+    memcpy(out, tmp->node[node_off(rr) + (off >> rr)], TL_HASH_SIZE);
+    pthread_mutex_lock(&log->tree_mu);
+    ct->key = key;
+    memcpy(ct->node, tmp->node, sizeof(ct->node));
+    pthread_mutex_unlock(&log->tree_mu);
     return TL_OK;
 }
 
@@ -817,6 +913,15 @@ log_alloc(void)
     log->dirfd = -1;
     log->lockfd = -1;
     log->walfd = -1;
+    log->trees = tl_calloc(TREE_CACHE_SLOTS, sizeof(struct tile_tree));
+    log->edge_trees = tl_calloc(TL__LEVELS, sizeof(struct tile_tree));
+    if (!log->trees || !log->edge_trees) {
+        tl_free(log->trees);
+        tl_free(log->edge_trees);
+        tl_free(log);
+        return NULL;
+    }
+    pthread_mutex_init(&log->tree_mu, NULL);
     pthread_mutex_init(&log->bundle_mu, NULL);
     pthread_rwlock_init(&log->rw, NULL);
     pthread_mutex_init(&log->mu, NULL);
@@ -842,6 +947,9 @@ tl_tlog_free(struct tl_tlog *log)
         close(log->dirfd);
     }
     tl__buf_free(&log->walbuf);
+    tl_free(log->trees);
+    tl_free(log->edge_trees);
+    pthread_mutex_destroy(&log->tree_mu);
     pthread_mutex_destroy(&log->bundle_mu);
     tl_signer_free(log->signer);
     tl_verifier_free(log->verifier);

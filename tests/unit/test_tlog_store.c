@@ -11,9 +11,13 @@
 #include "tlog/tlog_priv.h"
 
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <ftw.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <sys/stat.h>
 
@@ -160,9 +164,56 @@ appender(void *p)
 {
     struct thread_arg *a = p;
     for (int i = 0; i < 200; i++) {
+        if (i % 50 == 49) {
+            /* checkpoints (flushes) in between, from several threads */
+            assert_int_equal(TL_OK, tl_tlog_checkpoint(a->log, NULL, NULL));
+        }
         char e[32];
         int n = snprintf(e, sizeof(e), "t%d-%d", a->id, i);
         assert_int_equal(TL_OK, tl_tlog_append(a->log, e, (size_t)n, &a->idx[i]));
+    }
+    return NULL;
+}
+
+struct prover_arg {
+    struct tl_tlog *log;
+    atomic_bool stop;
+    int proofs;
+};
+
+/* While appenders run: proofs at the size just observed, checked against its root. */
+static void *
+prover(void *p)
+{
+    struct prover_arg *a = p;
+    uint64_t old_size = 0;
+    uint8_t old_root[32];
+    unsigned x = 1;
+    while (!atomic_load(&a->stop)) {
+        uint64_t size;
+        uint8_t root[32], proof[64][32], leaf[32];
+        size_t n;
+        tl_tlog_tree(a->log, &size, root);
+        if (size == 0) {
+            continue;
+        }
+        x = x * 1103515245u + 12345u;
+        uint64_t i = x % size;
+        uint8_t *data = NULL;
+        size_t len;
+        assert_int_equal(TL_OK, tl_tlog_entry(a->log, i, &data, &len));
+        tl_tlog_leaf_hash(data, len, leaf);
+        tl_free(data);
+        assert_int_equal(TL_OK, tl_tlog_inclusion_proof(a->log, i, size, proof, &n));
+        assert_int_equal(TL_OK, tl_tlog_verify_inclusion(leaf, i, size, (const uint8_t(*)[32])proof, n, root, NULL));
+        if (old_size > 0) {
+            assert_int_equal(TL_OK, tl_tlog_consistency_proof(a->log, old_size, size, proof, &n));
+            assert_int_equal(TL_OK, tl_tlog_verify_consistency(old_size, size, old_root, root,
+                                                               (const uint8_t(*)[32])proof, n, NULL));
+        }
+        old_size = size;
+        memcpy(old_root, root, 32);
+        a->proofs++;
     }
     return NULL;
 }
@@ -175,8 +226,10 @@ test_concurrent_appends(void **state)
     tmpdir(dir, sizeof(dir));
     struct tl_tlog *log = NULL;
     assert_int_equal(TL_OK, tl_tlog_create(dir, "log.example/c", NULL, &log, NULL));
-    pthread_t th[8];
+    pthread_t th[8], pt;
     struct thread_arg args[8];
+    struct prover_arg pa = {.log = log};
+    pthread_create(&pt, NULL, prover, &pa);
     for (int t = 0; t < 8; t++) {
         args[t].log = log;
         args[t].id = t;
@@ -185,6 +238,9 @@ test_concurrent_appends(void **state)
     for (int t = 0; t < 8; t++) {
         pthread_join(th[t], NULL);
     }
+    atomic_store(&pa.stop, true);
+    pthread_join(pt, NULL);
+    assert_true(pa.proofs > 10);
     /* Every acknowledged index holds exactly its entry; no index is used twice. */
     uint64_t size;
     tl_tlog_tree(log, &size, NULL);
@@ -530,6 +586,96 @@ test_witness(void **state)
     rmrf(wdir);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The witness client's HTTP                                                */
+/* ------------------------------------------------------------------------ */
+
+struct fake_server {
+    int fd;
+    const char *reply;
+    char got[4096];
+};
+
+static void *
+serve_once(void *p)
+{
+    struct fake_server *f = p;
+    int c = accept(f->fd, NULL, NULL);
+    size_t n = 0;
+    while (n < sizeof(f->got) - 1) {
+        ssize_t r = read(c, f->got + n, sizeof(f->got) - 1 - n);
+        if (r <= 0) {
+            break;
+        }
+        n += (size_t)r;
+        f->got[n] = '\0';
+        char *h = strstr(f->got, "\r\n\r\n");
+        if (h && strlen(h + 4) >= 5) { /* the test bodies are 5 bytes */
+            break;
+        }
+    }
+    ssize_t w = write(c, f->reply, strlen(f->reply));
+    (void)w;
+    close(c);
+    return NULL;
+}
+
+static void
+http_exchange(const char *reply, int want_status, const char *want_body)
+{
+    struct fake_server f = {.reply = reply};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    f.fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(0, bind(f.fd, (struct sockaddr *)&sa, sizeof(sa)));
+    assert_int_equal(0, listen(f.fd, 1));
+    assert_int_equal(0, getsockname(f.fd, (struct sockaddr *)&sa, &sl));
+    pthread_t th;
+    pthread_create(&th, NULL, serve_once, &f);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/w/", ntohs(sa.sin_port));
+    int status = 0;
+    char *body = NULL;
+    size_t len = 0;
+    struct tl_diag d = {0};
+    assert_int_equal(TL_OK, tl__http_post(url, "add-checkpoint", "old 0", 5, 2000, &status, &body, &len, &d));
+    pthread_join(th, NULL);
+    close(f.fd);
+    assert_int_equal(want_status, status);
+    assert_string_equal(want_body, body);
+    assert_non_null(strstr(f.got, "POST /w/add-checkpoint HTTP/1.1\r\n"));
+    assert_non_null(strstr(f.got, "Content-Length: 5\r\n"));
+    tl_free(body);
+}
+
+static void
+test_http_client(void **state)
+{
+    (void)state;
+    http_exchange("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+                  200, "hello world");
+    http_exchange("HTTP/1.1 409 Conflict\r\nContent-Type: text/x.tlog.size\r\nContent-Length: 3\r\n\r\n42\n",
+                  409, "42\n");
+    int status;
+    char *body = NULL;
+    size_t len;
+    struct tl_diag d = {0};
+    assert_int_equal(TL_EINVAL, tl__http_post("https://w.example/", "add-checkpoint", "", 0, 100, &status, &body, &len, &d));
+    assert_string_equal("only http:// witness URLs are supported", d.text);
+    /* A port nobody listens on: a clear error, no hang. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    close(fd);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    assert_int_equal(TL_EIO, tl__http_post(url, "add-checkpoint", "", 0, 1000, &status, &body, &len, &d));
+    assert_non_null(strstr(d.text, "Connection refused"));
+}
+
 int
 main(void)
 {
@@ -538,6 +684,7 @@ main(void)
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_checkpoint_audit_recovery),
         cmocka_unit_test(test_witness),
+        cmocka_unit_test(test_http_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
