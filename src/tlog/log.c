@@ -190,12 +190,7 @@ edge_root(const struct edge *e, uint64_t size, uint8_t out[TL_HASH_SIZE])
             }
         }
     }
-    uint8_t r[TL_HASH_SIZE];
-    memcpy(r, parts[np - 1], TL_HASH_SIZE);
-    for (size_t i = np - 1; i-- > 0;) {
-        tl_tlog_node_hash(parts[i], r, r);
-    }
-    memcpy(out, r, TL_HASH_SIZE);
+    tl__merkle_fold((const uint8_t(*)[TL_HASH_SIZE])parts, np, out);
 }
 
 /* ------------------------------------------------------------------------ */

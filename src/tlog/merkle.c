@@ -112,10 +112,16 @@ tl_tlog_root_from_leaves(const uint8_t (*leaves)[TL_HASH_SIZE], uint64_t n, uint
             top--;
         }
     }
+    tl__merkle_fold((const uint8_t(*)[TL_HASH_SIZE])stack, top, out);
+}
+
+void
+tl__merkle_fold(const uint8_t (*parts)[TL_HASH_SIZE], size_t n, uint8_t out[TL_HASH_SIZE])
+{
     uint8_t r[TL_HASH_SIZE];
-    memcpy(r, stack[top - 1], TL_HASH_SIZE);
-    for (size_t i = top - 1; i-- > 0;) {
-        tl_tlog_node_hash(stack[i], r, r);
+    memcpy(r, parts[n - 1], TL_HASH_SIZE);
+    for (size_t i = n - 1; i-- > 0;) {
+        tl_tlog_node_hash(parts[i], r, r);
     }
     memcpy(out, r, TL_HASH_SIZE);
 }

@@ -46,6 +46,12 @@ int tl__merkle_consistency(tl__subtree_fn fn,
                            uint8_t (*proof)[TL_HASH_SIZE],
                            size_t *n);
 
+/*
+ * Root of a tree given the roots of its perfect subtrees from left to right
+ * (largest first): fold from the right with node hashes.  n >= 1.
+ */
+void tl__merkle_fold(const uint8_t (*parts)[TL_HASH_SIZE], size_t n, uint8_t out[TL_HASH_SIZE]);
+
 /* Root of a perfect tree over `n` (a power of two) consecutive hashes. */
 void tl__merkle_perfect(const uint8_t (*h)[TL_HASH_SIZE], size_t n, uint8_t out[TL_HASH_SIZE]);
 

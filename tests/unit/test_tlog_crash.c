@@ -21,6 +21,7 @@
 #include "tl_test.h"
 
 #include "tlog/tlog_priv.h"
+#include "tl_tlog_test.h"
 
 #include <ftw.h>
 #include <inttypes.h>
@@ -91,22 +92,12 @@ child(const char *dir, int fd, uint64_t seed)
     }
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(path);
-}
-
 static void
 test_kill9(void **state)
 {
     (void)state;
     char dir[64];
-    snprintf(dir, sizeof(dir), "/tmp/tl_crash_XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    tl_tlog_test_tmpdir("tl_crash_", dir, sizeof(dir));
     struct tl_tlog *log = NULL;
     struct tl_diag d = {0};
     assert_int_equal(TL_OK, tl_tlog_create(dir, "log.truceline.example/crash", NULL, &log, &d));
@@ -219,7 +210,7 @@ test_kill9(void **state)
     assert_true(published_checks > 0);
     free(expect);
     tl_verifier_free(key);
-    assert_int_equal(0, nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+    tl_tlog_test_rmrf(dir);
 }
 
 int

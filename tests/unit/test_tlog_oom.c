@@ -10,18 +10,10 @@
 #include "tl_test.h"
 
 #include "tlog/tlog_priv.h"
+#include "tl_tlog_test.h"
 
 #include <ftw.h>
 #include <sys/stat.h>
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(path);
-}
 
 static long fail_at = -1, n_allocs;
 
@@ -177,10 +169,8 @@ test_oom(void **state)
     (void)state;
     struct world wd;
     memset(&wd, 0, sizeof(wd));
-    snprintf(wd.ldir, sizeof(wd.ldir), "/tmp/tl_oom_XXXXXX");
-    snprintf(wd.wdir, sizeof(wd.wdir), "/tmp/tl_oomw_XXXXXX");
-    assert_non_null(mkdtemp(wd.ldir));
-    assert_non_null(mkdtemp(wd.wdir));
+    tl_tlog_test_tmpdir("tl_oom_", wd.ldir, sizeof(wd.ldir));
+    tl_tlog_test_tmpdir("tl_oomw_", wd.wdir, sizeof(wd.wdir));
     struct tl_tlog *log = NULL;
     assert_int_equal(TL_OK, tl_tlog_create(wd.ldir, "log.example/oom", NULL, &log, NULL));
     for (int i = 0; i < 300; i++) {
@@ -241,8 +231,8 @@ test_oom(void **state)
     tl_free(wd.request);
     tl_free(wd.note);
     tl_free(wd.cosigned);
-    assert_int_equal(0, nftw(wd.ldir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
-    assert_int_equal(0, nftw(wd.wdir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+    tl_tlog_test_rmrf(wd.ldir);
+    tl_tlog_test_rmrf(wd.wdir);
 }
 
 int

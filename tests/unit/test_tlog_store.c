@@ -9,6 +9,7 @@
 #include "tl_test.h"
 
 #include "tlog/tlog_priv.h"
+#include "tl_tlog_test.h"
 
 #include <fcntl.h>
 #include <arpa/inet.h>
@@ -20,28 +21,6 @@
 #include <stdatomic.h>
 #include <sodium.h>
 #include <sys/stat.h>
-
-static void
-tmpdir(char *buf, size_t size)
-{
-    snprintf(buf, size, "/tmp/tl_tlog_XXXXXX");
-    assert_non_null(mkdtemp(buf));
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(path);
-}
-
-static void
-rmrf(const char *dir)
-{
-    assert_int_equal(0, nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
-}
 
 /* Entry i: "entry <i>" padded with i % 7 extra bytes, so lengths vary. */
 static size_t
@@ -117,7 +96,7 @@ test_append_and_prove(void **state)
 {
     (void)state;
     char dir[64];
-    tmpdir(dir, sizeof(dir));
+    tl_tlog_test_tmpdir("tl_tlog_", dir, sizeof(dir));
     struct tl_tlog *log = NULL;
     struct tl_diag d = {0};
     assert_int_equal(TL_OK, tl_tlog_create(dir, "log.truceline.example/test", NULL, &log, &d));
@@ -150,7 +129,7 @@ test_append_and_prove(void **state)
     assert_string_equal("the log is in use by another process", d.text);
     tl_tlog_free(log);
     free(leaves);
-    rmrf(dir);
+    tl_tlog_test_rmrf(dir);
 }
 
 struct thread_arg {
@@ -223,7 +202,7 @@ test_concurrent_appends(void **state)
 {
     (void)state;
     char dir[64];
-    tmpdir(dir, sizeof(dir));
+    tl_tlog_test_tmpdir("tl_tlog_", dir, sizeof(dir));
     struct tl_tlog *log = NULL;
     assert_int_equal(TL_OK, tl_tlog_create(dir, "log.example/c", NULL, &log, NULL));
     pthread_t th[8], pt;
@@ -274,7 +253,7 @@ test_concurrent_appends(void **state)
     assert_memory_equal(want, root, 32);
     free(leaves);
     tl_tlog_free(log);
-    rmrf(dir);
+    tl_tlog_test_rmrf(dir);
 }
 
 static char *
@@ -304,7 +283,7 @@ test_checkpoint_audit_recovery(void **state)
 {
     (void)state;
     char dir[64];
-    tmpdir(dir, sizeof(dir));
+    tl_tlog_test_tmpdir("tl_tlog_", dir, sizeof(dir));
     struct tl_tlog *log = NULL;
     struct tl_diag d = {0};
     assert_int_equal(TL_OK, tl_tlog_create(dir, "log.example/a", NULL, &log, &d));
@@ -412,7 +391,7 @@ test_checkpoint_audit_recovery(void **state)
     tl_free(note2);
     tl_verifier_free(v);
     free(leaves);
-    rmrf(dir);
+    tl_tlog_test_rmrf(dir);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -447,8 +426,8 @@ test_witness(void **state)
 {
     (void)state;
     char ldir[64], wdir[64];
-    tmpdir(ldir, sizeof(ldir));
-    tmpdir(wdir, sizeof(wdir));
+    tl_tlog_test_tmpdir("tl_tlog_", ldir, sizeof(ldir));
+    tl_tlog_test_tmpdir("tl_tlog_", wdir, sizeof(wdir));
     struct tl_tlog *log = NULL;
     struct tl_diag d = {0};
     assert_int_equal(TL_OK, tl_tlog_create(ldir, "log.example/w", NULL, &log, &d));
@@ -582,8 +561,8 @@ test_witness(void **state)
     tl_free(n20);
     free(leaves);
     tl_tlog_free(log);
-    rmrf(ldir);
-    rmrf(wdir);
+    tl_tlog_test_rmrf(ldir);
+    tl_tlog_test_rmrf(wdir);
 }
 
 /* ------------------------------------------------------------------------ */
