@@ -19,20 +19,20 @@
  * TL_BENCH_DIR the folder (default /tmp, on the same disk as the build here).
  */
 #define _XOPEN_SOURCE 700 /* nftw */
-#include <truceline/tlog.h>
-
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <truceline/tlog.h>
 
 #define THREADS      32
 #define SAMPLE_EVERY 50
@@ -176,7 +176,9 @@ static void *
 batch_appender(void *p)
 {
     struct worker *w = p;
+
     enum { BATCH = 1000 };
+
     static _Thread_local char bufs[BATCH][ENTRY_BYTES];
     const void *ptr[BATCH];
     size_t lens[BATCH];
@@ -246,12 +248,12 @@ group_commit(struct tl_tlog *log, double secs, const char *label)
     printf("\n%s\n", label);
     printf("    appends/s (durable)            %.0f  (%" PRIu64 " in %.1f s)\n", (double)total / el,
            total, el);
-    printf("    append call latency            p50 %.2f ms  p99 %.2f ms\n", pct(call, nc, 0.5) * 1e3,
-           pct(call, nc, 0.99) * 1e3);
+    printf("    append call latency            p50 %.2f ms  p99 %.2f ms\n",
+           pct(call, nc, 0.5) * 1e3, pct(call, nc, 0.99) * 1e3);
     printf("    append -> published checkpoint p50 %.0f ms  p99 %.0f ms  max %.0f ms\n",
            pct(lat, nl, 0.5) * 1e3, pct(lat, nl, 0.99) * 1e3, pct(lat, nl, 1.0) * 1e3);
-    printf("    (%zu sampled appends, %zu never covered; %zu checkpoints published, %d failed)\n", nl,
-           uncovered, cp.n, cp.failures);
+    printf("    (%zu sampled appends, %zu never covered; %zu checkpoints published, %d failed)\n",
+           nl, uncovered, cp.n, cp.failures);
     free(lat);
     free(call);
     for (int i = 0; i < THREADS; i++) {
@@ -308,7 +310,8 @@ main(void)
     printf("transparency log benchmark: %d-byte entries, fsync on every commit, dir %s\n",
            ENTRY_BYTES, dir);
 
-    group_commit(log, secs, "[1] 32 threads, single-entry appends (group commit), checkpoint every 250 ms");
+    group_commit(log, secs,
+                 "[1] 32 threads, single-entry appends (group commit), checkpoint every 250 ms");
 
     /* 1b. The same with three witnesses over HTTP on this machine, quorum 2 of 3. */
     char tool[1024], exe[1024];
@@ -391,7 +394,9 @@ main(void)
     char *note = NULL;
     tl_tlog_checkpoint(log, &note, NULL);
     tl_free(note);
+
     enum { NP = 2000 };
+
     double *pt = malloc(NP * sizeof(double));
     uint8_t proof[TL_TLOG_PROOF_MAX][TL_HASH_SIZE];
     size_t n;
@@ -443,7 +448,9 @@ main(void)
         fprintf(stderr, "witness: %s\n", d.text);
         return 1;
     }
+
     enum { NW = 200 };
+
     uint64_t old = 0;
     char e[ENTRY_BYTES];
     for (int i = 0; i < NW; i++) {

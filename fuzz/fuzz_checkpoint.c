@@ -4,17 +4,18 @@
  * witness runs in a scratch directory trusting one log key; every input must
  * produce an HTTP status from the protocol's list, never a crash.
  */
-#include <truceline/tlog.h>
-
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <truceline/tlog.h>
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char LOG_VKEY[] = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
+static const char LOG_VKEY[] =
+    "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
 
 static struct tl_witness *w;
 static struct tl_verifier *key;

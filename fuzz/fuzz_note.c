@@ -4,14 +4,15 @@
  * The note is opened against a log key and a cosignature key, so that both
  * signature types reach their verification code with hostile input.
  */
-#include <truceline/tlog.h>
-
 #include <stdlib.h>
 #include <string.h>
 
+#include <truceline/tlog.h>
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char LOG_VKEY[] = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
+static const char LOG_VKEY[] =
+    "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,7 +24,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t seed[32] = {1};
         if (tl_verifier_parse(LOG_VKEY, strlen(LOG_VKEY), &vs[0], NULL) != TL_OK ||
             tl_signer_from_seed("w.example", TL_SIG_COSIGN, seed, &s) != TL_OK ||
-            tl_signer_vkey(s, &vk) != TL_OK || tl_verifier_parse(vk, strlen(vk), &vs[1], NULL) != TL_OK) {
+            tl_signer_vkey(s, &vk) != TL_OK ||
+            tl_verifier_parse(vk, strlen(vk), &vs[1], NULL) != TL_OK) {
             abort();
         }
         tl_free(vk);

@@ -4,10 +4,10 @@
  * hashes and sizes taken from the input.  A parsed path must format back to
  * itself.
  */
-#include <truceline/tlog.h>
-
 #include <stdlib.h>
 #include <string.h>
+
+#include <truceline/tlog.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,7 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tl_diag d;
     if (tl_tile_path_parse(path, &level, &idx, &width, &d) == TL_OK) {
         char back[256];
-        if (tl_tile_path(level, idx, width, back, sizeof(back)) != TL_OK || strcmp(back, path) != 0) {
+        if (tl_tile_path(level, idx, width, back, sizeof(back)) != TL_OK ||
+            strcmp(back, path) != 0) {
             abort();
         }
     }

@@ -17,19 +17,19 @@
  * The witness HTTP server (libmicrohttpd) lives here because HTTP is a
  * transport; the protocol itself is tl_witness_add_checkpoint.
  */
-#include "tool.h"
-
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tool.h"
 
 static const char *const USAGE =
     "usage: truceline log COMMAND [OPTIONS]\n\n"
@@ -248,7 +248,8 @@ log_init(const struct opts *o)
         if (d.line) {
             return tool_fail(EXIT_INPUT, "log init", "policy:%ld: %s", d.line, d.text);
         }
-        return tool_fail(rc == TL_EEXIST ? EXIT_INPUT : tool_exit_code(rc), "log init", "%s", d.text);
+        return tool_fail(rc == TL_EEXIST ? EXIT_INPUT : tool_exit_code(rc), "log init", "%s",
+                         d.text);
     }
     printf("%s\n", tl_tlog_vkey(log));
     tl_tlog_free(log);
@@ -260,6 +261,7 @@ static long
 append_lines(struct tl_tlog *log, char *buf, size_t len, int *rc)
 {
     enum { BATCH = 4096 };
+
     static const void *ptr[BATCH];
     static size_t lens[BATCH];
     size_t n = 0, pos = 0, done = 0;
@@ -634,7 +636,8 @@ log_verify(const struct opts *o)
         for (size_t pos = 0; pos < len;) {
             char *nl = memchr(text + pos, '\n', len - pos);
             size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
-            if (n >= TL_TLOG_PROOF_MAX || tl_tlog_hash_parse(text + pos, ll, proof[n], &d) != TL_OK) {
+            if (n >= TL_TLOG_PROOF_MAX ||
+                tl_tlog_hash_parse(text + pos, ll, proof[n], &d) != TL_OK) {
                 d.line = (long)n + 1;
                 ex = verify_fail("consistency", &d, TL_EPARSE);
                 goto done;
@@ -672,8 +675,8 @@ struct upload {
 static enum MHD_Result
 respond(struct MHD_Connection *c, unsigned status, const char *type, const char *body)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
+                                                             MHD_RESPMEM_MUST_COPY);
     if (!r) {
         return MHD_NO;
     }
@@ -684,8 +687,14 @@ respond(struct MHD_Connection *c, unsigned status, const char *type, const char 
 }
 
 static enum MHD_Result
-witness_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+witness_handler(void *cls,
+                struct MHD_Connection *c,
+                const char *url,
+                const char *method,
+                const char *version,
+                const char *upload_data,
+                size_t *upload_size,
+                void **con_cls)
 {
     struct tl_witness *w = cls;
     (void)version;
@@ -749,8 +758,9 @@ witness_handler(void *cls, struct MHD_Connection *c, const char *url, const char
     if (rc != TL_OK) {
         return respond(c, 500, "text/plain", "internal error\n");
     }
-    enum MHD_Result r = respond(c, (unsigned)status,
-                                status == 409 ? "text/x.tlog.size" : "text/plain; charset=utf-8", body);
+    enum MHD_Result r =
+        respond(c, (unsigned)status,
+                status == 409 ? "text/x.tlog.size" : "text/plain; charset=utf-8", body);
     tl_free(body);
     return r;
 }
@@ -779,8 +789,8 @@ witness_serve(const struct opts *o, struct tl_witness *w)
     const char *colon = strrchr(listen, ':');
     char host[64];
     uint64_t port = 0;
-    if (!colon || (size_t)(colon - listen) >= sizeof(host) || parse_u64_arg(colon + 1, &port) != 0 ||
-        port > 65535) {
+    if (!colon || (size_t)(colon - listen) >= sizeof(host) ||
+        parse_u64_arg(colon + 1, &port) != 0 || port > 65535) {
         return tool_fail(EXIT_USAGE, "log witness serve", "--listen wants ADDRESS:PORT");
     }
     memcpy(host, listen, (size_t)(colon - listen));
@@ -794,11 +804,11 @@ witness_serve(const struct opts *o, struct tl_witness *w)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, witness_handler, w,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, 4u,
-        MHD_OPTION_NOTIFY_COMPLETED, witness_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                         witness_handler, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                         MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_NOTIFY_COMPLETED, witness_done,
+                         NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
     if (!d) {
         return tool_fail(EXIT_RUNTIME, "log witness serve", "cannot listen on %s", listen);
     }
@@ -831,7 +841,8 @@ log_witness(int argc, char **argv)
     int rc;
     if (strcmp(sub, "init") == 0) {
         if (!o.name || o.n_logs == 0) {
-            return tool_fail(EXIT_USAGE, "log witness init", "--name and at least one --log are required");
+            return tool_fail(EXIT_USAGE, "log witness init",
+                             "--name and at least one --log are required");
         }
         rc = tl_witness_create(o.dir, o.name, o.logs, (size_t)o.n_logs, &w, &d);
         if (rc != TL_OK) {
@@ -843,8 +854,8 @@ log_witness(int argc, char **argv)
     }
     rc = tl_witness_open(o.dir, &w, &d);
     if (rc != TL_OK) {
-        return tool_fail(tool_exit_code(rc) == EXIT_INPUT ? EXIT_INPUT : EXIT_RUNTIME, "log witness",
-                         "%s: %s", o.dir, d.text);
+        return tool_fail(tool_exit_code(rc) == EXIT_INPUT ? EXIT_INPUT : EXIT_RUNTIME,
+                         "log witness", "%s: %s", o.dir, d.text);
     }
     if (strcmp(sub, "serve") == 0) {
         ex = witness_serve(&o, w);
@@ -854,7 +865,8 @@ log_witness(int argc, char **argv)
         int status = 0;
         if (slurp(o.input, &req, &len) != TL_OK) {
             ex = tool_fail(EXIT_INPUT, "log witness cosign", "cannot read the request");
-        } else if (tl_witness_add_checkpoint(w, req, len, (uint64_t)time(NULL), &status, &body) != TL_OK) {
+        } else if (tl_witness_add_checkpoint(w, req, len, (uint64_t)time(NULL), &status, &body) !=
+                   TL_OK) {
             ex = tool_fail(EXIT_RUNTIME, "log witness cosign", "cannot persist the witness state");
         } else if (status != 200) {
             ex = tool_fail(EXIT_INPUT, "log witness cosign", "%d %s", status, body);

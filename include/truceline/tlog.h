@@ -30,17 +30,19 @@ extern "C" {
 #endif
 
 /** Size of a SHA-256 hash, the only hash of the log. */
-#define TL_HASH_SIZE 32
-/** Largest entry the log stores (uint16 length in entry bundles); larger records are logged by hash. */
+#define TL_HASH_SIZE      32
+/** Largest entry the log stores (uint16 length in entry bundles); larger records are logged by
+ * hash. */
 #define TL_TLOG_ENTRY_MAX 65535
 /** Most hashes in an inclusion or consistency proof of a tree of 64-bit size. */
 #define TL_TLOG_PROOF_MAX 64
 /** Longest origin / key name accepted (bytes). */
-#define TL_TLOG_NAME_MAX 255
-/** Most signature lines accepted on one note (the Go client's limit is 100; the spec asks >= 16). */
-#define TL_NOTE_SIGS_MAX 100
+#define TL_TLOG_NAME_MAX  255
+/** Most signature lines accepted on one note (the Go client's limit is 100; the spec asks >= 16).
+ */
+#define TL_NOTE_SIGS_MAX  100
 /** Largest note accepted (bytes). */
-#define TL_NOTE_MAX 65536
+#define TL_NOTE_MAX       65536
 
 /** Signature types of c2sp.org/signed-note that truceline signs and verifies. */
 #define TL_SIG_ED25519 0x01 /* log signatures */
@@ -106,10 +108,8 @@ TL_API int tl_tlog_verify_consistency(uint64_t size1,
  * Decode one standard base64 hash (44 characters with padding, `len` bytes borrowed).
  * @return TL_OK, or TL_EPARSE with a message in `diag`; `out` untouched on failure.
  */
-TL_API int tl_tlog_hash_parse(const char *text,
-                              size_t len,
-                              uint8_t out[TL_HASH_SIZE],
-                              struct tl_diag *diag);
+TL_API int
+tl_tlog_hash_parse(const char *text, size_t len, uint8_t out[TL_HASH_SIZE], struct tl_diag *diag);
 
 /** Encode a hash as standard base64 with padding into `out` (45 bytes incl. NUL). */
 TL_API void tl_tlog_hash_format(const uint8_t hash[TL_HASH_SIZE], char out[45]);
@@ -136,20 +136,16 @@ TL_API int tl_signer_generate(const char *name, int type, struct tl_signer **out
  * Make a key from a 32-byte seed (deterministic; for tests and key import).
  * @return as tl_signer_generate.
  */
-TL_API int tl_signer_from_seed(const char *name,
-                               int type,
-                               const uint8_t seed[32],
-                               struct tl_signer **out);
+TL_API int
+tl_signer_from_seed(const char *name, int type, const uint8_t seed[32], struct tl_signer **out);
 
 /**
  * Parse the private key text `PRIVATE+KEY+<name>+<hex id>+<base64(type || seed)>`
  * (the Go note package form; trailing newline allowed).
  * @return TL_OK, TL_EPARSE (message in diag), TL_ECRYPTO (the ID does not match), TL_ENOMEM.
  */
-TL_API int tl_signer_parse(const char *text,
-                           size_t len,
-                           struct tl_signer **out,
-                           struct tl_diag *diag);
+TL_API int
+tl_signer_parse(const char *text, size_t len, struct tl_signer **out, struct tl_diag *diag);
 
 /**
  * The private key text (no newline), caller-owned: release with tl_free after
@@ -189,10 +185,8 @@ struct tl_verifier;
  * make signatures that verify for any message under some verifiers).
  * @return TL_OK, TL_EPARSE (format), TL_ECRYPTO (ID mismatch, weak key), TL_ENOMEM.
  */
-TL_API int tl_verifier_parse(const char *vkey,
-                             size_t len,
-                             struct tl_verifier **out,
-                             struct tl_diag *diag);
+TL_API int
+tl_verifier_parse(const char *vkey, size_t len, struct tl_verifier **out, struct tl_diag *diag);
 
 /** Key name, key ID and signature type of a verifier. */
 TL_API const char *tl_verifier_name(const struct tl_verifier *v);
@@ -253,10 +247,8 @@ struct tl_checkpoint {
  * Parse a checkpoint note *text* (without signatures).
  * @return TL_OK or TL_EPARSE with the line and reason in diag; `out` untouched on failure.
  */
-TL_API int tl_checkpoint_parse(const char *text,
-                               size_t len,
-                               struct tl_checkpoint *out,
-                               struct tl_diag *diag);
+TL_API int
+tl_checkpoint_parse(const char *text, size_t len, struct tl_checkpoint *out, struct tl_diag *diag);
 
 /** Format the text `origin\nsize\nbase64(root)\n` into a caller-owned string (tl_free). */
 TL_API int tl_checkpoint_format(const struct tl_checkpoint *cp, char **out);
@@ -284,10 +276,8 @@ struct tl_policy;
  * @return TL_OK, TL_EPARSE (line number and reason in diag), TL_ECRYPTO (weak key),
  *         TL_ENOMEM.
  */
-TL_API int tl_policy_parse(const char *text,
-                           size_t len,
-                           struct tl_policy **out,
-                           struct tl_diag *diag);
+TL_API int
+tl_policy_parse(const char *text, size_t len, struct tl_policy **out, struct tl_diag *diag);
 
 /** Free; NULL is a no-op. */
 TL_API void tl_policy_free(struct tl_policy *p);
@@ -334,10 +324,8 @@ struct tl_proof_file {
  * Parse a tlog-proof file.  `out->checkpoint` points into `text` (borrowed: keep
  * the text alive).  @return TL_OK or TL_EPARSE with line and reason in diag.
  */
-TL_API int tl_proof_file_parse(const char *text,
-                               size_t len,
-                               struct tl_proof_file *out,
-                               struct tl_diag *diag);
+TL_API int
+tl_proof_file_parse(const char *text, size_t len, struct tl_proof_file *out, struct tl_diag *diag);
 
 /**
  * Verify a tlog-proof for `entry` (the logged bytes, borrowed): the checkpoint
@@ -565,7 +553,8 @@ TL_API int tl_witness_create(const char *dir,
                              struct tl_witness **out,
                              struct tl_diag *diag);
 
-/** Open a witness directory.  @return TL_OK, TL_ENOTFOUND, TL_ESTATE (locked), TL_EPARSE, TL_EIO. */
+/** Open a witness directory.  @return TL_OK, TL_ENOTFOUND, TL_ESTATE (locked), TL_EPARSE, TL_EIO.
+ */
 TL_API int tl_witness_open(const char *dir, struct tl_witness **out, struct tl_diag *diag);
 
 /** Free; NULL is a no-op. */

@@ -20,8 +20,6 @@
  * step.  It does plain http:// only: a witness across the Internet is reached
  * through a local TLS proxy (docs/tlog.md).
  */
-#include "tlog_priv.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -35,6 +33,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tlog_priv.h"
 
 /* ------------------------------------------------------------------------ */
 /* Tile paths                                                                */
@@ -109,8 +109,8 @@ tl_tile_path_parse(const char *path, int *level, uint64_t *n, unsigned *width, s
         if (!digits3(g)) {
             return tl__diag(diag, TL_EPARSE, "path", "tile index group is not 3 digits");
         }
-        uint64_t v = (uint64_t)(g[0] - '0') * 100 + (uint64_t)(g[1] - '0') * 10 +
-                     (uint64_t)(g[2] - '0');
+        uint64_t v =
+            (uint64_t)(g[0] - '0') * 100 + (uint64_t)(g[1] - '0') * 10 + (uint64_t)(g[2] - '0');
         if (groups > 0 && idx > (UINT64_MAX - v) / 1000) {
             return tl__diag(diag, TL_EPARSE, "path", "tile index is too large");
         }
@@ -148,8 +148,10 @@ tl_tile_path_parse(const char *path, int *level, uint64_t *n, unsigned *width, s
 }
 
 int
-tl_bundle_parse(const uint8_t *data, size_t len,
-                int (*fn)(void *ud, size_t i, const uint8_t *entry, size_t n), void *ud,
+tl_bundle_parse(const uint8_t *data,
+                size_t len,
+                int (*fn)(void *ud, size_t i, const uint8_t *entry, size_t n),
+                void *ud,
                 struct tl_diag *diag)
 {
     size_t pos = 0, i = 0;
@@ -268,7 +270,11 @@ tl__dirset_free(struct tl__dirset *dirs)
 }
 
 int
-tl__write_file(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+tl__write_file(int dirfd,
+               const char *path,
+               const void *data,
+               size_t len,
+               mode_t mode,
                struct tl__dirset *dirs)
 {
     char dir[512], tmp[600];
@@ -438,8 +444,15 @@ dechunk(const char *in, size_t len, char *out, size_t *out_len)
 }
 
 int
-tl__http_post(const char *url, const char *suffix, const char *body, size_t len, int timeout_ms,
-              int *status, char **resp, size_t *resp_len, struct tl_diag *diag)
+tl__http_post(const char *url,
+              const char *suffix,
+              const char *body,
+              size_t len,
+              int timeout_ms,
+              int *status,
+              char **resp,
+              size_t *resp_len,
+              struct tl_diag *diag)
 {
     char host[256], port[8] = "80", path[512];
     const char *p = url;

@@ -41,8 +41,6 @@
  * each witness to cosign (tlog-witness add-checkpoint, retrying once from the
  * size a 409 names), and writes DIR/checkpoint only when the quorum is met.
  */
-#include "tlog_priv.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,9 +55,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STATE_MAGIC     "truceline tlog state v1\n"
-#define COMMIT_MAX_N    65536u
-#define COMMIT_MAX_BYTES (64u << 20)
+#include "tlog_priv.h"
+
+#define STATE_MAGIC        "truceline tlog state v1\n"
+#define COMMIT_MAX_N       65536u
+#define COMMIT_MAX_BYTES   (64u << 20)
 #define WITNESS_TIMEOUT_MS 5000
 
 struct edge {
@@ -131,8 +131,7 @@ struct tl_tlog {
     char errmsg[256];
 };
 
-static int
-set_err(struct tl_tlog *log, int code, const char *fmt, ...) TL_PRINTF(3, 4);
+static int set_err(struct tl_tlog *log, int code, const char *fmt, ...) TL_PRINTF(3, 4);
 
 static int
 set_err(struct tl_tlog *log, int code, const char *fmt, ...)
@@ -342,8 +341,8 @@ add_entry(struct tl_tlog *log, const void *data, size_t len, uint64_t *count)
  * payload, then the payload (uint16-length-prefixed entries, as in a bundle).
  * A torn last record fails its hash and is ignored: it was never acknowledged.
  */
-#define WAL_MAGIC   "TLW1"
-#define WAL_HDR     (4 + 8 + 4 + 4 + TL_HASH_SIZE)
+#define WAL_MAGIC       "TLW1"
+#define WAL_HDR         (4 + 8 + 4 + 4 + TL_HASH_SIZE)
 #define WAL_FLUSH_BYTES (64u << 20)
 
 static void
@@ -579,8 +578,11 @@ submit(struct tl_tlog *log, struct waiter *me)
 }
 
 int
-tl_tlog_append_batch(struct tl_tlog *log, const void *const *entries, const size_t *lens,
-                     size_t n, uint64_t *first_index_out)
+tl_tlog_append_batch(struct tl_tlog *log,
+                     const void *const *entries,
+                     const size_t *lens,
+                     size_t n,
+                     uint64_t *first_index_out)
 {
     if (!log || (n > 0 && (!entries || !lens))) {
         return TL_EINVAL;
@@ -795,8 +797,11 @@ tl_tlog_root_at(struct tl_tlog *log, uint64_t size, uint8_t root[TL_HASH_SIZE])
 }
 
 int
-tl_tlog_inclusion_proof(struct tl_tlog *log, uint64_t index, uint64_t size,
-                        uint8_t (*proof)[TL_HASH_SIZE], size_t *n_out)
+tl_tlog_inclusion_proof(struct tl_tlog *log,
+                        uint64_t index,
+                        uint64_t size,
+                        uint8_t (*proof)[TL_HASH_SIZE],
+                        size_t *n_out)
 {
     struct reader *r = reader_new(log);
     if (!r) {
@@ -812,8 +817,11 @@ tl_tlog_inclusion_proof(struct tl_tlog *log, uint64_t index, uint64_t size,
 }
 
 int
-tl_tlog_consistency_proof(struct tl_tlog *log, uint64_t size1, uint64_t size2,
-                          uint8_t (*proof)[TL_HASH_SIZE], size_t *n_out)
+tl_tlog_consistency_proof(struct tl_tlog *log,
+                          uint64_t size1,
+                          uint64_t size2,
+                          uint8_t (*proof)[TL_HASH_SIZE],
+                          size_t *n_out)
 {
     struct reader *r = reader_new(log);
     if (!r) {
@@ -995,7 +1003,8 @@ load_keys_and_policy(struct tl_tlog *log)
     struct tl_diag d = {0};
     int rc = tl__read_file(log->dirfd, "log.key", 4096, &data, &len);
     if (rc != TL_OK) {
-        return set_err(log, rc == TL_ENOMEM || rc == TL_ENOTFOUND ? rc : TL_EIO, "cannot read log.key");
+        return set_err(log, rc == TL_ENOMEM || rc == TL_ENOTFOUND ? rc : TL_EIO,
+                       "cannot read log.key");
     }
     rc = tl_signer_parse((const char *)data, len, &log->signer, &d);
     sodium_memzero(data, len);
@@ -1180,8 +1189,9 @@ replay_wal(struct tl_tlog *log, uint8_t root[TL_HASH_SIZE])
             continue; /* already in the tiles */
         }
         if (first != log->size) {
-            rc = set_err(log, TL_ESTORE, ".state/wal does not continue the tree (%" PRIu64
-                         " after %" PRIu64 ")", first, log->size);
+            rc = set_err(log, TL_ESTORE,
+                         ".state/wal does not continue the tree (%" PRIu64 " after %" PRIu64 ")",
+                         first, log->size);
             break;
         }
         const uint8_t *p = h + WAL_HDR, *end = p + plen;
@@ -1242,7 +1252,8 @@ recover(struct tl_tlog *log, struct tl_diag *diag)
         }
         if (len < (size_t)w * TL_HASH_SIZE) {
             tl_free(data);
-            return set_err(log, TL_ESTORE, "tile at level %d is shorter than the committed size", l);
+            return set_err(log, TL_ESTORE, "tile at level %d is shorter than the committed size",
+                           l);
         }
         memcpy(log->work[l].h, data, (size_t)w * TL_HASH_SIZE);
         tl_free(data);
@@ -1325,7 +1336,8 @@ check_signed(struct tl_tlog *log)
         return rc;
     }
     if (rc != TL_OK || sodium_memcmp(root, log->signed_root, TL_HASH_SIZE) != 0) {
-        return set_err(log, TL_ESTORE, "the tree is not consistent with the last signed checkpoint");
+        return set_err(log, TL_ESTORE,
+                       "the tree is not consistent with the last signed checkpoint");
     }
     return TL_OK;
 }
@@ -1384,7 +1396,10 @@ tl_tlog_open(const char *dir, struct tl_tlog **out, struct tl_diag *diag)
 }
 
 int
-tl_tlog_create(const char *dir, const char *origin, const char *policy_text, struct tl_tlog **out,
+tl_tlog_create(const char *dir,
+               const char *origin,
+               const char *policy_text,
+               struct tl_tlog **out,
                struct tl_diag *diag)
 {
     if (!dir || !origin || !out) {
@@ -1483,8 +1498,13 @@ tl_tlog_published(struct tl_tlog *log, char **note_out)
 
 /* Ask witness i to cosign `note`; on success append its cosignature line to `cosigs`. */
 static int
-ask_witness(struct tl_tlog *log, size_t i, size_t text_len, const char *note,
-            uint64_t size, struct tl__buf *cosigs, struct tl_diag *diag)
+ask_witness(struct tl_tlog *log,
+            size_t i,
+            size_t text_len,
+            const char *note,
+            uint64_t size,
+            struct tl__buf *cosigs,
+            struct tl_diag *diag)
 {
     const char *url = tl_policy_witness_url(log->policy, i);
     const char *name = tl_policy_witness_name(log->policy, i);
@@ -1601,7 +1621,10 @@ ask_thread(void *p)
  * cosignatures in policy order, and check the quorum.
  */
 static int
-collect_cosignatures(struct tl_tlog *log, size_t text_len, const char *note, uint64_t size,
+collect_cosignatures(struct tl_tlog *log,
+                     size_t text_len,
+                     const char *note,
+                     uint64_t size,
                      struct tl__buf *cosigs)
 {
     size_t nw = tl_policy_witness_count(log->policy), n_ok = 0;
@@ -1610,7 +1633,11 @@ collect_cosignatures(struct tl_tlog *log, size_t text_len, const char *note, uin
     int rc = asks && cosigned ? TL_OK : TL_ENOMEM;
     for (size_t i = 0; rc == TL_OK && i < nw; i++) {
         struct ask *a = &asks[i];
-        *a = (struct ask){.log = log, .i = i, .text_len = text_len, .note = note, .size = size,
+        *a = (struct ask){.log = log,
+                          .i = i,
+                          .text_len = text_len,
+                          .note = note,
+                          .size = size,
                           .rc = TL_ENOTFOUND};
         if (tl_policy_witness_url(log->policy, i)[0]) {
             a->started = pthread_create(&a->th, NULL, ask_thread, a) == 0;

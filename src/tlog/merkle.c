@@ -18,12 +18,12 @@
  * including all the malformed proofs that must be rejected.  Comparisons of
  * roots use sodium_memcmp (constant time).
  */
-#include "tlog_priv.h"
-
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "tlog_priv.h"
 
 /* ------------------------------------------------------------------------ */
 /* Hashing                                                                   */
@@ -90,7 +90,9 @@ tl__merkle_perfect(const uint8_t (*h)[TL_HASH_SIZE], size_t n, uint8_t out[TL_HA
 }
 
 void
-tl_tlog_root_from_leaves(const uint8_t (*leaves)[TL_HASH_SIZE], uint64_t n, uint8_t out[TL_HASH_SIZE])
+tl_tlog_root_from_leaves(const uint8_t (*leaves)[TL_HASH_SIZE],
+                         uint64_t n,
+                         uint8_t out[TL_HASH_SIZE])
 {
     /*
      * The frontier: one perfect subtree root per set bit of the count so far,
@@ -182,7 +184,12 @@ tl__merkle_range(tl__subtree_fn fn, void *ud, uint64_t lo, uint64_t hi, uint8_t 
 }
 
 static int
-push(tl__subtree_fn fn, void *ud, uint64_t lo, uint64_t hi, uint8_t (*proof)[TL_HASH_SIZE], size_t *n)
+push(tl__subtree_fn fn,
+     void *ud,
+     uint64_t lo,
+     uint64_t hi,
+     uint8_t (*proof)[TL_HASH_SIZE],
+     size_t *n)
 {
     if (*n >= TL_TLOG_PROOF_MAX) {
         return TL_ERANGE;
@@ -195,7 +202,12 @@ push(tl__subtree_fn fn, void *ud, uint64_t lo, uint64_t hi, uint8_t (*proof)[TL_
 }
 
 static int
-path(tl__subtree_fn fn, void *ud, uint64_t m, uint64_t lo, uint64_t hi, uint8_t (*proof)[TL_HASH_SIZE],
+path(tl__subtree_fn fn,
+     void *ud,
+     uint64_t m,
+     uint64_t lo,
+     uint64_t hi,
+     uint8_t (*proof)[TL_HASH_SIZE],
      size_t *n)
 {
     if (hi - lo <= 1) {
@@ -212,8 +224,12 @@ path(tl__subtree_fn fn, void *ud, uint64_t m, uint64_t lo, uint64_t hi, uint8_t 
 }
 
 int
-tl__merkle_inclusion(tl__subtree_fn fn, void *ud, uint64_t index, uint64_t size,
-                     uint8_t (*proof)[TL_HASH_SIZE], size_t *n)
+tl__merkle_inclusion(tl__subtree_fn fn,
+                     void *ud,
+                     uint64_t index,
+                     uint64_t size,
+                     uint8_t (*proof)[TL_HASH_SIZE],
+                     size_t *n)
 {
     if (index >= size) {
         return TL_ERANGE;
@@ -228,8 +244,14 @@ tl__merkle_inclusion(tl__subtree_fn fn, void *ud, uint64_t index, uint64_t size,
 
 /* SUBPROOF(m, D[lo:hi], b) of RFC 9162 2.1.4.1, with m counted from lo. */
 static int
-subproof(tl__subtree_fn fn, void *ud, uint64_t m, uint64_t lo, uint64_t hi, bool b,
-         uint8_t (*proof)[TL_HASH_SIZE], size_t *n)
+subproof(tl__subtree_fn fn,
+         void *ud,
+         uint64_t m,
+         uint64_t lo,
+         uint64_t hi,
+         bool b,
+         uint8_t (*proof)[TL_HASH_SIZE],
+         size_t *n)
 {
     uint64_t len = hi - lo;
     if (m == len) {
@@ -246,8 +268,12 @@ subproof(tl__subtree_fn fn, void *ud, uint64_t m, uint64_t lo, uint64_t hi, bool
 }
 
 int
-tl__merkle_consistency(tl__subtree_fn fn, void *ud, uint64_t size1, uint64_t size2,
-                       uint8_t (*proof)[TL_HASH_SIZE], size_t *n)
+tl__merkle_consistency(tl__subtree_fn fn,
+                       void *ud,
+                       uint64_t size1,
+                       uint64_t size2,
+                       uint8_t (*proof)[TL_HASH_SIZE],
+                       size_t *n)
 {
     if (size1 == 0 || size1 > size2) {
         return TL_ERANGE;
@@ -265,13 +291,17 @@ tl__merkle_consistency(tl__subtree_fn fn, void *ud, uint64_t size1, uint64_t siz
 /* ------------------------------------------------------------------------ */
 
 int
-tl_tlog_verify_inclusion(const uint8_t leaf[TL_HASH_SIZE], uint64_t index, uint64_t size,
-                         const uint8_t (*proof)[TL_HASH_SIZE], size_t n,
-                         const uint8_t root[TL_HASH_SIZE], struct tl_diag *diag)
+tl_tlog_verify_inclusion(const uint8_t leaf[TL_HASH_SIZE],
+                         uint64_t index,
+                         uint64_t size,
+                         const uint8_t (*proof)[TL_HASH_SIZE],
+                         size_t n,
+                         const uint8_t root[TL_HASH_SIZE],
+                         struct tl_diag *diag)
 {
     if (index >= size) {
-        return tl__diag(diag, TL_ERANGE, "index", "index %" PRIu64 " is not below tree size %" PRIu64,
-                        index, size);
+        return tl__diag(diag, TL_ERANGE, "index",
+                        "index %" PRIu64 " is not below tree size %" PRIu64, index, size);
     }
     if (n > TL_TLOG_PROOF_MAX) {
         return tl__diag(diag, TL_ERANGE, "proof", "proof has %zu hashes, more than 64", n);
@@ -305,12 +335,17 @@ tl_tlog_verify_inclusion(const uint8_t leaf[TL_HASH_SIZE], uint64_t index, uint6
 }
 
 int
-tl_tlog_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[TL_HASH_SIZE],
-                           const uint8_t root2[TL_HASH_SIZE], const uint8_t (*proof)[TL_HASH_SIZE],
-                           size_t n, struct tl_diag *diag)
+tl_tlog_verify_consistency(uint64_t size1,
+                           uint64_t size2,
+                           const uint8_t root1[TL_HASH_SIZE],
+                           const uint8_t root2[TL_HASH_SIZE],
+                           const uint8_t (*proof)[TL_HASH_SIZE],
+                           size_t n,
+                           struct tl_diag *diag)
 {
     if (size1 == 0) {
-        return tl__diag(diag, TL_ERANGE, "size1", "consistency proof from the empty tree is meaningless");
+        return tl__diag(diag, TL_ERANGE, "size1",
+                        "consistency proof from the empty tree is meaningless");
     }
     if (size1 > size2) {
         return tl__diag(diag, TL_ERANGE, "size1",
@@ -321,7 +356,8 @@ tl_tlog_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[T
     }
     if (size1 == size2) {
         if (n != 0) {
-            return tl__diag(diag, TL_ECRYPTO, "proof", "sizes are equal but the proof is not empty");
+            return tl__diag(diag, TL_ECRYPTO, "proof",
+                            "sizes are equal but the proof is not empty");
         }
         if (sodium_memcmp(root1, root2, TL_HASH_SIZE) != 0) {
             return tl__diag(diag, TL_ECRYPTO, "root2", "sizes are equal but the roots differ");

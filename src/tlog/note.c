@@ -21,12 +21,12 @@
  * so we refuse to configure one at all.  Every parser here is total: malformed
  * input gives TL_EPARSE and a message naming what is wrong.
  */
-#include "tlog_priv.h"
-
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "tlog_priv.h"
 
 #define EMDASH     "\xE2\x80\x94"
 #define SIG_PREFIX EMDASH " "
@@ -288,7 +288,8 @@ tl_signer_parse(const char *text, size_t len, struct tl_signer **out, struct tl_
     int rc = tl_signer_from_seed(name, type, raw + 1, &s);
     sodium_memzero(raw, sizeof(raw));
     if (rc == TL_EINVAL) {
-        return tl__diag(diag, TL_EPARSE, "key", "unsupported signature type 0x%02x", (unsigned)type);
+        return tl__diag(diag, TL_EPARSE, "key", "unsupported signature type 0x%02x",
+                        (unsigned)type);
     }
     if (rc != TL_OK) {
         return rc;
@@ -302,7 +303,11 @@ tl_signer_parse(const char *text, size_t len, struct tl_signer **out, struct tl_
 }
 
 static int
-format_key(const char *prefix, const char *name, uint32_t id, int type, const uint8_t *key,
+format_key(const char *prefix,
+           const char *name,
+           uint32_t id,
+           int type,
+           const uint8_t *key,
            char **out)
 {
     uint8_t raw[33];
@@ -445,7 +450,10 @@ cosign_header(uint64_t time_s, char *buf, size_t size)
 }
 
 int
-tl_note_sign(const struct tl_signer *s, const char *text, size_t len, uint64_t time_s,
+tl_note_sign(const struct tl_signer *s,
+             const char *text,
+             size_t len,
+             uint64_t time_s,
              char **line_out)
 {
     uint8_t blob[4 + 8 + crypto_sign_BYTES];
@@ -500,8 +508,12 @@ tl_note_sign(const struct tl_signer *s, const char *text, size_t len, uint64_t t
 
 /* 1 when the signature verifies, 0 when it does not, TL_ENOMEM. */
 static int
-verify_sig(const struct tl_verifier *v, const char *text, size_t text_len, const uint8_t *blob,
-           size_t blob_len, uint64_t *time_s)
+verify_sig(const struct tl_verifier *v,
+           const char *text,
+           size_t text_len,
+           const uint8_t *blob,
+           size_t blob_len,
+           uint64_t *time_s)
 {
     if (v->type == TL_SIG_ED25519) {
         return blob_len == 4 + crypto_sign_BYTES &&
@@ -550,8 +562,12 @@ last_blank(const char *s, size_t len)
 }
 
 int
-tl_note_open(const char *note, size_t len, const struct tl_verifier *const *vs, size_t nv,
-             struct tl_note **out, struct tl_diag *diag)
+tl_note_open(const char *note,
+             size_t len,
+             const struct tl_verifier *const *vs,
+             size_t nv,
+             struct tl_note **out,
+             struct tl_diag *diag)
 {
     if (!note || !out) {
         return TL_EINVAL;
@@ -611,7 +627,8 @@ tl_note_open(const char *note, size_t len, const struct tl_verifier *const *vs, 
             diag->line = (long)line_no;
         }
         if (ll < 4 || memcmp(line, SIG_PREFIX, 4) != 0) {
-            rc = tl__diag(diag, TL_EPARSE, "signature", "signature line does not start with \"— \"");
+            rc =
+                tl__diag(diag, TL_EPARSE, "signature", "signature line does not start with \"— \"");
             goto fail;
         }
         const char *name = line + 4;
@@ -641,14 +658,15 @@ tl_note_open(const char *note, size_t len, const struct tl_verifier *const *vs, 
             rc = tl__diag(diag, TL_EPARSE, "signature", "signature is shorter than 5 bytes");
             goto fail;
         }
-        uint32_t id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 |
-                      blob[3];
+        uint32_t id =
+            (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
         sg->off = pos;
         sg->len = ll + 1;
         sg->verifier = -1;
         for (size_t k = 0; k < nv; k++) {
             const struct tl_verifier *v = vs[k];
-            if (v->id != id || strlen(v->name) != name_len || memcmp(v->name, name, name_len) != 0) {
+            if (v->id != id || strlen(v->name) != name_len ||
+                memcmp(v->name, name, name_len) != 0) {
                 continue;
             }
             uint64_t t = 0;
@@ -814,8 +832,11 @@ tl_checkpoint_format(const struct tl_checkpoint *cp, char **out)
 }
 
 int
-tl_checkpoint_open(const char *note, size_t len, const struct tl_verifier *log_key,
-                   struct tl_checkpoint *out, struct tl_diag *diag)
+tl_checkpoint_open(const char *note,
+                   size_t len,
+                   const struct tl_verifier *log_key,
+                   struct tl_checkpoint *out,
+                   struct tl_diag *diag)
 {
     struct tl_note *n = NULL;
     struct tl_checkpoint cp;

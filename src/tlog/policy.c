@@ -13,11 +13,11 @@
  * the index, the inclusion proof and the cosigned checkpoint.  Verification
  * needs nothing but the entry bytes and the policy (or the log key).
  */
-#include "tlog_priv.h"
-
 #include <inttypes.h>
 #include <sodium.h>
 #include <string.h>
+
+#include "tlog_priv.h"
 
 #define MAX_LOGS      32
 #define MAX_WITNESSES 64
@@ -169,7 +169,8 @@ parse_line(struct tl_policy *p, const char *line, size_t ll, struct tl_diag *dia
         }
         if (fl[1] > TL_TLOG_NAME_MAX || is_word(f[1], fl[1], "none") ||
             find_node(p, f[1], fl[1]) >= 0) {
-            return tl__diag(diag, TL_EPARSE, "witness", "name \"%.*s\" is reserved or already defined",
+            return tl__diag(diag, TL_EPARSE, "witness",
+                            "name \"%.*s\" is reserved or already defined",
                             (int)(fl[1] > 64 ? 64 : fl[1]), f[1]);
         }
         rc = tl_verifier_parse(f[2], fl[2], &v, diag);
@@ -211,7 +212,8 @@ parse_line(struct tl_policy *p, const char *line, size_t ll, struct tl_diag *dia
         }
         if (fl[1] > TL_TLOG_NAME_MAX || is_word(f[1], fl[1], "none") ||
             find_node(p, f[1], fl[1]) >= 0) {
-            return tl__diag(diag, TL_EPARSE, "group", "name \"%.*s\" is reserved or already defined",
+            return tl__diag(diag, TL_EPARSE, "group",
+                            "name \"%.*s\" is reserved or already defined",
                             (int)(fl[1] > 64 ? 64 : fl[1]), f[1]);
         }
         size_t n = nf - 3;
@@ -383,8 +385,11 @@ tl_policy_quorum_met(const struct tl_policy *p, const bool *cosigned)
 }
 
 int
-tl_policy_verify_checkpoint(const struct tl_policy *p, const char *note, size_t len,
-                            struct tl_checkpoint *out, struct tl_diag *diag)
+tl_policy_verify_checkpoint(const struct tl_policy *p,
+                            const char *note,
+                            size_t len,
+                            struct tl_checkpoint *out,
+                            struct tl_diag *diag)
 {
     const struct tl_verifier *vs[MAX_LOGS + MAX_WITNESSES];
     bool cosigned[MAX_WITNESSES] = {false};
@@ -419,7 +424,8 @@ tl_policy_verify_checkpoint(const struct tl_policy *p, const char *note, size_t 
         }
     }
     if (!log) {
-        rc = tl__diag(diag, TL_ECRYPTO, "signature", "checkpoint is not signed by a log of the policy");
+        rc = tl__diag(diag, TL_ECRYPTO, "signature",
+                      "checkpoint is not signed by a log of the policy");
         goto done;
     }
     if (strcmp(cp.origin, tl_verifier_name(log)) != 0) {
@@ -428,8 +434,8 @@ tl_policy_verify_checkpoint(const struct tl_policy *p, const char *note, size_t 
         goto done;
     }
     if (!tl_policy_quorum_met(p, cosigned)) {
-        rc = tl__diag(diag, TL_ECRYPTO, "quorum",
-                      "quorum not met: %zu of %zu witnesses cosigned", n_cosigned, p->n_witnesses);
+        rc = tl__diag(diag, TL_ECRYPTO, "quorum", "quorum not met: %zu of %zu witnesses cosigned",
+                      n_cosigned, p->n_witnesses);
         goto done;
     }
     *out = cp;
@@ -498,7 +504,8 @@ tl_proof_file_parse(const char *text, size_t len, struct tl_proof_file *out, str
             }
             pf.has_extra = true;
         } else if (state == 1) {
-            if (ll < 6 || memcmp(line, "index ", 6) != 0 || !tl__parse_u64(line + 6, ll - 6, &pf.index)) {
+            if (ll < 6 || memcmp(line, "index ", 6) != 0 ||
+                !tl__parse_u64(line + 6, ll - 6, &pf.index)) {
                 return tl__diag(diag, TL_EPARSE, "index",
                                 "expected \"index <decimal>\" without leading zeros");
             }
@@ -527,14 +534,20 @@ tl_proof_file_parse(const char *text, size_t len, struct tl_proof_file *out, str
     if (diag) {
         diag->line = 0;
     }
-    return tl__diag(diag, TL_EPARSE, "proof", state < 2 ? "proof has no index line"
-                                                         : "proof has no blank line before the checkpoint");
+    return tl__diag(diag, TL_EPARSE, "proof",
+                    state < 2 ? "proof has no index line"
+                              : "proof has no blank line before the checkpoint");
 }
 
 int
-tl_proof_file_verify(const char *text, size_t len, const void *entry, size_t entry_len,
-                     const struct tl_verifier *log_key, const struct tl_policy *policy,
-                     struct tl_checkpoint *cp_out, struct tl_diag *diag)
+tl_proof_file_verify(const char *text,
+                     size_t len,
+                     const void *entry,
+                     size_t entry_len,
+                     const struct tl_verifier *log_key,
+                     const struct tl_policy *policy,
+                     struct tl_checkpoint *cp_out,
+                     struct tl_diag *diag)
 {
     struct tl_proof_file pf;
     struct tl_checkpoint cp;

@@ -10,11 +10,11 @@
 #ifndef TL_TLOG_PRIV_H
 #define TL_TLOG_PRIV_H
 
+#include <sys/types.h>
+
 #include <truceline/tlog.h>
 
 #include "../util/util.h"
-
-#include <sys/types.h>
 
 /* Tiles are 256 hashes wide (height 8); 8 levels cover every 64-bit tree size. */
 #define TL__TILE_WIDTH  256u
@@ -28,7 +28,8 @@
 typedef int (*tl__subtree_fn)(void *ud, unsigned height, uint64_t index, uint8_t out[TL_HASH_SIZE]);
 
 /* MTH(D[lo:hi]) for a range that occurs in the RFC 6962 recursion (lo aligned). */
-int tl__merkle_range(tl__subtree_fn fn, void *ud, uint64_t lo, uint64_t hi, uint8_t out[TL_HASH_SIZE]);
+int
+tl__merkle_range(tl__subtree_fn fn, void *ud, uint64_t lo, uint64_t hi, uint8_t out[TL_HASH_SIZE]);
 
 /* PATH(index, D[0:size]) into proof (TL_TLOG_PROOF_MAX); *n = its length. */
 int tl__merkle_inclusion(tl__subtree_fn fn,
@@ -75,6 +76,7 @@ struct tl__buf {
     char *p;
     size_t len, cap;
 };
+
 int tl__buf_add(struct tl__buf *b, const void *data, size_t n, size_t max);
 int tl__buf_printf(struct tl__buf *b, size_t max, const char *fmt, ...) TL_PRINTF(3, 4);
 void tl__buf_free(struct tl__buf *b);
@@ -91,7 +93,12 @@ struct tl__dirset {
     char (*path)[512];
     size_t n, cap;
 };
-int tl__write_file(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+
+int tl__write_file(int dirfd,
+                   const char *path,
+                   const void *data,
+                   size_t len,
+                   mode_t mode,
                    struct tl__dirset *dirs);
 int tl__sync_dirs(int dirfd, struct tl__dirset *dirs);
 void tl__dirset_free(struct tl__dirset *dirs);

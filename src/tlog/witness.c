@@ -22,8 +22,6 @@
  * and compares every tile file with it, then compares the root with a
  * checkpoint verified against the log key.  It trusts nothing on disk.
  */
-#include "tlog_priv.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,6 +32,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "tlog_priv.h"
 
 #define MAX_LOGS 64
 
@@ -178,8 +178,8 @@ tl_witness_open(const char *dir, struct tl_witness **out, struct tl_diag *diag)
     int rc = TL_OK;
     w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (w->dirfd < 0) {
-        rc = tl__diag(diag, errno == ENOENT ? TL_ENOTFOUND : TL_EIO, "witness", "cannot open %s: %s",
-                      dir, strerror(errno));
+        rc = tl__diag(diag, errno == ENOENT ? TL_ENOTFOUND : TL_EIO, "witness",
+                      "cannot open %s: %s", dir, strerror(errno));
     }
     if (rc == TL_OK) {
         rc = witness_lock(w, diag);
@@ -196,8 +196,12 @@ tl_witness_open(const char *dir, struct tl_witness **out, struct tl_diag *diag)
 }
 
 int
-tl_witness_create(const char *dir, const char *name, const char *const *log_vkeys, size_t n,
-                  struct tl_witness **out, struct tl_diag *diag)
+tl_witness_create(const char *dir,
+                  const char *name,
+                  const char *const *log_vkeys,
+                  size_t n,
+                  struct tl_witness **out,
+                  struct tl_diag *diag)
 {
     struct tl__buf logs = {0};
     struct tl_signer *s = NULL;
@@ -207,7 +211,8 @@ tl_witness_create(const char *dir, const char *name, const char *const *log_vkey
         return TL_EINVAL;
     }
     if (!tl__note_name_ok(name, strlen(name))) {
-        return tl__diag(diag, TL_EINVAL, "name", "witness name must be 1 to 255 bytes without spaces or '+'");
+        return tl__diag(diag, TL_EINVAL, "name",
+                        "witness name must be 1 to 255 bytes without spaces or '+'");
     }
     for (size_t i = 0; i < n && rc == TL_OK; i++) {
         struct tl_verifier *v = NULL;
@@ -285,7 +290,9 @@ origin_hash_hex(const char *origin, char hex[65])
 
 /* The stored checkpoint for `origin` (size 0 and the empty root when none). */
 static int
-load_latest(struct tl_witness *w, const char *origin, const struct tl_verifier *log_key,
+load_latest(struct tl_witness *w,
+            const char *origin,
+            const struct tl_verifier *log_key,
             struct tl_checkpoint *cp)
 {
     char hex[65], path[128];
@@ -307,8 +314,7 @@ load_latest(struct tl_witness *w, const char *origin, const struct tl_verifier *
     return rc == TL_OK || rc == TL_ENOMEM ? rc : TL_ESTORE;
 }
 
-static int
-reply(int *status, char **body_out, int code, const char *fmt, ...) TL_PRINTF(4, 5);
+static int reply(int *status, char **body_out, int code, const char *fmt, ...) TL_PRINTF(4, 5);
 
 static int
 reply(int *status, char **body_out, int code, const char *fmt, ...)
@@ -328,8 +334,12 @@ reply(int *status, char **body_out, int code, const char *fmt, ...)
 }
 
 int
-tl_witness_add_checkpoint(struct tl_witness *w, const char *body, size_t len, uint64_t now_s,
-                          int *status, char **body_out)
+tl_witness_add_checkpoint(struct tl_witness *w,
+                          const char *body,
+                          size_t len,
+                          uint64_t now_s,
+                          int *status,
+                          char **body_out)
 {
     uint64_t old;
     uint8_t proof[64][TL_HASH_SIZE];
@@ -523,8 +533,14 @@ add_leaf(void *ud, size_t i, const uint8_t *entry, size_t n)
 
 /* Read tile file (level, t) of `w` hashes or entries; falls back to the full file. */
 static int
-read_tile_any(int dirfd, int level, uint64_t t, unsigned w, uint8_t **data, size_t *len,
-              char *path, size_t psize)
+read_tile_any(int dirfd,
+              int level,
+              uint64_t t,
+              unsigned w,
+              uint8_t **data,
+              size_t *len,
+              char *path,
+              size_t psize)
 {
     size_t max = level < 0 ? (size_t)TL__TILE_WIDTH * (TL_TLOG_ENTRY_MAX + 2)
                            : TL__TILE_WIDTH * TL_HASH_SIZE;
@@ -539,12 +555,16 @@ read_tile_any(int dirfd, int level, uint64_t t, unsigned w, uint8_t **data, size
 }
 
 int
-tl_tlog_audit_dir(const char *dir, const char *note, size_t len, const struct tl_verifier *log_key,
-                  struct tl_checkpoint *cp_out, struct tl_diag *diag)
+tl_tlog_audit_dir(const char *dir,
+                  const char *note,
+                  size_t len,
+                  const struct tl_verifier *log_key,
+                  struct tl_checkpoint *cp_out,
+                  struct tl_diag *diag)
 {
     struct tl_checkpoint cp;
     struct leaves lv = {0};
-    uint8_t (*level)[TL_HASH_SIZE] = NULL, (*upper)[TL_HASH_SIZE] = NULL;
+    uint8_t(*level)[TL_HASH_SIZE] = NULL, (*upper)[TL_HASH_SIZE] = NULL;
     char path[128];
     int rc = tl_checkpoint_open(note, len, log_key, &cp, diag);
     if (rc != TL_OK) {
@@ -572,12 +592,13 @@ tl_tlog_audit_dir(const char *dir, const char *note, size_t len, const struct tl
         uint64_t before = lv.n;
         rc = read_tile_any(dirfd, -1, t, w, &data, &dl, path, sizeof(path));
         if (rc != TL_OK) {
-            rc = tl__diag(diag, rc == TL_ENOTFOUND ? TL_ENOTFOUND : rc, "tile", "%s: missing", path);
+            rc =
+                tl__diag(diag, rc == TL_ENOTFOUND ? TL_ENOTFOUND : rc, "tile", "%s: missing", path);
             goto done;
         }
         /* A full bundle used for a partial one: only its first w entries count. */
         struct leaves tmp = {.h = lv.h + lv.n, .n = 0};
-        uint8_t (*spare)[TL_HASH_SIZE] = NULL;
+        uint8_t(*spare)[TL_HASH_SIZE] = NULL;
         if (w < 256) {
             spare = tl_malloc(256 * TL_HASH_SIZE);
             if (!spare) {
@@ -603,7 +624,7 @@ tl_tlog_audit_dir(const char *dir, const char *note, size_t len, const struct tl
         lv.n = before + w;
     }
     /* Every hash tile, level by level, against hashes computed from below. */
-    uint8_t (*cur)[TL_HASH_SIZE] = lv.h;
+    uint8_t(*cur)[TL_HASH_SIZE] = lv.h;
     uint64_t count = cp.size;
     for (int l = 0; count > 0 && l < TL__LEVELS; l++) {
         for (uint64_t t = 0; t * 256 < count; t++) {
@@ -618,7 +639,8 @@ tl_tlog_audit_dir(const char *dir, const char *note, size_t len, const struct tl
             if (dl < (size_t)w * TL_HASH_SIZE ||
                 memcmp(data, cur[t * 256], (size_t)w * TL_HASH_SIZE) != 0) {
                 tl_free(data);
-                rc = tl__diag(diag, TL_ECRYPTO, "tile", "%s: hashes do not match the entries", path);
+                rc =
+                    tl__diag(diag, TL_ECRYPTO, "tile", "%s: hashes do not match the entries", path);
                 goto done;
             }
             tl_free(data);

@@ -6,13 +6,12 @@
  * package byte for byte, RFC 8032 vectors, weak keys, and the exact message
  * of every malformed note, checkpoint, tile path, bundle, policy and proof file.
  */
-#include "tl_test.h"
-
-#include "tlog/tlog_priv.h"
-
 #include <dirent.h>
 #include <jansson.h>
 #include <sodium.h>
+
+#include "tl_test.h"
+#include "tlog/tlog_priv.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
@@ -195,7 +194,8 @@ one_consistency(json_t *v, struct tl_diag *d)
          */
         if (size1 == 0 || size1 > size2) {
             memset(r1, 0, 32);
-            return tl_tlog_verify_consistency(size1, size2, r1, r1, (const uint8_t(*)[32])proof, n, d);
+            return tl_tlog_verify_consistency(size1, size2, r1, r1, (const uint8_t(*)[32])proof, n,
+                                              d);
         }
         if (size1 == size2 && n == 0 &&
             strcmp(json_string_value(json_object_get(v, "root1")),
@@ -227,7 +227,8 @@ test_eight_leaf_roots(void **state)
     snprintf(path, sizeof(path), "%s/tests/data/merkle/eight-leaf-roots.json", TL_SOURCE_DIR);
     json_t *v = json_load_file(path, 0, NULL);
     assert_non_null(v);
-    json_t *in = json_object_get(v, "leaf_inputs_hex"), *roots = json_object_get(v, "root_hashes_hex_by_size");
+    json_t *in = json_object_get(v, "leaf_inputs_hex"),
+           *roots = json_object_get(v, "root_hashes_hex_by_size");
     uint8_t leaves[8][32];
     for (size_t i = 0; i < 8; i++) {
         uint8_t buf[64];
@@ -295,22 +296,22 @@ test_generated_proofs(void **state)
                                                              roots[s], NULL));
             /* A wrong index must fail. */
             if (s > 1) {
-                assert_int_not_equal(TL_OK, tl_tlog_verify_inclusion(
-                                                t.leaves[i], (i + 1) % s, s,
-                                                (const uint8_t(*)[32])proof, n, roots[s], NULL));
+                assert_int_not_equal(TL_OK, tl_tlog_verify_inclusion(t.leaves[i], (i + 1) % s, s,
+                                                                     (const uint8_t(*)[32])proof, n,
+                                                                     roots[s], NULL));
             }
         }
         for (uint64_t m = 1; m <= s; m += (s < 40 ? 1 : 3)) {
             size_t n = 0;
             assert_int_equal(TL_OK, tl__merkle_consistency(mem_subtree, &t, m, s, proof, &n));
-            assert_int_equal(TL_OK, tl_tlog_verify_consistency(m, s, roots[m], roots[s],
-                                                               (const uint8_t(*)[32])proof, n,
-                                                               NULL));
+            assert_int_equal(TL_OK,
+                             tl_tlog_verify_consistency(m, s, roots[m], roots[s],
+                                                        (const uint8_t(*)[32])proof, n, NULL));
             if (m < s) {
                 proof[0][0] ^= 1;
-                assert_int_equal(TL_ECRYPTO, tl_tlog_verify_consistency(
-                                                 m, s, roots[m], roots[s],
-                                                 (const uint8_t(*)[32])proof, n, NULL));
+                assert_int_equal(TL_ECRYPTO,
+                                 tl_tlog_verify_consistency(m, s, roots[m], roots[s],
+                                                            (const uint8_t(*)[32])proof, n, NULL));
             }
         }
     }
@@ -329,11 +330,14 @@ test_verify_messages(void **state)
     memset(proof, 0, sizeof(proof));
     assert_int_equal(TL_ERANGE, tl_tlog_verify_inclusion(h, 3, 3, NULL, 0, h, &d));
     assert_string_equal("index 3 is not below tree size 3", d.text);
-    assert_int_equal(TL_ERANGE, tl_tlog_verify_inclusion(h, 0, 3, (const uint8_t(*)[32])proof, 65, h, &d));
+    assert_int_equal(TL_ERANGE,
+                     tl_tlog_verify_inclusion(h, 0, 3, (const uint8_t(*)[32])proof, 65, h, &d));
     assert_string_equal("proof has 65 hashes, more than 64", d.text);
-    assert_int_equal(TL_ECRYPTO, tl_tlog_verify_inclusion(h, 0, 1, (const uint8_t(*)[32])proof, 1, h, &d));
+    assert_int_equal(TL_ECRYPTO,
+                     tl_tlog_verify_inclusion(h, 0, 1, (const uint8_t(*)[32])proof, 1, h, &d));
     assert_string_equal("proof is too long (1 hashes)", d.text);
-    assert_int_equal(TL_ECRYPTO, tl_tlog_verify_inclusion(h, 0, 4, (const uint8_t(*)[32])proof, 1, h, &d));
+    assert_int_equal(TL_ECRYPTO,
+                     tl_tlog_verify_inclusion(h, 0, 4, (const uint8_t(*)[32])proof, 1, h, &d));
     assert_string_equal("proof is too short (1 hashes)", d.text);
     assert_int_equal(TL_OK, tl_tlog_verify_inclusion(h, 0, 1, NULL, 0, h, &d));
     proof[1][0] = 1;
@@ -343,7 +347,8 @@ test_verify_messages(void **state)
     assert_string_equal("consistency proof from the empty tree is meaningless", d.text);
     assert_int_equal(TL_ERANGE, tl_tlog_verify_consistency(4, 3, h, h, NULL, 0, &d));
     assert_string_equal("old size 4 is larger than new size 3", d.text);
-    assert_int_equal(TL_ECRYPTO, tl_tlog_verify_consistency(3, 3, h, h, (const uint8_t(*)[32])proof, 1, &d));
+    assert_int_equal(TL_ECRYPTO,
+                     tl_tlog_verify_consistency(3, 3, h, h, (const uint8_t(*)[32])proof, 1, &d));
     assert_string_equal("sizes are equal but the proof is not empty", d.text);
     assert_int_equal(TL_ECRYPTO, tl_tlog_verify_consistency(3, 3, h, proof[1], NULL, 0, &d));
     assert_string_equal("sizes are equal but the roots differ", d.text);
@@ -355,15 +360,21 @@ test_verify_messages(void **state)
 /* Keys and notes                                                            */
 /* ------------------------------------------------------------------------ */
 
-static const char GO_SKEY[] = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+static const char GO_SKEY[] =
+    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 #define GO_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 static const char GO_TEXT[] = "If you think cryptography is the answer to your problem,\n"
                               "then you don't know what your problem is.\n";
-static const char GO_SIG[] = "\xE2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+static const char GO_SIG[] =
+    "\xE2\x80\x94 PeterNeumann "
+    "x08go/ZJkuBS9UG/"
+    "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
 
-static const char SPEC_VKEY[] = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
+static const char SPEC_VKEY[] =
+    "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
 static const char SPEC_NOTE[] = "This is an example message.\n\n\xE2\x80\x94 example.com/foo "
-                                "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
+                                "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOB"
+                                "H3mFXmRKuwHjG1Yu72IneyaQM=\n";
 
 static struct tl_verifier *
 vkey(const char *s)
@@ -395,7 +406,8 @@ test_go_note_example(void **state)
     snprintf(note, sizeof(note), "%s\n%s", GO_TEXT, line);
     struct tl_verifier *v = vkey(GO_VKEY);
     struct tl_note *n = NULL;
-    assert_int_equal(TL_OK, tl_note_open(note, strlen(note), (const struct tl_verifier *const *)&v, 1, &n, &d));
+    assert_int_equal(
+        TL_OK, tl_note_open(note, strlen(note), (const struct tl_verifier *const *)&v, 1, &n, &d));
     size_t tl;
     const char *text = tl_note_text(n, &tl);
     assert_int_equal(strlen(GO_TEXT), tl);
@@ -416,7 +428,8 @@ test_spec_note_example(void **state)
     struct tl_verifier *v = vkey(SPEC_VKEY);
     struct tl_note *n = NULL;
     struct tl_diag d = {0};
-    assert_int_equal(TL_OK, tl_note_open(SPEC_NOTE, strlen(SPEC_NOTE), (const struct tl_verifier *const *)&v, 1, &n, &d));
+    assert_int_equal(TL_OK, tl_note_open(SPEC_NOTE, strlen(SPEC_NOTE),
+                                         (const struct tl_verifier *const *)&v, 1, &n, &d));
     /* Reproduce the note byte for byte from its parts. */
     char out[1024];
     size_t tl, sl;
@@ -436,12 +449,14 @@ test_spec_note_example(void **state)
     char bad[sizeof(SPEC_NOTE)];
     memcpy(bad, SPEC_NOTE, sizeof(SPEC_NOTE));
     bad[0] = 't';
-    assert_int_equal(TL_ECRYPTO, tl_note_open(bad, strlen(bad), (const struct tl_verifier *const *)&v, 1, &n, &d));
+    assert_int_equal(TL_ECRYPTO, tl_note_open(bad, strlen(bad),
+                                              (const struct tl_verifier *const *)&v, 1, &n, &d));
     assert_string_equal("signature by example.com/foo does not verify", d.text);
     tl_verifier_free(v);
     /* An unknown key: the signature is ignored, so nothing verifies. */
     struct tl_verifier *g = vkey(GO_VKEY);
-    assert_int_equal(TL_ECRYPTO, tl_note_open(SPEC_NOTE, strlen(SPEC_NOTE), (const struct tl_verifier *const *)&g, 1, &n, &d));
+    assert_int_equal(TL_ECRYPTO, tl_note_open(SPEC_NOTE, strlen(SPEC_NOTE),
+                                              (const struct tl_verifier *const *)&g, 1, &n, &d));
     assert_string_equal("no signature by a known key", d.text);
     tl_verifier_free(g);
 }
@@ -457,13 +472,16 @@ test_rfc8032(void **state)
     static const struct rfc8032 vec[] = {
         {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
          "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
-         "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"},
+         "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701"
+         "cf9b46bd25bf5f0595bbe24655141438e7a100b"},
         {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
          "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
-         "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
+         "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d"
+         "0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
         {"c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
          "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
-         "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"},
+         "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f7609"
+         "84dc6594a7c15e9716ed28dc027beceea1ec40a"},
     };
     for (size_t i = 0; i < TL_ARRAY_LEN(vec); i++) {
         uint8_t seed[32], pk[32], msg[8], sig[64], got[64], sk[64], gpk[32];
@@ -534,10 +552,12 @@ test_weak_keys(void **state)
         hex_decode(weak[i], pk, &n);
         make_vkey("weak.example", TL_SIG_ED25519, pk, vk, sizeof(vk));
         assert_int_equal(TL_ECRYPTO, tl_verifier_parse(vk, strlen(vk), &v, &d));
-        assert_string_equal("public key is not a canonical point of prime order (weak key)", d.text);
+        assert_string_equal("public key is not a canonical point of prime order (weak key)",
+                            d.text);
     }
     /* A good key with a wrong ID. */
-    hex_decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", pk, &(size_t){0});
+    hex_decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", pk,
+               &(size_t){0});
     make_vkey("good.example", TL_SIG_ED25519, pk, vk, sizeof(vk));
     assert_int_equal(TL_OK, tl_verifier_parse(vk, strlen(vk), &v, &d));
     tl_verifier_free(v);
@@ -559,18 +579,24 @@ test_vkey_errors(void **state)
         {"nopluses", "verifier key is not <name>+<id>+<key>", TL_EPARSE},
         {"a+123+AAAA", "verifier key is not <name>+<id>+<key>", TL_EPARSE},
         {"+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k", "invalid key name", TL_EPARSE},
-        {"a b+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k", "invalid key name", TL_EPARSE},
+        {"a b+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k", "invalid key name",
+         TL_EPARSE},
         {"example.com/foo+530D903A+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
          "key ID is not 8 lowercase hex digits", TL_EPARSE},
-        {"example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2", "key material is not base64 of 33 bytes", TL_EPARSE},
-        {"example.com/foo+530d903a+BekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k", "unsupported signature type 0x05", TL_EPARSE},
-        {"example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k", "key ID does not match the key", TL_ECRYPTO},
-        {"example.com/foo+530d903a+AukyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k", "unsupported signature type 0x02", TL_EPARSE},
+        {"example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2",
+         "key material is not base64 of 33 bytes", TL_EPARSE},
+        {"example.com/foo+530d903a+BekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
+         "unsupported signature type 0x05", TL_EPARSE},
+        {"example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
+         "key ID does not match the key", TL_ECRYPTO},
+        {"example.com/foo+530d903a+AukyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
+         "unsupported signature type 0x02", TL_EPARSE},
     };
     for (size_t i = 0; i < TL_ARRAY_LEN(cases); i++) {
         struct tl_verifier *v = NULL;
         struct tl_diag d = {0};
-        assert_int_equal(cases[i].code, tl_verifier_parse(cases[i].in, strlen(cases[i].in), &v, &d));
+        assert_int_equal(cases[i].code,
+                         tl_verifier_parse(cases[i].in, strlen(cases[i].in), &v, &d));
         assert_string_equal(cases[i].msg, d.text);
         assert_null(v);
     }
@@ -578,7 +604,8 @@ test_vkey_errors(void **state)
     struct tl_diag d = {0};
     assert_int_equal(TL_EPARSE, tl_signer_parse("PUBLIC+KEY", 10, &s, &d));
     assert_string_equal("private key does not start with PRIVATE+KEY+", d.text);
-    static const char wrong_id[] = "PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+    static const char wrong_id[] =
+        "PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
     assert_int_equal(TL_ECRYPTO, tl_signer_parse(wrong_id, strlen(wrong_id), &s, &d));
     assert_string_equal("key ID does not match the key", d.text);
     assert_null(s);
@@ -593,7 +620,9 @@ test_note_errors(void **state)
     (void)state;
     struct tl_verifier *v = vkey(SPEC_VKEY);
     const struct tl_verifier *const *vs = (const struct tl_verifier *const *)&v;
-    static const char sig[] = "\xE2\x80\x94 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
+    static const char sig[] = "\xE2\x80\x94 example.com/foo "
+                              "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3"
+                              "mFXmRKuwHjG1Yu72IneyaQM=\n";
     char buf[512];
     static const struct bad_case cases[] = {
         {"text\r\n\n%s", "note is not UTF-8 text without control characters", TL_EPARSE},
@@ -602,11 +631,13 @@ test_note_errors(void **state)
         {"text\n%s", "note has no blank line before its signatures", TL_EPARSE},
         {"text\n\n", "note has no signature lines", TL_EPARSE},
         {"text\n\n\n", "note has no signature lines", TL_EPARSE},
-        {"text\n\n- example.com/foo AAAA\n", "signature line does not start with \"— \"", TL_EPARSE},
+        {"text\n\n- example.com/foo AAAA\n", "signature line does not start with \"— \"",
+         TL_EPARSE},
         {"text\n\n\xE2\x80\x94 example.com/foo\n", "signature line has no signature", TL_EPARSE},
         {"text\n\n\xE2\x80\x94 a+b AAAAAAAA\n", "invalid key name in signature line", TL_EPARSE},
         {"text\n\n\xE2\x80\x94 example.com/foo AAA*\n", "signature is not valid base64", TL_EPARSE},
-        {"text\n\n\xE2\x80\x94 example.com/foo AAAA\n", "signature is shorter than 5 bytes", TL_EPARSE},
+        {"text\n\n\xE2\x80\x94 example.com/foo AAAA\n", "signature is shorter than 5 bytes",
+         TL_EPARSE},
         {"This is an example message.\n\n%s", NULL, TL_OK},
     };
     for (size_t i = 0; i < TL_ARRAY_LEN(cases); i++) {
@@ -614,7 +645,8 @@ test_note_errors(void **state)
         struct tl_diag d = {0};
         const char *at = strstr(cases[i].in, "%s");
         if (at) {
-            snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - cases[i].in), cases[i].in, sig, at + 2);
+            snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - cases[i].in), cases[i].in, sig,
+                     at + 2);
         } else {
             snprintf(buf, sizeof(buf), "%s", cases[i].in);
         }
@@ -651,7 +683,8 @@ test_cosignature(void **state)
     struct tl_signer *w = NULL;
     uint8_t seed[32] = {7};
     assert_int_equal(TL_OK, tl_signer_from_seed("witness.example/AT", TL_SIG_COSIGN, seed, &w));
-    static const char text[] = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    static const char text[] =
+        "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
     char *line = NULL, *vk = NULL;
     assert_int_equal(TL_OK, tl_note_sign(w, text, strlen(text), 1679315147, &line));
     assert_int_equal(TL_OK, tl_signer_vkey(w, &vk));
@@ -672,11 +705,13 @@ test_cosignature(void **state)
     char msg[512];
     snprintf(msg, sizeof(msg), "cosignature/v1\ntime 1679315147\n%s", text);
     struct tl_verifier *v = vkey(vk);
-    assert_int_equal(0, crypto_sign_verify_detached(blob + 12, (const uint8_t *)msg, strlen(msg), tl__verifier_pk(v)));
+    assert_int_equal(0, crypto_sign_verify_detached(blob + 12, (const uint8_t *)msg, strlen(msg),
+                                                    tl__verifier_pk(v)));
     char note[1024];
     snprintf(note, sizeof(note), "%s\n%s", text, line);
     struct tl_note *nt = NULL;
-    assert_int_equal(TL_OK, tl_note_open(note, strlen(note), (const struct tl_verifier *const *)&v, 1, &nt, NULL));
+    assert_int_equal(TL_OK, tl_note_open(note, strlen(note), (const struct tl_verifier *const *)&v,
+                                         1, &nt, NULL));
     assert_int_equal(1679315147, tl_note_sig_time(nt, 0));
     tl_note_free(nt);
     tl_verifier_free(v);
@@ -691,7 +726,8 @@ test_checkpoint_parse(void **state)
     (void)state;
     struct tl_checkpoint cp;
     struct tl_diag d = {0};
-    static const char ok[] = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    static const char ok[] =
+        "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
     assert_int_equal(TL_OK, tl_checkpoint_parse(ok, strlen(ok), &cp, &d));
     assert_string_equal("example.com/behind-the-sofa", cp.origin);
     assert_int_equal(20852163, cp.size);
@@ -704,18 +740,27 @@ test_checkpoint_parse(void **state)
     assert_int_equal(1, cp.n_extensions);
     static const struct bad_case cases[] = {
         {"o\n1\n", "checkpoint has 2 lines, needs 3", TL_EPARSE},
-        {"o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=", "checkpoint does not end with a newline", TL_EPARSE},
-        {"\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", "empty line in checkpoint", TL_EPARSE},
-        {"o\n01\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", "tree size is not a decimal number without leading zeros", TL_EPARSE},
-        {"o\n-1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", "tree size is not a decimal number without leading zeros", TL_EPARSE},
-        {"o\n18446744073709551616\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", "tree size is not a decimal number without leading zeros", TL_EPARSE},
-        {"o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2=\n", "root hash is not base64 of 32 bytes", TL_EPARSE},
-        {"o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n", "empty line in checkpoint", TL_EPARSE},
-        {"o\t\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", "checkpoint is not UTF-8 text without control characters", TL_EPARSE},
+        {"o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=",
+         "checkpoint does not end with a newline", TL_EPARSE},
+        {"\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", "empty line in checkpoint",
+         TL_EPARSE},
+        {"o\n01\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
+         "tree size is not a decimal number without leading zeros", TL_EPARSE},
+        {"o\n-1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
+         "tree size is not a decimal number without leading zeros", TL_EPARSE},
+        {"o\n18446744073709551616\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
+         "tree size is not a decimal number without leading zeros", TL_EPARSE},
+        {"o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2=\n",
+         "root hash is not base64 of 32 bytes", TL_EPARSE},
+        {"o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n", "empty line in checkpoint",
+         TL_EPARSE},
+        {"o\t\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
+         "checkpoint is not UTF-8 text without control characters", TL_EPARSE},
     };
     for (size_t i = 0; i < TL_ARRAY_LEN(cases); i++) {
         struct tl_checkpoint keep = {.size = 99};
-        assert_int_equal(cases[i].code, tl_checkpoint_parse(cases[i].in, strlen(cases[i].in), &keep, &d));
+        assert_int_equal(cases[i].code,
+                         tl_checkpoint_parse(cases[i].in, strlen(cases[i].in), &keep, &d));
         assert_string_equal(cases[i].msg, d.text);
         assert_int_equal(99, keep.size);
     }
@@ -868,7 +913,8 @@ test_policy(void **state)
     assert_string_equal("quorum not met: 0 of 6 witnesses cosigned", d.text);
     int who[] = {0, 1, 3};
     for (size_t k = 0; k < 3; k++) {
-        assert_int_equal(TL_OK, tl_note_sign(ws[who[k]], cp_text, strlen(cp_text), 1700000000, &line));
+        assert_int_equal(TL_OK,
+                         tl_note_sign(ws[who[k]], cp_text, strlen(cp_text), 1700000000, &line));
         o += (size_t)snprintf(note + o, sizeof(note) - o, "%s", line);
         tl_free(line);
     }
@@ -886,7 +932,8 @@ test_policy(void **state)
         {"frobnicate\n", "unknown keyword \"frobnicate\"", TL_EPARSE},
         {"\n# nothing\n", "policy has no quorum line", TL_EPARSE},
         {"quorum none\x01\n", "control character 0x01", TL_EPARSE},
-        {"witness W " GO_VKEY "\nquorum none\n", "witness key must be a cosignature key (type 0x04)", TL_EPARSE},
+        {"witness W " GO_VKEY "\nquorum none\n",
+         "witness key must be a cosignature key (type 0x04)", TL_EPARSE},
         {"log " GO_VKEY "\nlog " GO_VKEY "\nquorum none\n", "duplicate log key", TL_EPARSE},
         {"log nonsense\nquorum none\n", "verifier key is not <name>+<id>+<key>", TL_EPARSE},
     };
@@ -934,17 +981,23 @@ test_proof_file_parse(void **state)
     assert_true(pf.has_extra);
     assert_string_equal("note\n", pf.checkpoint);
     static const struct bad_case cases[] = {
-        {"c2sp.org/tlog-proof@v2\nindex 1\n\nx\n", "first line is not c2sp.org/tlog-proof@v1", TL_EPARSE},
-        {"c2sp.org/tlog-proof@v1\nindex 01\n\nx\n", "expected \"index <decimal>\" without leading zeros", TL_EPARSE},
-        {"c2sp.org/tlog-proof@v1\nextra !!!!\nindex 1\n\nx\n", "extra data is not base64", TL_EPARSE},
-        {"c2sp.org/tlog-proof@v1\nindex 1\nAAAA\n\nx\n", "proof line is not base64 of 32 bytes", TL_EPARSE},
+        {"c2sp.org/tlog-proof@v2\nindex 1\n\nx\n", "first line is not c2sp.org/tlog-proof@v1",
+         TL_EPARSE},
+        {"c2sp.org/tlog-proof@v1\nindex 01\n\nx\n",
+         "expected \"index <decimal>\" without leading zeros", TL_EPARSE},
+        {"c2sp.org/tlog-proof@v1\nextra !!!!\nindex 1\n\nx\n", "extra data is not base64",
+         TL_EPARSE},
+        {"c2sp.org/tlog-proof@v1\nindex 1\nAAAA\n\nx\n", "proof line is not base64 of 32 bytes",
+         TL_EPARSE},
         {"c2sp.org/tlog-proof@v1\nindex 1\n\n", "proof has no checkpoint", TL_EPARSE},
-        {"c2sp.org/tlog-proof@v1\nindex 1\n", "proof has no blank line before the checkpoint", TL_EPARSE},
+        {"c2sp.org/tlog-proof@v1\nindex 1\n", "proof has no blank line before the checkpoint",
+         TL_EPARSE},
         {"c2sp.org/tlog-proof@v1\n", "proof has no index line", TL_EPARSE},
         {"c2sp.org/tlog-proof@v1", "line does not end with a newline", TL_EPARSE},
     };
     for (size_t i = 0; i < TL_ARRAY_LEN(cases); i++) {
-        assert_int_equal(cases[i].code, tl_proof_file_parse(cases[i].in, strlen(cases[i].in), &pf, &d));
+        assert_int_equal(cases[i].code,
+                         tl_proof_file_parse(cases[i].in, strlen(cases[i].in), &pf, &d));
         assert_string_equal(cases[i].msg, d.text);
     }
 }
@@ -957,10 +1010,12 @@ test_hash_parse(void **state)
     struct tl_diag d = {0};
     assert_int_equal(TL_EPARSE, tl_tlog_hash_parse("", 0, h, &d));
     assert_string_equal("a hash is 44 base64 characters, not 0", d.text);
-    assert_int_equal(TL_EPARSE, tl_tlog_hash_parse("CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I*", 44, h, &d));
+    assert_int_equal(TL_EPARSE,
+                     tl_tlog_hash_parse("CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I*", 44, h, &d));
     assert_string_equal("invalid base64", d.text);
     char out[45];
-    assert_int_equal(TL_OK, tl_tlog_hash_parse("CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=", 44, h, &d));
+    assert_int_equal(TL_OK,
+                     tl_tlog_hash_parse("CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=", 44, h, &d));
     tl_tlog_hash_format(h, out);
     assert_string_equal("CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=", out);
 }

@@ -18,17 +18,16 @@
  * least 40 rounds to pass.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
-#include "tl_test.h"
-
-#include "tlog/tlog_priv.h"
-#include "tl_tlog_test.h"
-
 #include <ftw.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#include "tl_test.h"
+#include "tl_tlog_test.h"
+#include "tlog/tlog_priv.h"
 
 #define MAX_ROUNDS 120
 #define MIN_ROUNDS 40
@@ -102,7 +101,8 @@ test_kill9(void **state)
     struct tl_diag d = {0};
     assert_int_equal(TL_OK, tl_tlog_create(dir, "log.truceline.example/crash", NULL, &log, &d));
     struct tl_verifier *key = NULL;
-    assert_int_equal(TL_OK, tl_verifier_parse(tl_tlog_vkey(log), strlen(tl_tlog_vkey(log)), &key, &d));
+    assert_int_equal(TL_OK,
+                     tl_verifier_parse(tl_tlog_vkey(log), strlen(tl_tlog_vkey(log)), &key, &d));
     tl_tlog_free(log);
 
     /* The expected tree as a frontier (one perfect subtree per set bit of its size). */
@@ -194,9 +194,11 @@ test_kill9(void **state)
             if (last_pub.size > 0) {
                 uint8_t proof[64][32];
                 size_t np = 0;
-                assert_int_equal(TL_OK, tl_tlog_consistency_proof(log, last_pub.size, cp.size, proof, &np));
-                assert_int_equal(TL_OK, tl_tlog_verify_consistency(last_pub.size, cp.size, last_pub.root, cp.root,
-                                                                   (const uint8_t(*)[32])proof, np, &d));
+                assert_int_equal(
+                    TL_OK, tl_tlog_consistency_proof(log, last_pub.size, cp.size, proof, &np));
+                assert_int_equal(TL_OK, tl_tlog_verify_consistency(
+                                            last_pub.size, cp.size, last_pub.root, cp.root,
+                                            (const uint8_t(*)[32])proof, np, &d));
             }
             if (rounds % 20 == 0) {
                 rc = tl_tlog_audit_dir(dir, note, strlen(note), key, NULL, &d);
@@ -211,7 +213,8 @@ test_kill9(void **state)
         tl_tlog_free(log);
         rounds++;
     }
-    printf("kill -9 rounds: %d in %.1f s; %" PRIu64 " entries, %" PRIu64 " acknowledged before the last kill; "
+    printf("kill -9 rounds: %d in %.1f s; %" PRIu64 " entries, %" PRIu64
+           " acknowledged before the last kill; "
            "%" PRIu64 " published checkpoints checked\n",
            rounds, now_s() - t0, have, max_acked, published_checks);
     assert_true(rounds >= MIN_ROUNDS);

@@ -7,13 +7,12 @@
  * store"), and under the asan preset must leak nothing.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
-#include "tl_test.h"
-
-#include "tlog/tlog_priv.h"
-#include "tl_tlog_test.h"
-
 #include <ftw.h>
 #include <sys/stat.h>
+
+#include "tl_test.h"
+#include "tl_tlog_test.h"
+#include "tlog/tlog_priv.h"
 
 static long fail_at = -1, n_allocs;
 
@@ -64,9 +63,11 @@ torture(op_fn op, void *ud, const char *what)
     return n;
 }
 
-static const char SPEC_VKEY[] = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
+static const char SPEC_VKEY[] =
+    "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
 static const char SPEC_NOTE[] = "This is an example message.\n\n\xE2\x80\x94 example.com/foo "
-                                "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
+                                "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOB"
+                                "H3mFXmRKuwHjG1Yu72IneyaQM=\n";
 
 static int
 op_note(void *ud)
@@ -76,7 +77,8 @@ op_note(void *ud)
     struct tl_note *n = NULL;
     int rc = tl_verifier_parse(SPEC_VKEY, strlen(SPEC_VKEY), &v, NULL);
     if (rc == TL_OK) {
-        rc = tl_note_open(SPEC_NOTE, strlen(SPEC_NOTE), (const struct tl_verifier *const *)&v, 1, &n, NULL);
+        rc = tl_note_open(SPEC_NOTE, strlen(SPEC_NOTE), (const struct tl_verifier *const *)&v, 1,
+                          &n, NULL);
     }
     tl_note_free(n);
     tl_verifier_free(v);
@@ -155,7 +157,8 @@ op_witness(void *ud)
     struct world *wd = ud;
     int status = 0;
     char *body = NULL;
-    int rc = tl_witness_add_checkpoint(wd->w, wd->request, strlen(wd->request), 1700000000, &status, &body);
+    int rc = tl_witness_add_checkpoint(wd->w, wd->request, strlen(wd->request), 1700000000, &status,
+                                       &body);
     tl_free(body);
     if (rc == TL_OK && status != 200) {
         fail_msg("witness answered %d", status);
@@ -191,7 +194,8 @@ test_oom(void **state)
     tl__buf_add(&b, wd.note, strlen(wd.note), 1 << 20);
     int status = 0;
     char *cosig = NULL;
-    assert_int_equal(TL_OK, tl_witness_add_checkpoint(wd.w, b.p, b.len, 1700000000, &status, &cosig));
+    assert_int_equal(TL_OK,
+                     tl_witness_add_checkpoint(wd.w, b.p, b.len, 1700000000, &status, &cosig));
     assert_int_equal(200, status);
     tl__buf_free(&b);
     tl__buf_add(&b, wd.note, strlen(wd.note), 1 << 20);
@@ -221,7 +225,8 @@ test_oom(void **state)
     char *note = NULL;
     assert_int_equal(TL_OK, tl_tlog_published(log, &note));
     struct tl_verifier *v = NULL;
-    assert_int_equal(TL_OK, tl_verifier_parse(tl_tlog_vkey(log), strlen(tl_tlog_vkey(log)), &v, NULL));
+    assert_int_equal(TL_OK,
+                     tl_verifier_parse(tl_tlog_vkey(log), strlen(tl_tlog_vkey(log)), &v, NULL));
     assert_int_equal(TL_OK, tl_tlog_audit_dir(wd.ldir, note, strlen(note), v, NULL, NULL));
     tl_verifier_free(v);
     tl_free(note);

@@ -6,21 +6,20 @@
  * every status code of the witness's add-checkpoint.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
-#include "tl_test.h"
-
-#include "tlog/tlog_priv.h"
-#include "tl_tlog_test.h"
-
-#include <fcntl.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ftw.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <sodium.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include "tl_test.h"
+#include "tl_tlog_test.h"
+#include "tlog/tlog_priv.h"
 
 /* Entry i: "entry <i>" padded with i % 7 extra bytes, so lengths vary. */
 static size_t
@@ -66,16 +65,21 @@ check_tree(struct tl_tlog *log, uint8_t (*leaves)[32], uint64_t size)
     for (uint64_t i = 0; i < size; i += step) {
         size_t n = 0;
         assert_int_equal(TL_OK, tl_tlog_inclusion_proof(log, i, size, proof, &n));
-        assert_int_equal(TL_OK, tl_tlog_verify_inclusion(leaves[i], i, size, (const uint8_t(*)[32])proof, n, root, NULL));
+        assert_int_equal(TL_OK,
+                         tl_tlog_verify_inclusion(leaves[i], i, size, (const uint8_t(*)[32])proof,
+                                                  n, root, NULL));
         uint64_t old = i + 1 + (size - i - 1) / 2;
         uint8_t old_root[32], at[32];
         tl_tlog_root_from_leaves((const uint8_t(*)[32])leaves, old, old_root);
         assert_int_equal(TL_OK, tl_tlog_root_at(log, old, at));
         assert_memory_equal(old_root, at, 32);
         assert_int_equal(TL_OK, tl_tlog_inclusion_proof(log, i, old, proof, &n));
-        assert_int_equal(TL_OK, tl_tlog_verify_inclusion(leaves[i], i, old, (const uint8_t(*)[32])proof, n, old_root, NULL));
+        assert_int_equal(TL_OK,
+                         tl_tlog_verify_inclusion(leaves[i], i, old, (const uint8_t(*)[32])proof, n,
+                                                  old_root, NULL));
         assert_int_equal(TL_OK, tl_tlog_consistency_proof(log, old, size, proof, &n));
-        assert_int_equal(TL_OK, tl_tlog_verify_consistency(old, size, old_root, root, (const uint8_t(*)[32])proof, n, NULL));
+        assert_int_equal(TL_OK, tl_tlog_verify_consistency(old, size, old_root, root,
+                                                           (const uint8_t(*)[32])proof, n, NULL));
         uint8_t *data = NULL;
         size_t len = 0;
         char want_e[64];
@@ -103,7 +107,8 @@ test_append_and_prove(void **state)
     const uint64_t total = 70000;
     uint8_t(*leaves)[32] = malloc(total * 32);
     /* Sizes that cross tile boundaries at levels 0 and 1 in different ways. */
-    static const uint64_t sizes[] = {1, 2, 255, 256, 257, 511, 513, 600, 65535, 65536, 65537, 70000};
+    static const uint64_t sizes[] = {1,   2,   255,   256,   257,   511,
+                                     513, 600, 65535, 65536, 65537, 70000};
     uint64_t at = 0;
     for (size_t k = 0; k < TL_ARRAY_LEN(sizes); k++) {
         append_range(log, at, sizes[k], leaves);
@@ -184,11 +189,13 @@ prover(void *p)
         tl_tlog_leaf_hash(data, len, leaf);
         tl_free(data);
         assert_int_equal(TL_OK, tl_tlog_inclusion_proof(a->log, i, size, proof, &n));
-        assert_int_equal(TL_OK, tl_tlog_verify_inclusion(leaf, i, size, (const uint8_t(*)[32])proof, n, root, NULL));
+        assert_int_equal(TL_OK, tl_tlog_verify_inclusion(leaf, i, size, (const uint8_t(*)[32])proof,
+                                                         n, root, NULL));
         if (old_size > 0) {
             assert_int_equal(TL_OK, tl_tlog_consistency_proof(a->log, old_size, size, proof, &n));
-            assert_int_equal(TL_OK, tl_tlog_verify_consistency(old_size, size, old_root, root,
-                                                               (const uint8_t(*)[32])proof, n, NULL));
+            assert_int_equal(TL_OK,
+                             tl_tlog_verify_consistency(old_size, size, old_root, root,
+                                                        (const uint8_t(*)[32])proof, n, NULL));
         }
         old_size = size;
         memcpy(old_root, root, 32);
@@ -294,7 +301,8 @@ test_checkpoint_audit_recovery(void **state)
     char *note = NULL;
     assert_int_equal(TL_OK, tl_tlog_checkpoint(log, &note, &d));
     struct tl_verifier *v = NULL;
-    assert_int_equal(TL_OK, tl_verifier_parse(tl_tlog_vkey(log), strlen(tl_tlog_vkey(log)), &v, &d));
+    assert_int_equal(TL_OK,
+                     tl_verifier_parse(tl_tlog_vkey(log), strlen(tl_tlog_vkey(log)), &v, &d));
     struct tl_checkpoint cp;
     assert_int_equal(TL_OK, tl_checkpoint_open(note, strlen(note), v, &cp, &d));
     assert_int_equal(300, cp.size);
@@ -303,7 +311,8 @@ test_checkpoint_audit_recovery(void **state)
     size_t el = make_entry(7, e);
     assert_int_equal(TL_OK, tl_tlog_proof_file(log, 7, &pf));
     assert_int_equal(TL_OK, tl_proof_file_verify(pf, strlen(pf), e, el, v, NULL, NULL, &d));
-    assert_int_equal(TL_ECRYPTO, tl_proof_file_verify(pf, strlen(pf), "other", 5, v, NULL, NULL, &d));
+    assert_int_equal(TL_ECRYPTO,
+                     tl_proof_file_verify(pf, strlen(pf), "other", 5, v, NULL, NULL, &d));
     assert_string_equal("computed root does not match the tree root", d.text);
     assert_int_equal(TL_ERANGE, tl_tlog_proof_file(log, 300, &pf));
     tl_free(pf);
@@ -359,7 +368,9 @@ test_checkpoint_audit_recovery(void **state)
 
     /* A rolled-back state (older than the last signed checkpoint) is refused. */
     char *state_now = read_text(dir, ".state/tree");
-    write_text(dir, ".state/tree", "truceline tlog state v1\nsize 320\nroot 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
+    write_text(
+        dir, ".state/tree",
+        "truceline tlog state v1\nsize 320\nroot 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
     assert_int_equal(TL_ESTORE, tl_tlog_open(dir, &log, &d));
     assert_string_equal("the stored tiles do not give the committed root", d.text);
     uint8_t r256[32];
@@ -370,7 +381,8 @@ test_checkpoint_audit_recovery(void **state)
     write_text(dir, ".state/tree", st256);
     assert_int_equal(TL_ESTORE, tl_tlog_open(dir, &log, &d));
     assert_string_equal("the committed tree (256) is behind the last signed checkpoint (310): "
-                        "refusing to sign a rolled-back log", d.text);
+                        "refusing to sign a rolled-back log",
+                        d.text);
     write_text(dir, ".state/tree", "garbage");
     assert_int_equal(TL_ESTORE, tl_tlog_open(dir, &log, &d));
     assert_string_equal(".state/tree is malformed", d.text);
@@ -417,7 +429,8 @@ static int
 ask(struct tl_witness *w, const char *req, char **body)
 {
     int status = 0;
-    assert_int_equal(TL_OK, tl_witness_add_checkpoint(w, req, strlen(req), 1700000000, &status, body));
+    assert_int_equal(TL_OK,
+                     tl_witness_add_checkpoint(w, req, strlen(req), 1700000000, &status, body));
     return status;
 }
 
@@ -455,7 +468,8 @@ test_witness(void **state)
     char full[4096];
     snprintf(full, sizeof(full), "%s%s", n10, body);
     struct tl_note *nt = NULL;
-    assert_int_equal(TL_OK, tl_note_open(full, strlen(full), (const struct tl_verifier *const *)&wv, 1, &nt, &d));
+    assert_int_equal(TL_OK, tl_note_open(full, strlen(full), (const struct tl_verifier *const *)&wv,
+                                         1, &nt, &d));
     assert_int_equal(1700000000, tl_note_sig_time(nt, 1));
     tl_note_free(nt);
     tl_free(body);
@@ -475,7 +489,8 @@ test_witness(void **state)
     proof[0][3] ^= 1;
     req = request(10, proof, np, n20);
     assert_int_equal(422, ask(w, req, &body));
-    assert_string_equal("consistency proof does not verify: proof does not lead to the old root\n", body);
+    assert_string_equal("consistency proof does not verify: proof does not lead to the old root\n",
+                        body);
     tl_free(body);
     tl_free(req);
     proof[0][3] ^= 1;
@@ -504,7 +519,9 @@ test_witness(void **state)
     tl_free(body);
     tl_free(req);
     /* Unknown origin -> 404; bad signature -> 403; malformed -> 400. */
-    req = request(0, NULL, 0, "other.example\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n\xE2\x80\x94 other.example AAAAAAA=\n");
+    req = request(0, NULL, 0,
+                  "other.example\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n\xE2\x80\x94 "
+                  "other.example AAAAAAA=\n");
     assert_int_equal(404, ask(w, req, &body));
     assert_string_equal("unknown log origin\n", body);
     tl_free(body);
@@ -517,6 +534,7 @@ test_witness(void **state)
     tl_free(body);
     tl_free(req);
     tl_free(forged);
+
     static const struct {
         const char *req, *msg;
     } bad[] = {
@@ -526,6 +544,7 @@ test_witness(void **state)
         {"old 1\n", "missing blank line before the checkpoint\n"},
         {"old 1\n\n", "malformed checkpoint\n"},
     };
+
     for (size_t i = 0; i < TL_ARRAY_LEN(bad); i++) {
         assert_int_equal(400, ask(w, bad[i].req, &body));
         assert_string_equal(bad[i].msg, body);
@@ -617,7 +636,8 @@ http_exchange(const char *reply, int want_status, const char *want_body)
     char *body = NULL;
     size_t len = 0;
     struct tl_diag d = {0};
-    assert_int_equal(TL_OK, tl__http_post(url, "add-checkpoint", "old 0", 5, 2000, &status, &body, &len, &d));
+    assert_int_equal(
+        TL_OK, tl__http_post(url, "add-checkpoint", "old 0", 5, 2000, &status, &body, &len, &d));
     pthread_join(th, NULL);
     close(f.fd);
     assert_int_equal(want_status, status);
@@ -631,16 +651,19 @@ static void
 test_http_client(void **state)
 {
     (void)state;
-    http_exchange("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
-                  200, "hello world");
-    http_exchange("HTTP/1.1 409 Conflict\r\nContent-Type: text/x.tlog.size\r\nContent-Length: 3\r\n\r\n42\n",
-                  409, "42\n");
+    http_exchange(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+        200, "hello world");
+    http_exchange(
+        "HTTP/1.1 409 Conflict\r\nContent-Type: text/x.tlog.size\r\nContent-Length: 3\r\n\r\n42\n",
+        409, "42\n");
     int status;
     char *body = NULL;
     size_t len;
     struct tl_diag d = {0};
-    assert_int_equal(TL_EINVAL, tl__http_post("https://w.example/", "add-checkpoint", "", 0, 100, &status, &body, &len, &d));
+    assert_int_equal(TL_EINVAL, tl__http_post("https://w.example/", "add-checkpoint", "", 0, 100,
+                                              &status, &body, &len, &d));
     assert_string_equal("only http:// witness URLs are supported", d.text);
     /* A port nobody listens on: a clear error, no hang. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -651,7 +674,8 @@ test_http_client(void **state)
     close(fd);
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
-    assert_int_equal(TL_EIO, tl__http_post(url, "add-checkpoint", "", 0, 1000, &status, &body, &len, &d));
+    assert_int_equal(TL_EIO,
+                     tl__http_post(url, "add-checkpoint", "", 0, 1000, &status, &body, &len, &d));
     assert_non_null(strstr(d.text, "Connection refused"));
 }
 
