@@ -1507,7 +1507,6 @@ ask_witness(struct tl_tlog *log,
             struct tl_diag *diag)
 {
     const char *url = tl_policy_witness_url(log->policy, i);
-    const char *name = tl_policy_witness_name(log->policy, i);
     const struct tl_verifier *wk = tl_policy_witness_key(log->policy, i);
     int rc = TL_EIO;
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -1546,15 +1545,21 @@ ask_witness(struct tl_tlog *log,
             size_t l = strcspn(resp, "\n");
             bool ok = tl__parse_u64(resp, l, &s);
             tl_free(resp);
-            if (!ok || s > size) {
-                return tl__diag(diag, TL_EPARSE, "witness", "witness %s: bad 409 body", name);
+            if (!ok) {
+                return tl__diag(diag, TL_EPARSE, "witness", "bad 409 body");
+            }
+            if (s > size) {
+                /* The witness saw a larger tree of this log: ours was rolled back. */
+                return tl__diag(diag, TL_ESTORE, "witness",
+                                "has cosigned size %" PRIu64 ", larger than ours (%" PRIu64
+                                "): this log was rolled back",
+                                s, size);
             }
             log->witness_old[i] = s;
             continue;
         }
         if (status != 200) {
-            tl__diag(diag, TL_ECRYPTO, "witness", "witness %s answered %d: %.100s", name, status,
-                     resp);
+            tl__diag(diag, TL_ECRYPTO, "witness", "answered %d: %.100s", status, resp);
             tl_free(resp);
             return TL_ECRYPTO;
         }
@@ -1591,9 +1596,9 @@ ask_witness(struct tl_tlog *log,
             log->witness_old[i] = size;
             return TL_OK;
         }
-        return tl__diag(diag, TL_ECRYPTO, "witness", "witness %s: no valid cosignature", name);
+        return tl__diag(diag, TL_ECRYPTO, "witness", "no valid cosignature");
     }
-    return tl__diag(diag, TL_ESTATE, "witness", "witness %s: size conflict persists", name);
+    return tl__diag(diag, TL_ESTATE, "witness", "size conflict persists");
 }
 
 struct ask {

@@ -81,6 +81,7 @@ expect 3 "No such file or directory" "$TL" log append --dir "$W/missing" "$W/f1"
 cmp -s "$W/cp1" "$W/log/checkpoint" || fail "published checkpoint differs"
 "$TL" log verify --policy "$W/policy" --checkpoint "$W/cp1" | grep -q "quorum met" || fail "policy verify"
 "$TL" log verify --vkey "$LOGVKEY" --dir "$W/log" | grep -q "tiles ok: 303 entries" || fail "audit"
+cp -a "$W/log" "$W/log.backup" # for the rollback test below
 
 # One witness down: 2 of 3 still publish.  Two down: nothing is published.
 kill "$PID_CH"; wait "$PID_CH" 2>/dev/null || true
@@ -97,6 +98,14 @@ start_witness IE "${URL_IE#http://}"
 "$TL" log checkpoint --dir "$W/log" >"$W/cp3"
 [ "$(grep -c '^— witness\.' "$W/cp3")" = 2 ] || fail "after restart"
 grep -q '^305$' "$W/cp3" || fail "size 305"
+
+# A log restored from an old backup (same key, smaller tree) is caught by the
+# witnesses: they have cosigned a larger tree, so nothing is published.
+cp -a "$W/log.backup" "$W/rolled"
+expect 1 "quorum not met: 0 of 3 witnesses cosigned size 303" "$TL" log checkpoint --dir "$W/rolled"
+grep -q "witness AT: has cosigned size 305, larger than ours (303): this log was rolled back" "$W/err" \
+    || fail "rollback not reported: $(cat "$W/err")"
+cmp -s "$W/rolled/checkpoint" "$W/log.backup/checkpoint" || fail "the rolled-back log published"
 
 # Offline proofs and consistency.
 "$TL" log prove --dir "$W/log" --index 0 >"$W/p0"
