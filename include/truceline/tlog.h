@@ -396,8 +396,9 @@ TL_API const char *tl_tlog_vkey(const struct tl_tlog *log);
  * Append one entry (`len` <= TL_TLOG_ENTRY_MAX bytes, borrowed) and return only
  * once it is durable (on disk, fsync'd, in the committed tree): an acknowledged
  * entry survives any crash.  `*index_out` receives its index.
- * @return TL_OK, TL_ETOOBIG, TL_EIO (the commit failed: the handle then refuses
- *         further appends until reopened), TL_ENOMEM.
+ * @return TL_OK, TL_ETOOBIG, TL_EIO or TL_ENOMEM (the commit failed: the handle
+ *         then refuses further appends and checkpoints until the log is reopened,
+ *         which recovers every acknowledged entry).
  */
 TL_API int tl_tlog_append(struct tl_tlog *log, const void *entry, size_t len, uint64_t *index_out);
 

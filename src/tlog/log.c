@@ -536,7 +536,8 @@ submit(struct tl_tlog *log, struct waiter *me)
         struct waiter *batch = log->head, *last = batch;
         size_t n = 0, bytes = 0;
         if (TL_NEVER(!batch)) {
-            break; /* we are queued, so the queue is not empty */
+            me->rc = TL_ESTATE; /* we are queued, so the queue is not empty */
+            break;
         }
         for (struct waiter *w = batch; w; w = w->next) {
             size_t b = 0;
