@@ -17,6 +17,7 @@ static int cmd_version(int argc, char **argv);
 static const struct tool_cmd commands[] = {
     {"log", "the transparency log: init, append, checkpoint, prove, verify, witness", cmd_log},
     {"mission", "validate a mission file and summarise it (mission check FILE)", cmd_mission},
+    {"process", "records to a bulletin: locate, classify, pair, attribute", cmd_process},
     {"simulate", "write a scenario with ground truth (simulate --mission M --preset P --out DIR)",
      cmd_simulate},
     {"version", "print the version", cmd_version},

@@ -9,11 +9,13 @@
 #ifndef TRUCELINE_H
 #define TRUCELINE_H
 
+#include <truceline/bulletin.h>
 #include <truceline/common.h>
 #include <truceline/geo.h>
 #include <truceline/jsonl.h>
 #include <truceline/mission.h>
 #include <truceline/physics.h>
+#include <truceline/pipeline.h>
 #include <truceline/record.h>
 #include <truceline/sim.h>
 #include <truceline/time.h>

@@ -1,0 +1,230 @@
+/*
+ * pair.c - classify events, pair launches with impacts, attribute the firing side.
+ *
+ * A launch and its impact are two located events whose origin times differ by
+ * the projectile's time of flight over the distance between them.  The impact
+ * is often heard before the launch (the shell outruns its own muzzle blast), so
+ * pairing is done on origin times, after location (research/acoustics.md 6.2).
+ *
+ * Candidate pairs (earlier event L, later event I): range R = |I - L| between
+ * 300 m and the longest range of any class, and dt = t0(I) - t0(L) inside the
+ * time-of-flight bounds of some weapon class at R (physics.h: every charge and
+ * angle, +-15%).  The cost of a pair is the negative log-likelihood of its best
+ * weapon hypothesis: dt against that class's nominal time of flight at R for
+ * low and high angle, with a 12% model spread plus the origin-time
+ * uncertainties.  Pairs are then chosen by a greedy minimum-cost assignment
+ * (each event in at most one pair), which is exact when candidate pairs do not
+ * compete and close to it otherwise.
+ *
+ * The probability that a chosen pairing is right is its likelihood against the
+ * alternatives for the same impact and the same launch, and against "no pair"
+ * (a launch not heard, a dud), a softmax over the candidate costs.  A finding's
+ * confidence is P(launch side) x P(pairing right), as formats.md defines it.
+ */
+#include "../pipeline/pipeline_priv.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOF_SPREAD  0.12 /* relative 1-sigma of time of flight around the model */
+#define NULL_COST   4.5  /* cost of "not paired": a 3-sigma deviation */
+#define MAX_DT_S    150.0
+#define MIN_RANGE_M 300.0
+
+struct cpair {
+    size_t l, i;      /* event indices: launch (earlier), impact (later) */
+    double cost;
+    int weapon;
+    double tof_model_s;
+};
+
+static int
+cmp_cpair(const void *a, const void *b)
+{
+    const struct cpair *x = a, *y = b;
+    if (x->cost != y->cost) {
+        return x->cost < y->cost ? -1 : 1;
+    }
+    if (x->l != y->l) {
+        return x->l < y->l ? -1 : 1;
+    }
+    return x->i < y->i ? -1 : (x->i > y->i);
+}
+
+/* Best weapon hypothesis for a pair; returns its cost (HUGE_VAL if none fits). */
+static double
+pair_cost(double range_m, double dt_s, double sig_t_s, int *weapon, double *tof_model)
+{
+    double best = HUGE_VAL;
+    for (int w = 0; w < TL_WEAPON_COUNT; w++) {
+        double lo, hi;
+        if (tl_tof_bounds_s((enum tl_weapon)w, range_m, &lo, &hi) != TL_OK || dt_s < lo ||
+            dt_s > hi) {
+            continue;
+        }
+        for (int ang = 0; ang < 2; ang++) {
+            double tof;
+            if (tl_tof_s((enum tl_weapon)w, range_m, ang == 1, &tof) != TL_OK) {
+                continue;
+            }
+            double sd = sqrt(tl__sq(TOF_SPREAD * tof) + tl__sq(sig_t_s));
+            double z = (dt_s - tof) / sd;
+            /* -log of a Gaussian density in dt, up to a constant shared by all pairs */
+            double c = 0.5 * z * z + log(sd);
+            if (c < best) {
+                best = c;
+                *weapon = w;
+                *tof_model = tof;
+            }
+        }
+    }
+    return best;
+}
+
+int
+tl__classify_pair(struct tl_pipeline *p)
+{
+    size_t n = p->n_ev;
+    struct cpair *cp = NULL;
+    size_t ncp = 0, cap = 0;
+    int rc = TL_OK;
+    double max_range = 0;
+    for (int w = 0; w < TL_WEAPON_COUNT; w++) {
+        max_range = fmax(max_range, tl_weapon_get((enum tl_weapon)w)->max_range_m);
+    }
+    for (size_t a = 0; a < n && rc == TL_OK; a++) {
+        const struct tl__ev *L = &p->ev[a];
+        for (size_t b = a + 1; b < n; b++) {
+            const struct tl__ev *I = &p->ev[b];
+            double dt = I->t0_s - L->t0_s;
+            if (dt > MAX_DT_S) {
+                break;
+            }
+            if (dt < 1.0) {
+                continue;
+            }
+            double r = tl_geo_dist_m(L->pub.lat_deg, L->pub.lon_deg, I->pub.lat_deg,
+                                     I->pub.lon_deg);
+            if (r < MIN_RANGE_M || r > max_range * 1.05) {
+                continue;
+            }
+            int w = TL_WEAPON_UNKNOWN;
+            double tofm = 0;
+            double sig = hypot(L->pub.time_sigma_s, I->pub.time_sigma_s);
+            double c = pair_cost(r, dt, sig, &w, &tofm);
+            if (!isfinite(c)) {
+                continue;
+            }
+            if ((rc = tl__grow((void **)&cp, &cap, ncp + 1, sizeof(*cp), (size_t)1 << 28)) !=
+                TL_OK) {
+                break;
+            }
+            cp[ncp].l = a;
+            cp[ncp].i = b;
+            cp[ncp].cost = c;
+            cp[ncp].weapon = w;
+            cp[ncp].tof_model_s = tofm;
+            ncp++;
+        }
+    }
+    if (rc != TL_OK) {
+        tl_free(cp);
+        return rc;
+    }
+    qsort(cp, ncp, sizeof(*cp), cmp_cpair);
+    long *partner = tl_malloc((n + 1) * sizeof(long));
+    size_t *chosen = tl_malloc((ncp + 1) * sizeof(size_t));
+    if (!partner || !chosen) {
+        tl_free(partner);
+        tl_free(chosen);
+        tl_free(cp);
+        return TL_ENOMEM;
+    }
+    for (size_t k = 0; k < n; k++) {
+        partner[k] = -1;
+        p->ev[k].pub.cls = TL_CLASS_UNKNOWN;
+        p->ev[k].pub.class_p = 0.5;
+        p->ev[k].pub.pair[0] = '\0';
+    }
+    size_t nch = 0;
+    for (size_t k = 0; k < ncp; k++) {
+        if (cp[k].cost - log(TOF_SPREAD * cp[k].tof_model_s) > NULL_COST) {
+            continue;
+        }
+        if (partner[cp[k].l] >= 0 || partner[cp[k].i] >= 0) {
+            continue;
+        }
+        partner[cp[k].l] = (long)cp[k].i;
+        partner[cp[k].i] = (long)cp[k].l;
+        chosen[nch++] = k;
+    }
+    /* pairing probabilities: softmax over the alternatives of both ends and "no pair" */
+    p->n_fnd = 0;
+    if (nch && (rc = tl__grow((void **)&p->fnd, &p->cap_fnd, nch, sizeof(*p->fnd),
+                              (size_t)1 << 26)) != TL_OK) {
+        goto done;
+    }
+    for (size_t c = 0; c < nch; c++) {
+        const struct cpair *ch = &cp[chosen[c]];
+        double ref = ch->cost - log(TOF_SPREAD * ch->tof_model_s);
+        double sum = exp(-(NULL_COST - ref));
+        for (size_t k = 0; k < ncp; k++) {
+            if (cp[k].l == ch->l || cp[k].i == ch->i) {
+                double ck = cp[k].cost - log(TOF_SPREAD * cp[k].tof_model_s);
+                sum += exp(-(ck - ref));
+            }
+        }
+        double pair_p = 1.0 / sum;
+        struct tl__ev *L = &p->ev[ch->l], *I = &p->ev[ch->i];
+        L->pub.cls = TL_CLASS_LAUNCH;
+        I->pub.cls = TL_CLASS_IMPACT;
+        L->pub.class_p = I->pub.class_p = 0.5 + 0.5 * pair_p;
+        L->pub.weapon = I->pub.weapon = ch->weapon;
+        memcpy(L->pub.pair, I->pub.id, TL_ID_MAX);
+        memcpy(I->pub.pair, L->pub.id, TL_ID_MAX);
+        struct tl_finding *f = &p->fnd[p->n_fnd++];
+        memset(f, 0, sizeof(*f));
+        snprintf(f->id, sizeof(f->id), "FD%s", L->pub.id + 2);
+        memcpy(f->launch, L->pub.id, TL_ID_MAX);
+        memcpy(f->impact, I->pub.id, TL_ID_MAX);
+        f->launch_lat_deg = L->pub.lat_deg;
+        f->launch_lon_deg = L->pub.lon_deg;
+        f->impact_lat_deg = I->pub.lat_deg;
+        f->impact_lon_deg = I->pub.lon_deg;
+        f->launch_t_ns = L->pub.t_ns;
+        f->side_p = L->pub.side_p;
+        f->pair_p = pair_p;
+        f->confidence = L->pub.side_p * pair_p;
+        f->fired_from = L->pub.side;
+        f->crosses_line = I->pub.likely_side != L->pub.likely_side;
+        f->weapon = ch->weapon;
+        f->tof_s = I->t0_s - L->t0_s;
+        f->range_m = tl_geo_dist_m(L->pub.lat_deg, L->pub.lon_deg, I->pub.lat_deg, I->pub.lon_deg);
+        f->basis = TL_BASIS_MULTI_STATION_ORIGIN | TL_BASIS_TOF_CONSISTENT;
+        if (L->pub.n_bearings > 0 || I->pub.n_bearings > 0) {
+            f->basis |= TL_BASIS_ARRAY_BEARING;
+        }
+        if (L->pub.shock_cue || I->pub.shock_cue) {
+            f->basis |= TL_BASIS_SHOCK_CUE;
+        }
+        for (size_t z = 0; z < L->pub.n_zones && f->n_zones < TL_MAX_EVENT_ZONES; z++) {
+            f->zones[f->n_zones++] = L->pub.zones[z];
+        }
+        for (size_t z = 0; z < I->pub.n_zones && f->n_zones < TL_MAX_EVENT_ZONES; z++) {
+            bool have = false;
+            for (size_t y = 0; y < f->n_zones; y++) {
+                have = have || f->zones[y] == I->pub.zones[z];
+            }
+            if (!have) {
+                f->zones[f->n_zones++] = I->pub.zones[z];
+            }
+        }
+    }
+done:
+    tl_free(partner);
+    tl_free(chosen);
+    tl_free(cp);
+    return rc;
+}

@@ -1,0 +1,382 @@
+/*
+ * bulletin.c - write bulletins as GeoJSON with deterministic bytes.
+ *
+ * Each feature is built as a jansson object with keys inserted in the order of
+ * formats.md section 4 and dumped with JSON_PRESERVE_ORDER; numbers are rounded
+ * to a fixed number of decimals for their unit before they are stored, and
+ * printed with 15 significant digits, which reproduces the rounded decimal
+ * exactly.  One feature per line, so a bulletin is also easy to diff and to
+ * stream.  Fields beyond formats.md (arrivals with residuals, revision,
+ * side_p and pair_p of findings, station quality) are documented in
+ * docs/formats.md.
+ */
+#include <truceline/bulletin.h>
+#include <truceline/physics.h>
+#include <truceline/time.h>
+
+#include "../util/util.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+
+static json_t *
+num(double x, int decimals)
+{
+    if (!isfinite(x)) {
+        return json_null();
+    }
+    double s = pow(10.0, decimals);
+    double r = round(x * s) / s;
+    if (r == 0.0) {
+        r = 0.0; /* no "-0.0" */
+    }
+    return json_real(r);
+}
+
+static json_t *
+time_str(tl_time_ns t)
+{
+    char buf[TL_TIME_TEXT_MAX];
+    tl_time_format(t, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+static json_t *
+zones_arr(const struct tl_mission *m, const size_t *z, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        const struct tl_zone *zn = tl_mission_zone(m, z[i]);
+        if (zn) {
+            json_array_append_new(a, json_string(zn->id));
+        }
+    }
+    return a;
+}
+
+static json_t *
+weapon_str(int w)
+{
+    const struct tl_weapon_info *wi = tl_weapon_get((enum tl_weapon)w);
+    return json_string(wi ? wi->name : "unknown");
+}
+
+static json_t *
+event_json(const struct tl_mission *m, const struct tl_event *e)
+{
+    json_t *f = json_object();
+    json_t *g = json_object();
+    json_t *pr = json_object();
+    if (!f || !g || !pr) {
+        json_decref(f);
+        json_decref(g);
+        json_decref(pr);
+        return NULL;
+    }
+    json_object_set_new(f, "type", json_string("Feature"));
+    json_object_set_new(g, "type", json_string("Point"));
+    json_object_set_new(g, "coordinates",
+                        json_pack("[oo]", num(e->lon_deg, 7), num(e->lat_deg, 7)));
+    json_object_set_new(f, "geometry", g);
+    json_object_set_new(pr, "kind", json_string("event"));
+    json_object_set_new(pr, "id", json_string(e->id));
+    json_object_set_new(pr, "time", time_str(e->t_ns));
+    json_object_set_new(pr, "time_sigma_s", num(e->time_sigma_s, 4));
+    json_object_set_new(pr, "class", json_string(tl_class_name(e->cls)));
+    json_object_set_new(pr, "class_p", num(e->class_p, 4));
+    json_object_set_new(pr, "ellipse",
+                        json_pack("{s:o,s:o,s:o,s:f}", "major_m", num(e->ell_major_m, 1),
+                                  "minor_m", num(e->ell_minor_m, 1), "azimuth_deg",
+                                  num(e->ell_azimuth_deg, 1), "p", 0.95));
+    json_object_set_new(pr, "side", json_string(tl_side_name(e->side)));
+    json_object_set_new(pr, "side_p", num(e->side_p, 4));
+    json_object_set_new(pr, "dist_to_line_m", num(e->dist_to_line_m, 1));
+    json_object_set_new(pr, "zones", zones_arr(m, e->zones, e->n_zones));
+    json_object_set_new(pr, "place", json_string(e->place));
+    json_object_set_new(pr, "n_stations", json_integer(e->n_stations));
+    json_object_set_new(pr, "rms_s", num(e->rms_s, 4));
+    json_t *picks = json_array();
+    json_t *arr = json_array();
+    for (size_t i = 0; i < e->n_arrivals; i++) {
+        const struct tl_arrival *a = &e->arrivals[i];
+        json_t *ref = a->pick_id[0] ? json_string(a->pick_id)
+                                    : json_pack("[so]", a->station, time_str(a->t_ns));
+        json_array_append(picks, ref);
+        json_t *ao = json_object();
+        json_object_set_new(ao, "station", json_string(a->station));
+        json_object_set_new(ao, "pick", ref);
+        json_object_set_new(ao, "residual_s", num(a->residual_s, 4));
+        json_object_set_new(ao, "weight", num(a->weight, 3));
+        json_object_set_new(ao, "dist_m", num(a->dist_m, 1));
+        if (isfinite(a->baz_residual_deg)) {
+            json_object_set_new(ao, "baz_residual_deg", num(a->baz_residual_deg, 1));
+        }
+        json_array_append_new(arr, ao);
+    }
+    json_object_set_new(pr, "picks", picks);
+    json_object_set_new(pr, "pair", e->pair[0] ? json_string(e->pair) : json_null());
+    json_object_set_new(pr, "status", json_string(tl_review_status_name(e->status)));
+    json_object_set_new(pr, "weapon", weapon_str(e->weapon));
+    json_object_set_new(pr, "likely_side", json_string(tl_side_name(e->likely_side)));
+    json_object_set_new(pr, "n_bearings", json_integer(e->n_bearings));
+    json_object_set_new(pr, "shock_cue", json_boolean(e->shock_cue));
+    json_object_set_new(pr, "revision", json_integer(e->revision));
+    json_object_set_new(pr, "arrivals", arr);
+    json_object_set_new(f, "properties", pr);
+    return f;
+}
+
+static json_t *
+finding_json(const struct tl_mission *m, const struct tl_finding *fd)
+{
+    json_t *f = json_object();
+    json_t *g = json_object();
+    json_t *pr = json_object();
+    if (!f || !g || !pr) {
+        json_decref(f);
+        json_decref(g);
+        json_decref(pr);
+        return NULL;
+    }
+    json_object_set_new(f, "type", json_string("Feature"));
+    json_object_set_new(g, "type", json_string("LineString"));
+    json_object_set_new(g, "coordinates",
+                        json_pack("[[oo][oo]]", num(fd->launch_lon_deg, 7),
+                                  num(fd->launch_lat_deg, 7), num(fd->impact_lon_deg, 7),
+                                  num(fd->impact_lat_deg, 7)));
+    json_object_set_new(f, "geometry", g);
+    json_object_set_new(pr, "kind", json_string("finding"));
+    json_object_set_new(pr, "id", json_string(fd->id));
+    json_object_set_new(pr, "launch", json_string(fd->launch));
+    json_object_set_new(pr, "impact", json_string(fd->impact));
+    json_object_set_new(pr, "time", time_str(fd->launch_t_ns));
+    json_object_set_new(pr, "fired_from", json_string(tl_side_name(fd->fired_from)));
+    const char *party = tl_mission_party(m, fd->fired_from);
+    json_object_set_new(pr, "party", party ? json_string(party) : json_null());
+    json_object_set_new(pr, "confidence", num(fd->confidence, 4));
+    json_object_set_new(pr, "crosses_line", json_boolean(fd->crosses_line));
+    json_object_set_new(pr, "weapon", weapon_str(fd->weapon));
+    json_object_set_new(pr, "tof_s", num(fd->tof_s, 2));
+    json_object_set_new(pr, "range_m", num(fd->range_m, 1));
+    json_t *basis = json_array();
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{TL_BASIS_MULTI_STATION_ORIGIN, "multi_station_origin"},
+                 {TL_BASIS_SHOCK_CUE, "shock_cue"},
+                 {TL_BASIS_TOF_CONSISTENT, "tof_consistent"},
+                 {TL_BASIS_ARRAY_BEARING, "array_bearing"},
+                 {TL_BASIS_SALVO, "salvo"}};
+    for (size_t i = 0; i < TL_ARRAY_LEN(names); i++) {
+        if (fd->basis & names[i].bit) {
+            json_array_append_new(basis, json_string(names[i].name));
+        }
+    }
+    json_object_set_new(pr, "basis", basis);
+    json_object_set_new(pr, "zones", zones_arr(m, fd->zones, fd->n_zones));
+    json_object_set_new(pr, "side_p", num(fd->side_p, 4));
+    json_object_set_new(pr, "pair_p", num(fd->pair_p, 4));
+    json_object_set_new(pr, "salvo", fd->salvo[0] ? json_string(fd->salvo) : json_null());
+    json_object_set_new(f, "properties", pr);
+    return f;
+}
+
+char *
+tl_event_geojson(const struct tl_mission *m, const struct tl_event *e)
+{
+    json_t *j = event_json(m, e);
+    char *s = j ? json_dumps(j, DUMP_FLAGS) : NULL;
+    json_decref(j);
+    return s;
+}
+
+char *
+tl_finding_geojson(const struct tl_mission *m, const struct tl_finding *f)
+{
+    json_t *j = finding_json(m, f);
+    char *s = j ? json_dumps(j, DUMP_FLAGS) : NULL;
+    json_decref(j);
+    return s;
+}
+
+static json_t *
+header_json(const struct tl_bulletin *b)
+{
+    json_t *h = json_object();
+    json_object_set_new(h, "mission", json_string(tl_mission_name(b->mission)));
+    json_object_set_new(h, "from", time_str(b->from_ns));
+    json_object_set_new(h, "to", time_str(b->to_ns));
+    json_object_set_new(h, "generated_at", time_str(b->generated_ns ? b->generated_ns : b->to_ns));
+    json_object_set_new(h, "software", json_string("truceline " TL_VERSION_STRING));
+    if (tl_mission_illustrative(b->mission)) {
+        json_object_set_new(h, "illustrative", json_true());
+    }
+    long cls[3] = {0}, side[3] = {0};
+    for (size_t i = 0; i < b->n_events; i++) {
+        cls[b->events[i].cls]++;
+    }
+    for (size_t i = 0; i < b->n_findings; i++) {
+        side[b->findings[i].fired_from + 1]++;
+    }
+    json_t *c = json_object();
+    json_object_set_new(c, "events", json_integer((json_int_t)b->n_events));
+    json_object_set_new(c, "launch", json_integer(cls[TL_CLASS_LAUNCH]));
+    json_object_set_new(c, "impact", json_integer(cls[TL_CLASS_IMPACT]));
+    json_object_set_new(c, "unknown", json_integer(cls[TL_CLASS_UNKNOWN]));
+    json_object_set_new(c, "findings", json_integer((json_int_t)b->n_findings));
+    json_object_set_new(c, "fired_from_left", json_integer(side[0]));
+    json_object_set_new(c, "fired_from_right", json_integer(side[2]));
+    json_object_set_new(c, "fired_from_ambiguous", json_integer(side[1]));
+    if (b->input) {
+        json_object_set_new(c, "records",
+                            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lines",
+                                      (json_int_t)b->input->lines, "picks",
+                                      (json_int_t)b->input->picks, "met", (json_int_t)b->input->mets,
+                                      "status", (json_int_t)b->input->statuses, "duplicates",
+                                      (json_int_t)b->input->duplicates, "malformed",
+                                      (json_int_t)b->input->malformed, "unknown_station",
+                                      (json_int_t)b->input->unknown_station));
+    }
+    json_object_set_new(h, "counts", c);
+    if (b->qc) {
+        json_t *q = json_array();
+        for (size_t i = 0; i < b->n_qc; i++) {
+            const struct tl_station_qc *s = &b->qc[i];
+            json_t *o = json_object();
+            json_object_set_new(o, "station", json_string(s->station));
+            json_object_set_new(o, "n_picks", json_integer(s->n_picks));
+            json_object_set_new(o, "n_used", json_integer(s->n_used));
+            json_object_set_new(o, "median_residual_s", num(s->median_residual_s, 4));
+            json_object_set_new(o, "mad_residual_s", num(s->mad_residual_s, 4));
+            json_object_set_new(o, "clock_flag", json_boolean(s->clock_flag));
+            if (s->clock_flag) {
+                json_object_set_new(o, "clock_offset_s", num(s->clock_offset_s, 4));
+                json_object_set_new(o, "flag_from", time_str(s->flag_from_ns));
+                json_object_set_new(o, "flag_to", time_str(s->flag_to_ns));
+            }
+            json_object_set_new(o, "misfit_flag", json_boolean(s->misfit_flag));
+            json_object_set_new(o, "outage_s", json_integer(s->n_outage_s));
+            json_array_append_new(q, o);
+        }
+        json_object_set_new(h, "station_quality", q);
+    }
+    return h;
+}
+
+/* Write the whole bulletin through a callback (file or memory). */
+static int
+emit(const struct tl_bulletin *b, int (*put)(void *ud, const char *s, size_t n), void *ud)
+{
+    json_t *h = header_json(b);
+    char *hs = h ? json_dumps(h, DUMP_FLAGS) : NULL;
+    json_decref(h);
+    if (!hs) {
+        return TL_ENOMEM;
+    }
+    int rc = TL_OK;
+    static const char open1[] = "{\"type\":\"FeatureCollection\",\"bulletin\":";
+    static const char open2[] = ",\"features\":[\n";
+    if (put(ud, open1, sizeof(open1) - 1) || put(ud, hs, strlen(hs)) ||
+        put(ud, open2, sizeof(open2) - 1)) {
+        rc = TL_EIO;
+    }
+    tl_free(hs);
+    size_t total = b->n_events + b->n_findings;
+    for (size_t i = 0; i < total && rc == TL_OK; i++) {
+        char *s = i < b->n_events ? tl_event_geojson(b->mission, &b->events[i])
+                                  : tl_finding_geojson(b->mission, &b->findings[i - b->n_events]);
+        if (!s) {
+            rc = TL_ENOMEM;
+            break;
+        }
+        if (put(ud, s, strlen(s)) || (i + 1 < total && put(ud, ",\n", 2)) || put(ud, "", 0)) {
+            rc = TL_EIO;
+        }
+        tl_free(s);
+    }
+    if (rc == TL_OK && put(ud, "\n]}\n", 4)) {
+        rc = TL_EIO;
+    }
+    return rc;
+}
+
+static int
+put_file(void *ud, const char *s, size_t n)
+{
+    return n && fwrite(s, 1, n, ud) != n;
+}
+
+struct membuf {
+    char *p;
+    size_t n, cap;
+};
+
+static int
+put_mem(void *ud, const char *s, size_t n)
+{
+    struct membuf *m = ud;
+    if (tl__grow((void **)&m->p, &m->cap, m->n + n + 1, 1, (size_t)1 << 34) != TL_OK) {
+        return 1;
+    }
+    memcpy(m->p + m->n, s, n);
+    m->n += n;
+    m->p[m->n] = '\0';
+    return 0;
+}
+
+int
+tl_bulletin_dump(const struct tl_bulletin *b, char **out, size_t *len)
+{
+    struct membuf m = {0};
+    int rc = emit(b, put_mem, &m);
+    if (rc != TL_OK) {
+        tl_free(m.p);
+        return TL_ENOMEM;
+    }
+    *out = m.p;
+    if (len) {
+        *len = m.n;
+    }
+    return TL_OK;
+}
+
+int
+tl_bulletin_write(const struct tl_bulletin *b, const char *path, struct tl_diag *diag)
+{
+    if (strcmp(path, "-") == 0) {
+        int rc = emit(b, put_file, stdout);
+        if (rc == TL_OK && fflush(stdout) != 0) {
+            rc = TL_EIO;
+        }
+        return rc;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        tl__diag_where(diag, path, 0);
+        return tl__diag(diag, TL_EIO, NULL, "cannot write: %s", strerror(errno));
+    }
+    int rc = emit(b, put_file, f);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        rc = rc == TL_OK ? TL_EIO : rc;
+    }
+    if (fclose(f) != 0 && rc == TL_OK) {
+        rc = TL_EIO;
+    }
+    if (rc == TL_OK && rename(tmp, path) != 0) {
+        rc = TL_EIO;
+    }
+    if (rc != TL_OK) {
+        tl__diag_where(diag, path, 0);
+        tl__diag(diag, rc, NULL, "cannot write: %s", rc == TL_ENOMEM ? "out of memory" : strerror(errno));
+        unlink(tmp);
+    }
+    return rc;
+}

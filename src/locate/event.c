@@ -1,0 +1,398 @@
+/*
+ * event.c - from an associated set of picks to a located, published event.
+ *
+ * tl__locate_event fits the event with the robust locator (locate.c), then
+ * looks at every other station within reach for a free pick that fits the
+ * prediction (stations the association's tolerance missed), fits again, and
+ * lets go of picks the fit rejects (late echoes, picks of another source) so
+ * that other events can claim them.
+ *
+ * Per-pick uncertainty: the pick's own sigma, plus a propagation term for what
+ * no met correction removes - turbulence and small-scale weather along the
+ * path - which grows with the square root of the path length (travel-time
+ * variance from a random medium grows linearly with range; Ostashev & Wilson,
+ * "Acoustics in Moving Inhomogeneous Media", ch. 7), 5 ms at 1 km.
+ *
+ * tl__event_publish_geo turns the fit into what the bulletin says: latitude
+ * and longitude, the 95% ellipse, the side of the line with its probability,
+ * zones, place.  The side probability is a comparison of two hypotheses, not
+ * only a Gaussian tail: the fit is restarted from the mirror image of the
+ * solution across the contact line, and if a second minimum exists on the
+ * other side the two are weighed by their evidence (misfit and volume, the
+ * Laplace approximation).  Stations in one straight row along the line give
+ * two equal minima and so a side probability near 0.5: "ambiguous", never a
+ * confident guess (research/acoustics.md section 4.6).
+ */
+#include "locate.h"
+
+#include <truceline/time.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define R_EARTH_M 6371000.0
+#define TURB_S    0.005 /* propagation jitter at 1 km */
+#define PICK_FLOOR_S 0.003
+
+static double
+ground_z(double x, double y)
+{
+    return -(x * x + y * y) / (2.0 * R_EARTH_M);
+}
+
+static void
+priors(const struct tl_pipeline *p, const struct tl__metfield *mf, struct tl__lprm *lp)
+{
+    memset(lp, 0, sizeof(*lp));
+    lp->sigma_wind_mps =
+        mf->any_wind ? fmax(p->prm.wind_prior_mps, 0.5 * mf->spread_wind_mps) : 5.0;
+    double st = mf->any_temp ? fmax(p->prm.temp_prior_c, mf->spread_temp_c) : 8.0;
+    lp->sigma_speed_mps = 0.6 * st;
+    lp->max_iter = 40;
+}
+
+/* Fill an observation from pick `pk` at tile station k. */
+static void
+make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_t pk,
+         double dist_m, struct tl__lobs *o)
+{
+    const struct tl__pk *q = &p->pk[pk];
+    memset(o, 0, sizeof(*o));
+    o->sx = tl->sta_xyz[k][0];
+    o->sy = tl->sta_xyz[k][1];
+    o->sz = tl->sta_xyz[k][2];
+    o->t_s = tl__pk_time_s(p, pk);
+    double sp = isnan(q->sigma_s) ? TL_PICK_DEFAULT_SIGMA_S : (double)q->sigma_s;
+    o->sigma_s = sqrt(sp * sp + PICK_FLOOR_S * PICK_FLOOR_S +
+                      TURB_S * TURB_S * fmax(dist_m, 100.0) / 1000.0);
+    if (!isnan(q->baz_deg)) {
+        o->baz_rad = (double)q->baz_deg * M_PI / 180.0 + tl->sta_north_rad[k];
+        o->baz_sigma_rad = (double)q->baz_sigma_deg * M_PI / 180.0;
+    } else {
+        o->baz_rad = NAN;
+        o->baz_sigma_rad = NAN;
+    }
+    o->scale = p->sx[q->sta].weight_scale;
+}
+
+static long
+tile_k(const struct tl__tile *tl, int32_t sta)
+{
+    for (size_t k = 0; k < tl->n_stations; k++) {
+        if (tl->stations[k] == (size_t)sta) {
+            return (long)k;
+        }
+    }
+    return -1;
+}
+
+static int
+solve_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf,
+             struct tl__lobs *o, long *ks, size_t n, struct tl__lsol *sol)
+{
+    const struct tl__tile *tl = &p->tiles[e->tile];
+    struct tl__lprm lp;
+    priors(p, mf, &lp);
+    memset(sol, 0, sizeof(*sol));
+    sol->x = e->x;
+    sol->y = e->y;
+    sol->z = ground_z(e->x, e->y);
+    sol->t0 = e->t0_s;
+    for (size_t i = 0; i < n; i++) {
+        make_obs(p, tl, (size_t)ks[i], e->picks[i],
+                 hypot(tl->sta_xyz[ks[i]][0] - e->x, tl->sta_xyz[ks[i]][1] - e->y), &o[i]);
+    }
+    int rc = tl__locate_solve(o, n, &lp, mf, sol);
+    /* second pass with the path-length terms at the solution */
+    for (size_t i = 0; i < n; i++) {
+        make_obs(p, tl, (size_t)ks[i], e->picks[i],
+                 hypot(tl->sta_xyz[ks[i]][0] - sol->x, tl->sta_xyz[ks[i]][1] - sol->y), &o[i]);
+    }
+    sol->z = ground_z(sol->x, sol->y);
+    sol->scale = 0;
+    rc = tl__locate_solve(o, n, &lp, mf, sol);
+    return rc;
+}
+
+int
+tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf)
+{
+    const struct tl__tile *tl = &p->tiles[e->tile];
+    size_t cap = tl->n_stations + e->n_picks + 1;
+    struct tl__lobs *o = tl_calloc(cap, sizeof(*o));
+    long *ks = tl_calloc(cap, sizeof(*ks));
+    size_t *picks = tl_calloc(cap, sizeof(*picks));
+    int rc = TL_OK;
+    if (!o || !ks || !picks) {
+        rc = TL_ENOMEM;
+        goto done;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < e->n_picks; i++) {
+        long k = tile_k(tl, p->pk[e->picks[i]].sta);
+        if (k >= 0) {
+            ks[n] = k;
+            picks[n++] = e->picks[i];
+        }
+    }
+    memcpy(e->picks, picks, n * sizeof(size_t));
+    e->n_picks = n;
+    if (n < 3) {
+        rc = TL_ERANGE;
+        goto done;
+    }
+    struct tl__lsol sol;
+    if ((rc = solve_event(p, e, mf, o, ks, n, &sol)) != TL_OK) {
+        goto done;
+    }
+    /* Stations that the association missed: a free pick close to the prediction. */
+    size_t *grown = tl_realloc(e->picks, cap * sizeof(size_t));
+    if (!grown) {
+        rc = TL_ENOMEM;
+        goto done;
+    }
+    e->picks = grown;
+    struct tl__lprm lp;
+    priors(p, mf, &lp);
+    size_t added = 0;
+    for (size_t k = 0; k < tl->n_stations; k++) {
+        bool have = false;
+        for (size_t i = 0; i < e->n_picks && !have; i++) {
+            have = ks[i] == (long)k;
+        }
+        double d = hypot(tl->sta_xyz[k][0] - sol.x, tl->sta_xyz[k][1] - sol.y);
+        if (have || d > p->prm.max_range_m) {
+            continue;
+        }
+        struct tl__lobs tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        tmp.sx = tl->sta_xyz[k][0];
+        tmp.sy = tl->sta_xyz[k][1];
+        tmp.sz = tl->sta_xyz[k][2];
+        tl__metfield_path(mf, sol.x, sol.y, tmp.sx, tmp.sy, &tmp.temp_c, &tmp.we, &tmp.wn);
+        double pred = tl__locate_predict(&tmp, &sol, sol.x, sol.y, sol.z, sol.t0);
+        double c = tl_sound_speed_mps(tmp.temp_c);
+        double tol = 0.1 + 3.0 * sqrt(tl__sq(d * lp.sigma_wind_mps / (c * c)) +
+                                      tl__sq(TURB_S) * d / 1000.0);
+        const struct tl__sta_index *x = &p->sx[tl->stations[k]];
+        size_t lo = 0, hi = x->n_picks;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (tl__pk_time_s(p, x->picks[mid]) < pred - tol) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        long best = -1;
+        double bd = tol;
+        for (size_t i = lo; i < x->n_picks; i++) {
+            double t = tl__pk_time_s(p, x->picks[i]);
+            if (t > pred + tol) {
+                break;
+            }
+            if (p->pk[x->picks[i]].ev >= 0) {
+                continue;
+            }
+            if (fabs(t - pred) < bd) {
+                bd = fabs(t - pred);
+                best = (long)x->picks[i];
+            }
+        }
+        if (best >= 0) {
+            ks[e->n_picks] = (long)k;
+            e->picks[e->n_picks++] = (size_t)best;
+            added++;
+        }
+    }
+    e->x = sol.x;
+    e->y = sol.y;
+    e->t0_s = sol.t0;
+    if (added && (rc = solve_event(p, e, mf, o, ks, e->n_picks, &sol)) != TL_OK) {
+        goto done;
+    }
+    /* Let go of rejected picks. */
+    size_t m = 0;
+    for (size_t i = 0; i < e->n_picks; i++) {
+        if (o[i].w >= 0.05) {
+            o[m] = o[i];
+            ks[m] = ks[i];
+            e->picks[m++] = e->picks[i];
+        }
+    }
+    e->n_picks = m;
+    e->x = sol.x;
+    e->y = sol.y;
+    e->z = sol.z;
+    e->t0_s = sol.t0;
+    memcpy(e->cov, sol.cov, sizeof(e->cov));
+    e->chi2 = sol.chi2;
+    e->dof = sol.dof;
+    e->dwind_e = sol.dwe;
+    e->dwind_n = sol.dwn;
+    e->dc = sol.dc;
+    int nsta = 0, nb = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (o[i].w >= 0.5) {
+            nsta++;
+            nb += !isnan(o[i].res_baz_rad);
+        }
+    }
+    e->pub.n_stations = nsta;
+    e->pub.n_bearings = nb;
+    e->pub.rms_s = sol.rms_s;
+    /* published arrivals */
+    tl_free(e->arr);
+    e->arr = tl_calloc(m + 1, sizeof(*e->arr));
+    if (!e->arr) {
+        rc = TL_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < m; i++) {
+        const struct tl__pk *q = &p->pk[e->picks[i]];
+        struct tl_arrival *a = &e->arr[i];
+        memcpy(a->station, tl_mission_station(p->m, (size_t)q->sta)->id, TL_STATION_ID_MAX);
+        memcpy(a->pick_id, q->id, TL_ID_MAX);
+        a->t_ns = q->t_ns;
+        a->residual_s = o[i].res_s;
+        a->weight = o[i].w;
+        a->dist_m = o[i].dist_m;
+        a->baz_residual_deg = isnan(o[i].res_baz_rad) ? NAN : o[i].res_baz_rad * 180.0 / M_PI;
+    }
+    e->pub.arrivals = e->arr;
+    e->pub.n_arrivals = m;
+done:
+    tl_free(o);
+    tl_free(ks);
+    tl_free(picks);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Publishing                                                                */
+/* ------------------------------------------------------------------------ */
+
+static double
+norm_cdf(double z)
+{
+    return 0.5 * erfc(-z / M_SQRT2);
+}
+
+/* Azimuth (rad, frame) of local north at frame point (x, y). */
+static double
+frame_north(const struct tl__tile *tl, double x, double y, double z)
+{
+    double la, lo, h, q[3] = {x, y, z}, r[3];
+    tl_enu_to_geo(&tl->frame, q, &la, &lo, &h);
+    double la2, lo2;
+    tl_geo_direct(la, lo, 0.0, 1000.0, &la2, &lo2);
+    tl_enu_from_geo(&tl->frame, la2, lo2, h, r);
+    return atan2(r[0] - x, r[1] - y);
+}
+
+/* Probability that the source is on the right of the line, within one basin of the fit. */
+static double
+p_right_local(const struct tl__tile *tl, const struct tl_mission *m, double x, double y,
+              double z, const double cov[3][3], struct tl_line_pos *pos)
+{
+    double la, lo, h, q[3] = {x, y, z};
+    tl_enu_to_geo(&tl->frame, q, &la, &lo, &h);
+    tl_mission_line_pos(m, la, lo, pos);
+    double nrm = (pos->line_azi_deg + 90.0) * M_PI / 180.0 + frame_north(tl, x, y, z);
+    double nx = sin(nrm), ny = cos(nrm);
+    double var = nx * nx * cov[0][0] + 2 * nx * ny * cov[0][1] + ny * ny * cov[1][1];
+    double sd = sqrt(fmax(var, 1e-6));
+    return norm_cdf(pos->signed_dist_m / sd);
+}
+
+void
+tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e)
+{
+    const struct tl__tile *tl = &p->tiles[e->tile];
+    struct tl_event *pub = &e->pub;
+    double q[3] = {e->x, e->y, e->z}, h;
+    tl_enu_to_geo(&tl->frame, q, &pub->lat_deg, &pub->lon_deg, &h);
+    pub->t_ns = p->epoch_ns + (tl_time_ns)llround(e->t0_s * 1e9);
+    pub->time_sigma_s = sqrt(fmax(e->cov[2][2], 0.0));
+    /* 95% ellipse: eigen-decomposition of the 2x2 covariance; with an estimated variance
+     * factor the quantile is the F(2, dof) one, else chi-square(2) = 5.991 */
+    double a = e->cov[0][0], b = e->cov[0][1], c = e->cov[1][1];
+    double tr = a + c, det = a * c - b * b;
+    double disc = sqrt(fmax(tr * tr / 4.0 - det, 0.0));
+    double l1 = tr / 2.0 + disc, l2 = fmax(tr / 2.0 - disc, 0.0);
+    double k2 = 5.991;
+    if (e->dof > 2.0) {
+        double nu = e->dof;
+        k2 = fmax(5.991, nu * (pow(0.05, -2.0 / nu) - 1.0));
+    }
+    pub->ell_major_m = sqrt(k2 * l1);
+    pub->ell_minor_m = sqrt(k2 * l2);
+    /* major axis: eigenvector (b, l1 - a) in (east, north), azimuth atan2(east, north) */
+    double ang = fabs(b) < 1e-12 ? (a >= c ? M_PI / 2.0 : 0.0) : atan2(b, l1 - a);
+    double az = (ang - frame_north(tl, e->x, e->y, e->z)) * 180.0 / M_PI;
+    az = fmod(az, 180.0);
+    if (az < 0) {
+        az += 180.0;
+    }
+    pub->ell_azimuth_deg = az;
+
+    /* side: two hypotheses weighed by their evidence */
+    struct tl_line_pos pos;
+    double pr = p_right_local(tl, p->m, e->x, e->y, e->z, e->cov, &pos);
+    pub->dist_to_line_m = pos.dist_m;
+    double p_alt = 0.0, pr_alt = 0.0;
+    if (e->n_picks >= 3 && pos.dist_m > 1.0) {
+        struct tl__metfield mf;
+        if (tl__metfield_init(&mf, p, e->tile, pub->t_ns) == TL_OK) {
+            struct tl__lobs *o = tl_calloc(e->n_picks, sizeof(*o));
+            long *ks = tl_calloc(e->n_picks, sizeof(*ks));
+            if (o && ks) {
+                for (size_t i = 0; i < e->n_picks; i++) {
+                    ks[i] = tile_k(tl, p->pk[e->picks[i]].sta);
+                }
+                struct tl__lsol main_sol, alt;
+                struct tl__ev mirror = *e;
+                /* the main fit again, to get its scale and cost with these observations */
+                solve_event(p, e, &mf, o, ks, e->n_picks, &main_sol);
+                double nrm = (pos.line_azi_deg + 90.0) * M_PI / 180.0 +
+                             frame_north(tl, e->x, e->y, e->z);
+                mirror.x = e->x - 2.0 * pos.signed_dist_m * sin(nrm);
+                mirror.y = e->y - 2.0 * pos.signed_dist_m * cos(nrm);
+                struct tl__lprm lp;
+                priors(p, &mf, &lp);
+                double c_main = tl__locate_cost(o, e->n_picks, &lp, &main_sol, main_sol.scale);
+                if (solve_event(p, &mirror, &mf, o, ks, e->n_picks, &alt) == TL_OK) {
+                    struct tl_line_pos apos;
+                    double pra = p_right_local(tl, p->m, alt.x, alt.y, alt.z, alt.cov, &apos);
+                    if (apos.side != pos.side && apos.side != TL_SIDE_AMBIGUOUS) {
+                        double c_alt = tl__locate_cost(o, e->n_picks, &lp, &alt, main_sol.scale);
+                        double dm = main_sol.cov[0][0] * main_sol.cov[1][1] -
+                                    tl__sq(main_sol.cov[0][1]);
+                        double da = alt.cov[0][0] * alt.cov[1][1] - tl__sq(alt.cov[0][1]);
+                        /* Laplace: evidence ~ exp(-cost) * sqrt(det cov) */
+                        double lr = -(c_alt - c_main) + 0.5 * log(fmax(da, 1e-12) /
+                                                                   fmax(dm, 1e-12));
+                        p_alt = 1.0 / (1.0 + exp(-lr));
+                        pr_alt = pra;
+                    }
+                }
+            }
+            tl_free(o);
+            tl_free(ks);
+            tl__metfield_fini(&mf);
+        }
+    }
+    double p_right = (1.0 - p_alt) * pr + p_alt * pr_alt;
+    pub->likely_side = p_right >= 0.5 ? TL_SIDE_RIGHT : TL_SIDE_LEFT;
+    pub->side_p = p_right >= 0.5 ? p_right : 1.0 - p_right;
+    pub->side = pub->side_p >= p->prm.side_threshold ? pub->likely_side : TL_SIDE_AMBIGUOUS;
+    /* zones and place */
+    pub->n_zones = 0;
+    for (size_t z = 0; z < tl_mission_zone_count(p->m) && pub->n_zones < TL_MAX_EVENT_ZONES; z++) {
+        if (tl_mission_in_zone(p->m, z, pub->lat_deg, pub->lon_deg)) {
+            pub->zones[pub->n_zones++] = z;
+        }
+    }
+    tl_mission_describe(p->m, pub->lat_deg, pub->lon_deg, pub->place, sizeof(pub->place));
+}

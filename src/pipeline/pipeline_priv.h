@@ -1,0 +1,182 @@
+/*
+ * pipeline_priv.h - the inside of the network processing, shared by its stages.
+ *
+ * The pipeline keeps every record it was fed (de-duplicated), and per run builds:
+ *   - per-station sorted pick indices (blast picks and shock picks apart);
+ *   - per-station sorted met samples (the weather model, pipeline/met.c);
+ *   - tiles along the contact line, each with a local ENU frame (pipeline/tiles.c);
+ *   - events found by association (assoc/), located (locate/), checked by
+ *     station QC (pipeline/qc.c), classified, paired and attributed (attrib/).
+ * Not installed.
+ */
+#ifndef TL_PIPELINE_PRIV_H
+#define TL_PIPELINE_PRIV_H
+
+#include <truceline/geo.h>
+#include <truceline/pipeline.h>
+#include <truceline/physics.h>
+
+#include "../util/util.h"
+
+/* A pick as kept by the pipeline (compact; ids live here too). */
+struct tl__pk {
+    tl_time_ns t_ns;
+    int32_t sta;            /* station index in the mission */
+    int32_t ev;             /* index of the event that uses it in the current run, or -1 */
+    float sigma_s, snr_db, amp_pa, freq_hz, dur_s, baz_deg, baz_sigma_deg; /* NAN if absent */
+    bool shock;
+    char id[TL_ID_MAX];
+};
+
+struct tl__met {
+    tl_time_ns t_ns;
+    double temp_c;          /* NAN if absent */
+    double wind_e_mps, wind_n_mps; /* wind vector (towards), NAN if absent */
+};
+
+struct tl__status {
+    tl_time_ns t_ns;
+    enum tl_station_state state;
+};
+
+/* Open-addressing set of record keys for de-duplication. */
+struct tl__dedup {
+    uint64_t *keys;         /* 0 = empty; keys are hashes, verified against stored records */
+    int64_t *refs;          /* which record holds the key: (kind << 56) | index */
+    size_t cap, n;
+};
+
+/* Per-station indices into the record arrays, built at each run. */
+struct tl__sta_index {
+    size_t *picks;          /* blast picks sorted by time */
+    size_t n_picks;
+    size_t *shocks;         /* shock picks sorted by time */
+    size_t n_shocks;
+    size_t *mets;           /* met samples sorted by time */
+    size_t n_mets;
+    double clock_corr_s;    /* current clock correction estimate (subtracted), set by QC */
+    tl_time_ns corr_from_ns, corr_to_ns;
+    double weight_scale;    /* 1, or < 1 for a station with persistent misfit */
+};
+
+/* A tile: a stretch of the contact line with its own local frame. */
+struct tl__tile {
+    struct tl_enu frame;
+    double core_from_m, core_to_m;  /* chainage of the line it owns */
+    size_t *stations;       /* stations within reach of the tile */
+    size_t n_stations;
+    double (*sta_xyz)[3];   /* their ENU coordinates in the tile frame */
+    double *sta_north_rad;  /* azimuth of local north at each station in the frame (convergence) */
+    double min_x, max_x, min_y, max_y; /* search area in the frame */
+};
+
+/* An event while the run works on it (published as struct tl_event). */
+struct tl__ev {
+    struct tl_event pub;
+    size_t tile;
+    double x, y, z;         /* location in the tile frame */
+    double t0_s;            /* origin time in seconds from the pipeline's epoch */
+    double cov[3][3];       /* covariance of x, y, t0 (m, m, s) including met uncertainty */
+    double chi2;            /* robust misfit of the final fit */
+    double dof;
+    double dwind_e, dwind_n, dc; /* joint corrections estimated */
+    size_t *picks;          /* pick indices used (owned) */
+    size_t n_picks;
+    struct tl_arrival *arr; /* published arrivals (owned) */
+    int salvo;              /* salvo group index or -1 */
+    double launch_score;    /* evidence for launch vs impact (log-odds) */
+    bool dead;              /* merged away or rejected */
+};
+
+struct tl_pipeline {
+    const struct tl_mission *m;
+    struct tl_pipeline_params prm;
+    /* records */
+    struct tl__pk *pk;
+    size_t n_pk, cap_pk;
+    struct tl__met *met;
+    int32_t *met_sta;
+    size_t n_met, cap_met;
+    struct tl__status *st;
+    int32_t *st_sta;
+    size_t n_st, cap_st;
+    struct tl__dedup dedup;
+    struct tl_input_stats stats;
+    tl_time_ns span_from, span_to;
+    tl_time_ns epoch_ns;    /* time origin of the run's double-precision seconds */
+    /* per run */
+    size_t n_sta;
+    struct tl__sta_index *sx;
+    struct tl__tile *tiles;
+    size_t n_tiles;
+    struct tl__ev *ev;
+    size_t n_ev, cap_ev;
+    struct tl_event *pub_ev;
+    struct tl_finding *fnd;
+    size_t n_fnd, cap_fnd;
+    struct tl_station_qc *qc;
+    tl_time_ns last_until;
+};
+
+/* ---- stages (each file documents its part) ---- */
+
+/* input.c */
+void tl__pipeline_reset_run(struct tl_pipeline *p);
+int tl__pipeline_index(struct tl_pipeline *p);
+double tl__pk_time_s(const struct tl_pipeline *p, size_t i); /* seconds from epoch, clock-corrected */
+
+/* met.c: the weather at a place and time, from the met records. */
+struct tl__metfield {
+    const struct tl_pipeline *p;
+    const struct tl__tile *tile;
+    tl_time_ns t_ns;
+    size_t n;               /* stations with a usable sample */
+    double (*xy)[2];
+    double *temp_c, *we, *wn;
+    bool *has_temp, *has_wind;
+    double mean_temp_c, mean_we, mean_wn;
+    double spread_temp_c, spread_wind_mps; /* station-to-station scatter: model uncertainty */
+    bool any_temp, any_wind;
+};
+int tl__metfield_init(struct tl__metfield *f, const struct tl_pipeline *p, size_t tile,
+                      tl_time_ns t_ns);
+void tl__metfield_fini(struct tl__metfield *f);
+/* Field at a point (tile frame). */
+void tl__metfield_at(const struct tl__metfield *f, double x, double y, double *temp_c, double *we,
+                     double *wn);
+/* Average along the straight path from (x0,y0) to (x1,y1). */
+void tl__metfield_path(const struct tl__metfield *f, double x0, double y0, double x1, double y1,
+                       double *temp_c, double *we, double *wn);
+
+/* tiles.c */
+int tl__tiles_build(struct tl_pipeline *p);
+void tl__tiles_free(struct tl_pipeline *p);
+/* Which tile owns a point (by its nearest point on the line). */
+size_t tl__tile_owner(const struct tl_pipeline *p, double lat_deg, double lon_deg);
+
+/* assoc/assoc.c: find events in one tile and time block; appends to p->ev. */
+int tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns to_ns);
+
+/* locate/locate.c: (re)locate event e with its picks; fills location, covariance, arrivals. */
+int tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf);
+/* Side probability and the published geographic fields of a located event. */
+void tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e);
+
+/* pipeline/qc.c */
+int tl__station_qc(struct tl_pipeline *p);
+
+/* attrib/ */
+int tl__classify_pair(struct tl_pipeline *p);
+
+/* The next event slot (grows p->ev). */
+struct tl__ev *tl__ev_push(struct tl_pipeline *p);
+void tl__ev_free_contents(struct tl__ev *e);
+
+/* Small helpers. */
+static inline double
+tl__sq(double x)
+{
+    return x * x;
+}
+
+#endif
