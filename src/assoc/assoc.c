@@ -7,15 +7,17 @@
  * sources (x, y, origin time t0) is searched directly, as PyOcto does for
  * earthquakes (Muenchmeyer 2024, research/pipelines.md section 3.4):
  *
- *  1. Space-time partitioning.  A box of (x, y, t0) is kept only if at least
- *     min_stations stations have a pick that some source in the box could have
- *     produced: a pick at station k is compatible when its time lies between
- *     t0_min + d_min / v_max and t0_max + d_max / v_min, with d the distance
- *     range from the station to the box and v the effective sound speed for
- *     the directions the box spans (the station's temperature and wind, plus a
- *     tolerance).  Kept boxes are split (space or time, whichever spans more
- *     travel time) and each child filters its parent's pick list, so the work
- *     follows the picks and empty space costs nothing.
+ *  1. Space partitioning with an exact time sweep.  For a box of (x, y), each
+ *     pick at station k allows the origin times t_pick - T for every travel
+ *     time T from the box to the station: an interval whose width is the
+ *     box's extent in travel time plus a speed tolerance.  Sorting the
+ *     intervals' ends and sweeping counts, for every origin time at once, how
+ *     many distinct stations agree; a box is kept only if at least
+ *     min_stations do at some time.  Kept boxes are split in four and each
+ *     child filters its parent's pick list, so the work follows the picks and
+ *     empty space costs nothing.  Each leaf (LEAF_M) yields one candidate per
+ *     origin time where enough stations agree (a battery firing again from
+ *     the same place gives several).
  *  2. Leaves (a few hundred metres, under a second) are scored by a fine grid
  *     search: for each grid point every pick votes for an origin time
  *     t_pick - T_k(x, y), with a tolerance that grows with distance (the met
@@ -39,11 +41,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEAF_M        800.0   /* leaf box side */
-#define LEAF_S        1.0     /* leaf box duration */
-#define FINE_STEP_M   100.0   /* grid step of the leaf search */
+#define LEAF_M        150.0   /* leaf box side */
+#define LEAF_S        2.0     /* half-width of a leaf candidate's origin-time window */
+#define COARSE_STEP_M 125.0   /* grid step of the leaf search */
+#define FINE_STEP_M   25.0    /* grid step around its best point */
 #define PICK_TOL_S    0.05    /* pick timing tolerance in the box test */
-#define MODEL_TOL_MPS 3.0     /* speed error allowed in the fine search */
+#define MODEL_TOL_MPS 2.0     /* speed error allowed in the fine search */
 #define MAX_CAND_PICKS 4096
 
 struct cpick {
@@ -66,7 +69,8 @@ struct ksta {
 struct cand {
     int score;
     double spread;
-    struct box leaf;
+    struct box leaf;  /* the leaf, with t0..t1 the origin-time window of its run */
+    size_t off, n;    /* its picks in the actx pool */
 };
 
 struct actx {
@@ -80,6 +84,12 @@ struct actx {
     double tol_mps;
     struct cand *cands;
     size_t n_cand, cap_cand;
+    struct cpick *pool;     /* the candidates' pick lists */
+    size_t n_pool, cap_pool;
+    long n_nodes, n_fine, n_try; /* work counters (debug log) */
+    int *cover;             /* per tile-station scratch for sweeps (all zero between uses) */
+    uint64_t *rejected;     /* fingerprints of pick sets that did not make an event */
+    size_t n_rej, cap_rej;
     tl_time_ns block_from, block_to;
     double bt0, bt1; /* block in seconds */
     int rc;
@@ -97,68 +107,174 @@ box_dist(const struct box *b, double x, double y, double *dmin, double *dmax)
     *dmax = hypot(fx, fy);
 }
 
-/* Range of the wind's projection on the propagation directions from the box to the station. */
+/* Range of the wind's projection on the propagation directions from the box to the
+ * station: the central direction's projection plus or minus |w| times the half-angle the
+ * box spans (no trigonometry: this runs for every station at every node). */
 static void
 wind_proj_range(const struct ksta *s, const struct box *b, double *wmin, double *wmax)
 {
-    if (s->wmag < 1e-6) {
-        *wmin = *wmax = 0.0;
-        return;
-    }
     double cx = 0.5 * (b->x0 + b->x1), cy = 0.5 * (b->y0 + b->y1);
-    double dx = s->x - cx, dy = s->y - cy, dc = hypot(dx, dy);
-    double half = 0.5 * hypot(b->x1 - b->x0, b->y1 - b->y0);
-    if (dc <= half * 1.01) {
+    double dx = s->x - cx, dy = s->y - cy, dc = sqrt(dx * dx + dy * dy);
+    double half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
+    if (dc <= half * 1.5) {
         *wmin = -s->wmag;
         *wmax = s->wmag;
         return;
     }
-    double alpha = asin(half / dc);
-    /* angle between wind and the central propagation direction */
-    double phi = fabs(atan2(dx * s->wn - dy * s->we, dx * s->we + dy * s->wn));
-    double lo = phi - alpha, hi = phi + alpha;
-    *wmax = s->wmag * (lo <= 0 ? 1.0 : cos(lo));
-    *wmin = s->wmag * (hi >= M_PI ? -1.0 : cos(hi));
+    double wc = (s->we * dx + s->wn * dy) / dc;
+    double spread = s->wmag * half / dc * 1.2; /* 1.2 covers asin(a) > a up to a = 2/3 */
+    *wmin = fmax(-s->wmag, wc - spread);
+    *wmax = fmin(s->wmag, wc + spread);
 }
 
-/* Filter `in` to the picks compatible with box b; returns the count of distinct stations. */
-static int
-filter(const struct actx *a, const struct box *b, const struct cpick *in, size_t n_in,
-       struct cpick *out, size_t *n_out)
+/* Origin-time interval pick c allows for a source in box b; false if out of reach. */
+static bool
+origin_interval(const struct actx *a, const struct box *b, const struct cpick *c, double *lo,
+                double *hi)
 {
-    size_t n = 0;
-    int nsta = 0;
-    int32_t last_k = -1, cur_k = -1;
-    double lo = 0, hi = -1;
-    for (size_t i = 0; i < n_in; i++) {
-        if (in[i].k != cur_k) {
-            cur_k = in[i].k;
-            const struct ksta *s = &a->ks[cur_k];
-            double dmin, dmax, wmin, wmax;
-            box_dist(b, s->x, s->y, &dmin, &dmax);
-            if (dmin > a->max_range) {
-                lo = 1;
-                hi = 0;
-            } else {
-                wind_proj_range(s, b, &wmin, &wmax);
-                double vhi = s->c + wmax + a->tol_mps, vlo = s->c + wmin - a->tol_mps;
-                lo = b->t0 + dmin / vhi - PICK_TOL_S;
-                hi = b->t1 + fmin(dmax, a->max_range) / vlo + PICK_TOL_S;
+    const struct ksta *s = &a->ks[c->k];
+    double dmin, dmax, wmin, wmax;
+    box_dist(b, s->x, s->y, &dmin, &dmax);
+    if (dmin > a->max_range) {
+        return false;
+    }
+    wind_proj_range(s, b, &wmin, &wmax);
+    double vhi = s->c + wmax + a->tol_mps, vlo = s->c + wmin - a->tol_mps;
+    *lo = c->t - fmin(dmax, a->max_range) / vlo - PICK_TOL_S;
+    *hi = c->t - dmin / vhi + PICK_TOL_S;
+    return *hi >= b->t0 && *lo <= b->t1;
+}
+
+struct endpt {
+    double t;
+    int open; /* +1 opens, -1 closes */
+    int32_t k;
+};
+
+static int
+cmp_endpt(const void *a, const void *b)
+{
+    const struct endpt *x = a, *y = b;
+    if (x->t != y->t) {
+        return x->t < y->t ? -1 : 1;
+    }
+    return y->open - x->open; /* opens before closes at equal times */
+}
+
+#define MAX_RUNS 256
+
+/* Origin-time runs where enough stations agree, with the best time of each. */
+struct runs {
+    int n;            /* runs recorded; > MAX_RUNS means "too many to list" */
+    double lo[MAX_RUNS], hi[MAX_RUNS], peak[MAX_RUNS];
+    int count[MAX_RUNS];
+};
+
+/* Sweep the intervals: the largest number of distinct stations agreeing on one origin
+ * time, and (with `r`) the runs of origin times where at least `need` agree. */
+static int
+sweep(struct endpt *ends, size_t ne, int *cover, int need, struct runs *r, double *best_t)
+{
+    qsort(ends, ne, sizeof(*ends), cmp_endpt);
+    int distinct = 0, best = 0, run_best = 0;
+    bool in_run = false;
+    if (r) {
+        r->n = 0;
+    }
+    for (size_t e = 0; e < ne; e++) {
+        int32_t k = ends[e].k;
+        if (ends[e].open > 0) {
+            if (cover[k]++ == 0) {
+                distinct++;
             }
-        }
-        if (in[i].t >= lo && in[i].t <= hi) {
-            if (out) {
-                out[n] = in[i];
+            if (distinct > best) {
+                best = distinct;
+                if (best_t) {
+                    *best_t = ends[e].t;
+                }
             }
-            n++;
-            if (in[i].k != last_k) {
-                nsta++;
-                last_k = in[i].k;
+            if (distinct >= need && r) {
+                if (!in_run) {
+                    in_run = true;
+                    run_best = 0;
+                    if (r->n < MAX_RUNS) {
+                        r->lo[r->n] = ends[e].t;
+                    }
+                }
+                if (distinct > run_best && r->n < MAX_RUNS) {
+                    run_best = distinct;
+                    r->peak[r->n] = ends[e].t;
+                    r->count[r->n] = distinct;
+                }
+            }
+        } else {
+            if (--cover[k] == 0) {
+                distinct--;
+            }
+            if (in_run && distinct < need) {
+                if (r->n < MAX_RUNS) {
+                    r->hi[r->n] = ends[e].t;
+                }
+                r->n++;
+                in_run = false;
             }
         }
     }
+    return best;
+}
+
+/* Filter `in` to the picks that a source in box b could have produced and that take part
+ * in some origin time where enough stations agree (a child box can only have fewer such
+ * times, so the others can never matter below).  Returns the best agreement count (0 when
+ * fewer than min_sta stations). */
+static int
+filter(struct actx *a, const struct box *b, const struct cpick *in, size_t n_in,
+       struct cpick *out, size_t *n_out, struct endpt *ends, double *lohi, struct runs *r)
+{
+    size_t n = 0, ne = 0;
+    int nsta = 0;
+    int32_t last_k = -1;
+    for (size_t i = 0; i < n_in; i++) {
+        double lo, hi;
+        if (!origin_interval(a, b, &in[i], &lo, &hi)) {
+            continue;
+        }
+        lohi[2 * n] = lo;
+        lohi[2 * n + 1] = hi;
+        out[n++] = in[i];
+        ends[ne].t = lo;
+        ends[ne].open = 1;
+        ends[ne++].k = in[i].k;
+        ends[ne].t = hi;
+        ends[ne].open = -1;
+        ends[ne++].k = in[i].k;
+        if (in[i].k != last_k) {
+            nsta++;
+            last_k = in[i].k;
+        }
+    }
     *n_out = n;
-    return nsta;
+    if (nsta < a->min_sta) {
+        return 0;
+    }
+    int best = sweep(ends, ne, a->cover, a->min_sta, r, NULL);
+    if (best < a->min_sta || r->n > MAX_RUNS) {
+        return best;
+    }
+    /* keep the picks whose interval meets a run (runs are in time order) */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double lo = lohi[2 * i], hi = lohi[2 * i + 1];
+        bool meets = false;
+        for (int j = 0; j < r->n && !meets; j++) {
+            meets = hi >= r->lo[j] && lo <= r->hi[j];
+        }
+        if (meets) {
+            out[m++] = out[i];
+        }
+    }
+    *n_out = m;
+    return best;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -171,55 +287,28 @@ struct vote {
     size_t pk;
 };
 
+/* Best origin time for one grid point: the time covered by the intervals [o - tol, o + tol]
+ * of the most distinct stations (a sweep over the sorted interval ends).  Fills sel[] with
+ * one vote per station, the one closest to the chosen origin. */
 static int
-cmp_double(const void *a, const void *b)
+best_origin(const struct vote *v, size_t nv, double *t0, double *spread, size_t *sel,
+            int32_t *sel_k, struct endpt *ends, int *cover)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-/* Best origin time for one grid point: the point covered by the most distinct stations'
- * intervals.  Fills sel[] with one pick per station (closest to the chosen origin). */
-static int
-best_origin(const struct vote *v, size_t nv, int nk, double *t0, double *spread, size_t *sel,
-            int32_t *sel_k, double *ends, int *seen)
-{
-    /* candidate origin times: interval starts; count stations covering each */
     size_t ne = 0;
     for (size_t i = 0; i < nv; i++) {
-        ends[ne++] = v[i].o - v[i].tol;
-        ends[ne++] = v[i].o;
+        ends[ne].t = v[i].o - v[i].tol;
+        ends[ne].open = 1;
+        ends[ne++].k = v[i].k;
+        ends[ne].t = v[i].o + v[i].tol;
+        ends[ne].open = -1;
+        ends[ne++].k = v[i].k;
     }
-    qsort(ends, ne, sizeof(double), cmp_double);
-    int best = 0;
-    double best_t = 0, best_sp = HUGE_VAL;
-    for (size_t e = 0; e < ne; e++) {
-        if (e > 0 && ends[e] == ends[e - 1]) {
-            continue;
-        }
-        double t = ends[e] + 1e-9;
-        int cnt = 0;
-        double sp = 0;
-        for (int k = 0; k < nk; k++) {
-            seen[k] = 0;
-        }
-        for (size_t i = 0; i < nv; i++) {
-            if (fabs(v[i].o - t) <= v[i].tol && !seen[v[i].k]) {
-                seen[v[i].k] = 1;
-                cnt++;
-                sp += fabs(v[i].o - t) / v[i].tol;
-            }
-        }
-        if (cnt > best || (cnt == best && sp < best_sp)) {
-            best = cnt;
-            best_t = t;
-            best_sp = sp;
-        }
-    }
+    double best_t = 0;
+    int best = sweep(ends, ne, cover, 1, NULL, &best_t);
     if (best == 0) {
         return 0;
     }
-    /* refine t0 as the mean of the members, then pick one per station */
+    /* the members: intervals holding best_t; centre on their mean, one vote per station */
     double s = 0;
     int m = 0;
     for (size_t i = 0; i < nv; i++) {
@@ -230,8 +319,9 @@ best_origin(const struct vote *v, size_t nv, int nk, double *t0, double *spread,
     }
     double tc = m ? s / m : best_t;
     int n = 0;
+    double sp = 0;
     for (size_t i = 0; i < nv; i++) {
-        if (fabs(v[i].o - tc) > v[i].tol * 1.5) {
+        if (fabs(v[i].o - tc) > v[i].tol) {
             continue;
         }
         int j = 0;
@@ -245,8 +335,11 @@ best_origin(const struct vote *v, size_t nv, int nk, double *t0, double *spread,
             sel[j] = i;
         }
     }
+    for (int j = 0; j < n; j++) {
+        sp += fabs(v[sel[j]].o - tc) / v[sel[j]].tol;
+    }
     *t0 = tc;
-    *spread = best_sp;
+    *spread = sp;
     return n;
 }
 
@@ -258,64 +351,51 @@ struct fine {
     int32_t k[256];
 };
 
-/* Score a leaf with the picks still free.  Returns the number of stations. */
-static int
-fine_search(struct actx *a, const struct box *leaf, struct fine *best)
+/* Votes of the candidate picks for origin times at grid point (gx, gy). */
+static size_t
+votes_at(const struct actx *a, const struct cpick *cp, size_t n, double gx, double gy,
+         double quant_m, double tmin, double tmax, struct vote *v)
 {
-    struct tl_pipeline *p = a->p;
-    best->score = 0;
-    best->n = 0;
-    /* gather free picks compatible with the leaf */
-    size_t cap = 0, n = 0;
-    struct cpick *cp = NULL;
-    for (size_t k = 0; k < a->tl->n_stations; k++) {
-        const struct ksta *s = &a->ks[k];
-        double dmin, dmax, wmin, wmax;
-        box_dist(leaf, s->x, s->y, &dmin, &dmax);
-        if (dmin > a->max_range) {
+    size_t nv = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ksta *s = &a->ks[cp[i].k];
+        double dx = s->x - gx, dy = s->y - gy, d = sqrt(dx * dx + dy * dy);
+        if (d > a->max_range) {
             continue;
         }
-        wind_proj_range(s, leaf, &wmin, &wmax);
-        double lo = leaf->t0 + dmin / (s->c + wmax + a->tol_mps) - PICK_TOL_S;
-        double hi = leaf->t1 + dmax / (s->c + wmin - a->tol_mps) + PICK_TOL_S;
-        const struct tl__sta_index *x = &p->sx[a->tl->stations[k]];
-        /* binary search for the first pick at or after lo (times are sorted; the clock
-         * correction is constant over a station's block so order is kept) */
-        size_t l = 0, h = x->n_picks;
-        while (l < h) {
-            size_t mid = (l + h) / 2;
-            if (tl__pk_time_s(p, x->picks[mid]) < lo) {
-                l = mid + 1;
-            } else {
-                h = mid;
-            }
+        double vv = s->c + (d > 1 ? (s->we * dx + s->wn * dy) / d : 0.0);
+        double o = cp[i].t - d / vv;
+        if (o < tmin || o > tmax) {
+            continue;
         }
-        for (size_t i = l; i < x->n_picks; i++) {
-            double t = tl__pk_time_s(p, x->picks[i]);
-            if (t > hi) {
-                break;
-            }
-            if (p->pk[x->picks[i]].ev >= 0) {
-                continue;
-            }
-            if (n == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                if (nc > MAX_CAND_PICKS) {
-                    break;
-                }
-                struct cpick *q = tl_realloc(cp, nc * sizeof(*q));
-                if (!q) {
-                    tl_free(cp);
-                    a->rc = TL_ENOMEM;
-                    return 0;
-                }
-                cp = q;
-                cap = nc;
-            }
-            cp[n].k = (int32_t)k;
-            cp[n].pk = x->picks[i];
-            cp[n].t = t;
-            n++;
+        v[nv].o = o;
+        v[nv].tol = 0.05 + d * MODEL_TOL_MPS / (vv * vv) + 0.75 * quant_m / vv;
+        v[nv].k = cp[i].k;
+        v[nv].pk = cp[i].pk;
+        nv++;
+    }
+    return nv;
+}
+
+/* Score a leaf with the picks still free: a coarse grid over the leaf, then a fine grid
+ * around its best point.  Returns the number of stations of the best candidate. */
+static int
+fine_search(struct actx *a, const struct cand *cd, struct fine *best)
+{
+    const struct box *leaf = &cd->leaf;
+    best->score = 0;
+    best->n = 0;
+    best->spread = HUGE_VAL;
+    /* the candidate's picks that are still free */
+    size_t n = 0;
+    struct cpick *cp = tl_malloc((cd->n + 1) * sizeof(*cp));
+    if (!cp) {
+        a->rc = TL_ENOMEM;
+        return 0;
+    }
+    for (size_t i = 0; i < cd->n; i++) {
+        if (a->p->pk[a->pool[cd->off + i].pk].ev < 0) {
+            cp[n++] = a->pool[cd->off + i];
         }
     }
     int nsta = 0;
@@ -324,68 +404,73 @@ fine_search(struct actx *a, const struct box *leaf, struct fine *best)
             nsta++;
         }
     }
+    struct vote *v = NULL;
+    struct endpt *ends = NULL;
+    int *cover = NULL;
+    size_t *sel = NULL;
+    int32_t *sel_k = NULL;
     if (nsta < a->min_sta) {
-        tl_free(cp);
-        return 0;
+        goto done;
     }
-    struct vote *v = tl_malloc(n * sizeof(*v));
-    double *ends = tl_malloc(2 * n * sizeof(double));
-    int *seen = tl_calloc(a->tl->n_stations + 1, sizeof(int));
-    size_t *sel = tl_malloc(n * sizeof(size_t));
-    int32_t *sel_k = tl_malloc(n * sizeof(int32_t));
-    if (!v || !ends || !seen || !sel || !sel_k) {
+    v = tl_malloc(n * sizeof(*v));
+    ends = tl_malloc(2 * n * sizeof(*ends));
+    cover = tl_calloc(a->tl->n_stations + 1, sizeof(int));
+    sel = tl_malloc(n * sizeof(size_t));
+    sel_k = tl_malloc(n * sizeof(int32_t));
+    if (!v || !ends || !cover || !sel || !sel_k) {
         a->rc = TL_ENOMEM;
         goto done;
     }
-    int nx = (int)ceil((leaf->x1 - leaf->x0) / FINE_STEP_M);
-    int ny = (int)ceil((leaf->y1 - leaf->y0) / FINE_STEP_M);
-    for (int ix = 0; ix < nx; ix++) {
-        for (int iy = 0; iy < ny; iy++) {
-            double gx = leaf->x0 + (ix + 0.5) * (leaf->x1 - leaf->x0) / nx;
-            double gy = leaf->y0 + (iy + 0.5) * (leaf->y1 - leaf->y0) / ny;
-            size_t nv = 0;
-            for (size_t i = 0; i < n; i++) {
-                const struct ksta *s = &a->ks[cp[i].k];
-                double dx = s->x - gx, dy = s->y - gy, d = hypot(dx, dy);
-                if (d > a->max_range) {
+    /* two levels: the leaf at COARSE_STEP_M, then +-COARSE_STEP_M around the best point */
+    double cx = 0, cy = 0;
+    for (int level = 0; level < 2; level++) {
+        double step = level == 0 ? COARSE_STEP_M : FINE_STEP_M;
+        double x0 = level == 0 ? leaf->x0 : cx - COARSE_STEP_M;
+        double x1 = level == 0 ? leaf->x1 : cx + COARSE_STEP_M;
+        double y0 = level == 0 ? leaf->y0 : cy - COARSE_STEP_M;
+        double y1 = level == 0 ? leaf->y1 : cy + COARSE_STEP_M;
+        int nx = (int)ceil((x1 - x0) / step), ny = (int)ceil((y1 - y0) / step);
+        int lbest = 0;
+        double lsp = HUGE_VAL;
+        for (int ix = 0; ix < nx; ix++) {
+            for (int iy = 0; iy < ny; iy++) {
+                double gx = x0 + (ix + 0.5) * (x1 - x0) / nx;
+                double gy = y0 + (iy + 0.5) * (y1 - y0) / ny;
+                size_t nv = votes_at(a, cp, n, gx, gy, step, leaf->t0 - 0.5, leaf->t1 + 0.5, v);
+                if (nv < (size_t)a->min_sta) {
                     continue;
                 }
-                double vv = s->c + (d > 1 ? (s->we * dx + s->wn * dy) / d : 0.0);
-                double tt = d / vv;
-                double o = cp[i].t - tt;
-                if (o < leaf->t0 - 0.5 || o > leaf->t1 + 0.5) {
-                    continue;
-                }
-                v[nv].o = o;
-                v[nv].tol = 0.06 + d * MODEL_TOL_MPS / (vv * vv) + 0.75 * FINE_STEP_M / vv;
-                v[nv].k = cp[i].k;
-                v[nv].pk = cp[i].pk;
-                nv++;
-            }
-            if (nv < (size_t)a->min_sta) {
-                continue;
-            }
-            double t0 = 0, sp = 0;
-            int cnt = best_origin(v, nv, (int)a->tl->n_stations, &t0, &sp, sel, sel_k, ends, seen);
-            if (cnt > best->score || (cnt == best->score && sp < best->spread)) {
-                best->score = cnt;
-                best->x = gx;
-                best->y = gy;
-                best->t0 = t0;
-                best->spread = sp;
-                best->n = 0;
-                for (int j = 0; j < cnt && best->n < 256; j++) {
-                    best->pk[best->n] = v[sel[j]].pk;
-                    best->k[best->n] = v[sel[j]].k;
-                    best->n++;
+                double t0 = 0, sp = 0;
+                int cnt = best_origin(v, nv, &t0, &sp, sel, sel_k, ends, cover);
+                if (cnt > lbest || (cnt == lbest && sp < lsp)) {
+                    lbest = cnt;
+                    lsp = sp;
+                    cx = gx;
+                    cy = gy;
+                    if (level == 1) {
+                        best->score = cnt;
+                        best->x = gx;
+                        best->y = gy;
+                        best->t0 = t0;
+                        best->spread = sp;
+                        best->n = 0;
+                        for (int j = 0; j < cnt && best->n < 256; j++) {
+                            best->pk[best->n] = v[sel[j]].pk;
+                            best->k[best->n] = v[sel[j]].k;
+                            best->n++;
+                        }
+                    }
                 }
             }
+        }
+        if (lbest < a->min_sta) {
+            break;
         }
     }
 done:
     tl_free(v);
     tl_free(ends);
-    tl_free(seen);
+    tl_free(cover);
     tl_free(sel);
     tl_free(sel_k);
     tl_free(cp);
@@ -396,63 +481,119 @@ done:
 /* Octree                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* A leaf candidate for one run of origin times: the picks whose intervals meet the run. */
 static void
-add_cand(struct actx *a, const struct box *leaf, int score)
+add_cand(struct actx *a, const struct box *leaf, const struct runs *r, int k,
+         const struct cpick *picks, const double *lohi, size_t n)
 {
     if (a->rc != TL_OK) {
         return;
     }
     int rc = tl__grow((void **)&a->cands, &a->cap_cand, a->n_cand + 1, sizeof(*a->cands),
                       (size_t)1 << 26);
+    if (rc == TL_OK) {
+        rc = tl__grow((void **)&a->pool, &a->cap_pool, a->n_pool + n, sizeof(*a->pool),
+                      (size_t)1 << 30);
+    }
     if (rc != TL_OK) {
         a->rc = rc;
         return;
     }
-    a->cands[a->n_cand].leaf = *leaf;
-    a->cands[a->n_cand].score = score;
-    a->cands[a->n_cand].spread = 0;
-    a->n_cand++;
+    struct cand *c = &a->cands[a->n_cand++];
+    c->leaf = *leaf;
+    c->leaf.t0 = fmax(r->lo[k], r->peak[k] - LEAF_S);
+    c->leaf.t1 = fmin(r->hi[k], r->peak[k] + LEAF_S);
+    c->score = r->count[k];
+    c->spread = 0;
+    c->off = a->n_pool;
+    c->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (lohi[2 * i + 1] >= r->lo[k] && lohi[2 * i] <= r->hi[k]) {
+            a->pool[a->n_pool++] = picks[i];
+            c->n++;
+        }
+    }
 }
 
+/* Stations that still agree on an origin time in the candidate's window, counting only
+ * picks no event has taken. */
+static int
+quick_count(struct actx *a, const struct cand *c, struct endpt *ends)
+{
+    size_t ne = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct cpick *q = &a->pool[c->off + i];
+        double lo, hi;
+        if (a->p->pk[q->pk].ev >= 0 || !origin_interval(a, &c->leaf, q, &lo, &hi)) {
+            continue;
+        }
+        ends[ne].t = fmax(lo, c->leaf.t0);
+        ends[ne].open = 1;
+        ends[ne++].k = q->k;
+        ends[ne].t = fmin(hi, c->leaf.t1);
+        ends[ne].open = -1;
+        ends[ne++].k = q->k;
+    }
+    return ne ? sweep(ends, ne, a->cover, a->min_sta, NULL, NULL) : 0;
+}
+
+/* Quadtree over (x, y); `list` holds the picks compatible with box b. */
 static void
 search(struct actx *a, const struct box *b, const struct cpick *list, size_t n, int depth)
 {
-    if (a->rc != TL_OK || depth > 60) {
+    a->n_nodes++;
+    if (a->rc != TL_OK || depth > 40) {
         return;
     }
-    double lx = b->x1 - b->x0, ly = b->y1 - b->y0, lt = b->t1 - b->t0;
-    if (lx <= LEAF_M && ly <= LEAF_M && lt <= LEAF_S) {
-        int nsta = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (i == 0 || list[i].k != list[i - 1].k) {
-                nsta++;
+    bool leaf = b->x1 - b->x0 <= LEAF_M && b->y1 - b->y0 <= LEAF_M;
+    struct box c[4];
+    int nc = 0;
+    if (leaf) {
+        c[nc++] = *b;
+    } else {
+        double mx = 0.5 * (b->x0 + b->x1), my = 0.5 * (b->y0 + b->y1);
+        for (int i = 0; i < 4; i++) {
+            c[i] = *b;
+            if (i & 1) {
+                c[i].x0 = mx;
+            } else {
+                c[i].x1 = mx;
+            }
+            if (i & 2) {
+                c[i].y0 = my;
+            } else {
+                c[i].y1 = my;
             }
         }
-        add_cand(a, b, nsta);
-        return;
-    }
-    struct box c[2];
-    c[0] = c[1] = *b;
-    double sx = lx / 340.0, sy = ly / 340.0;
-    if ((sx >= sy && sx >= lt && lx > LEAF_M) || (lt <= LEAF_S && ly <= LEAF_M)) {
-        c[0].x1 = c[1].x0 = 0.5 * (b->x0 + b->x1);
-    } else if ((sy >= lt && ly > LEAF_M) || lt <= LEAF_S) {
-        c[0].y1 = c[1].y0 = 0.5 * (b->y0 + b->y1);
-    } else {
-        c[0].t1 = c[1].t0 = 0.5 * (b->t0 + b->t1);
+        nc = 4;
     }
     struct cpick *sub = tl_malloc((n + 1) * sizeof(*sub));
-    if (!sub) {
+    struct endpt *ends = tl_malloc((2 * n + 1) * sizeof(*ends));
+    double *lohi = tl_malloc((2 * n + 1) * sizeof(double));
+    struct runs *r = tl_malloc(sizeof(*r));
+    if (!sub || !ends || !lohi || !r) {
         a->rc = TL_ENOMEM;
-        return;
+        goto done;
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < nc; i++) {
         size_t m;
-        if (filter(a, &c[i], list, n, sub, &m) >= a->min_sta) {
+        int best = filter(a, &c[i], list, n, sub, &m, ends, lohi, r);
+        if (best < a->min_sta) {
+            continue;
+        }
+        if (leaf) {
+            for (int k = 0; k < r->n && k < MAX_RUNS; k++) {
+                add_cand(a, &c[i], r, k, sub, lohi, m);
+            }
+        } else {
             search(a, &c[i], sub, m, depth + 1);
         }
     }
+done:
     tl_free(sub);
+    tl_free(ends);
+    tl_free(lohi);
+    tl_free(r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -475,11 +616,49 @@ cmp_cand(const void *x, const void *y)
     return a->leaf.y0 < b->leaf.y0 ? -1 : (a->leaf.y0 > b->leaf.y0);
 }
 
+static int
+cmp_size(const void *x, const void *y)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    return a < b ? -1 : (a > b);
+}
+
+/* Order-free fingerprint of a pick set. */
+static uint64_t
+fingerprint(const size_t *pk, size_t n)
+{
+    size_t tmp[256];
+    memcpy(tmp, pk, n * sizeof(size_t));
+    qsort(tmp, n, sizeof(size_t), cmp_size);
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint64_t)tmp[i];
+        h *= 0x100000001b3u;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static bool
+was_rejected(const struct actx *a, uint64_t fp)
+{
+    for (size_t i = 0; i < a->n_rej; i++) {
+        if (a->rejected[i] == fp) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Try to make an event from the picks a fine search selected.  Returns 1 if kept. */
 static int
 try_event(struct actx *a, const struct fine *f)
 {
     struct tl_pipeline *p = a->p;
+    uint64_t fp = fingerprint(f->pk, f->n);
+    if (was_rejected(a, fp)) {
+        return 0;
+    }
     struct tl__ev *e = tl__ev_push(p);
     if (!e) {
         a->rc = TL_ENOMEM;
@@ -498,24 +677,34 @@ try_event(struct actx *a, const struct fine *f)
     memcpy(e->picks, f->pk, f->n * sizeof(size_t));
     e->n_picks = f->n;
     int rc = tl__locate_event(p, e, a->mf);
+    TL_LOG(TL_LOG_DEBUG, "assoc", "cand fine (%.0f %.0f %.2f) n=%zu score=%d -> (%.0f %.0f %.2f) nsta=%d rms=%.3f rc=%d",
+           f->x, f->y, f->t0, f->n, f->score, e->x, e->y, e->t0_s, e->pub.n_stations, e->pub.rms_s, rc);
     if (rc == TL_ENOMEM) {
         a->rc = rc;
     }
-    bool keep = rc == TL_OK && e->pub.n_stations >= a->min_sta && e->t0_s >= a->bt0 &&
-                e->t0_s < a->bt1;
+    /* The block only partitions the search; an event found from it may have its origin
+     * before or after it (range-time trade-off of sources outside the network). */
+    bool keep = rc == TL_OK && e->pub.n_stations >= a->min_sta &&
+                e->t0_s >= a->bt0 - 3.0 * p->prm.max_range_m / 300.0 &&
+                e->t0_s < a->bt1 + p->prm.max_range_m / 300.0;
+    /* Any tile may keep an event inside its search area: picks are shared, each goes to
+     * one event only, so an event near a tile boundary cannot be found twice. */
     if (keep) {
-        double la, lo, h;
-        double q[3] = {e->x, e->y, e->z};
-        tl_enu_to_geo(&a->tl->frame, q, &la, &lo, &h);
-        keep = tl__tile_owner(p, la, lo) == a->tile && e->x >= a->tl->min_x &&
-               e->x <= a->tl->max_x && e->y >= a->tl->min_y && e->y <= a->tl->max_y;
+        keep = e->x >= a->tl->min_x && e->x <= a->tl->max_x && e->y >= a->tl->min_y &&
+               e->y <= a->tl->max_y;
     }
     if (!keep) {
         tl__ev_free_contents(e);
         p->n_ev--;
+        if (tl__grow((void **)&a->rejected, &a->cap_rej, a->n_rej + 1, sizeof(uint64_t),
+                     (size_t)1 << 24) == TL_OK) {
+            a->rejected[a->n_rej++] = fp;
+        }
         return 0;
     }
     int32_t idx = (int32_t)(e - p->ev);
+    TL_LOG(TL_LOG_DEBUG, "assoc", "accept tile %zu (%.0f %.0f %.2f) nsta=%d rms=%.3f", a->tile, e->x,
+           e->y, e->t0_s, e->pub.n_stations, e->pub.rms_s);
     for (size_t i = 0; i < e->n_picks; i++) {
         p->pk[e->picks[i]].ev = idx;
     }
@@ -571,17 +760,13 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
             n_root++;
         }
     }
-    struct box b = {tl->min_x, tl->max_x, tl->min_y, tl->max_y, a.bt0, a.bt1};
-    size_t m;
-    struct cpick *lst = tl_malloc((n_root + 1) * sizeof(*lst));
-    if (!lst) {
+    a.cover = tl_calloc(tl->n_stations + 1, sizeof(int));
+    if (!a.cover) {
         rc = TL_ENOMEM;
         goto done;
     }
-    if (filter(&a, &b, root, n_root, lst, &m) >= a.min_sta) {
-        search(&a, &b, lst, m, 0);
-    }
-    tl_free(lst);
+    struct box b = {tl->min_x, tl->max_x, tl->min_y, tl->max_y, a.bt0, a.bt1};
+    search(&a, &b, root, n_root, 0);
     if (a.rc != TL_OK) {
         rc = a.rc;
         goto done;
@@ -589,7 +774,14 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
     /* Best first, with lazy re-scoring against the picks still free. */
     qsort(a.cands, a.n_cand, sizeof(*a.cands), cmp_cand);
     struct fine *f = tl_malloc(sizeof(*f));
-    if (!f) {
+    size_t max_n = 0;
+    for (size_t i = 0; i < a.n_cand; i++) {
+        max_n = a.cands[i].n > max_n ? a.cands[i].n : max_n;
+    }
+    struct endpt *qends = tl_malloc((2 * max_n + 1) * sizeof(*qends));
+    if (!f || !qends) {
+        tl_free(f);
+        tl_free(qends);
         rc = TL_ENOMEM;
         goto done;
     }
@@ -598,7 +790,11 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
         if (c->score < a.min_sta) {
             continue;
         }
-        int s = fine_search(&a, &c->leaf, f);
+        int s = quick_count(&a, c, qends);
+        if (s >= a.min_sta && !(i + 1 < a.n_cand && s < a.cands[i + 1].score)) {
+            s = fine_search(&a, c, f);
+            a.n_fine++;
+        }
         if (s < a.min_sta) {
             continue;
         }
@@ -615,14 +811,21 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
             i--;
             continue;
         }
+        a.n_try++;
         try_event(&a, f);
     }
+    TL_LOG(TL_LOG_DEBUG, "assoc", "tile %zu block %.0f: %zu root picks, %ld nodes, %zu leaves, %ld fine, %ld tries",
+           tile, a.bt0, n_root, a.n_nodes, a.n_cand, a.n_fine, a.n_try);
     tl_free(f);
+    tl_free(qends);
     rc = a.rc;
 done:
     tl_free(root);
     tl_free(a.ks);
     tl_free(a.cands);
+    tl_free(a.pool);
+    tl_free(a.rejected);
+    tl_free(a.cover);
     tl__metfield_fini(&mf);
     return rc;
 }

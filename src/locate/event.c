@@ -34,6 +34,8 @@
 #define R_EARTH_M 6371000.0
 #define TURB_S    0.005 /* propagation jitter at 1 km */
 #define PICK_FLOOR_S 0.003
+/* Goodness of fit an event must reach: robust scale of normalised residuals. */
+#define MAX_SCALE 3.0
 
 static double
 ground_z(double x, double y)
@@ -52,10 +54,11 @@ priors(const struct tl_pipeline *p, const struct tl__metfield *mf, struct tl__lp
     lp->max_iter = 40;
 }
 
-/* Fill an observation from pick `pk` at tile station k. */
+/* Fill an observation from pick `pk` at tile station k; `sw_mps` is the part of the met
+ * error that differs from path to path (what the joint correction cannot absorb). */
 static void
 make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_t pk,
-         double dist_m, struct tl__lobs *o)
+         double dist_m, double sw_mps, struct tl__lobs *o)
 {
     const struct tl__pk *q = &p->pk[pk];
     memset(o, 0, sizeof(*o));
@@ -64,8 +67,9 @@ make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_
     o->sz = tl->sta_xyz[k][2];
     o->t_s = tl__pk_time_s(p, pk);
     double sp = isnan(q->sigma_s) ? TL_PICK_DEFAULT_SIGMA_S : (double)q->sigma_s;
+    double sw = dist_m * sw_mps / (330.0 * 330.0);
     o->sigma_s = sqrt(sp * sp + PICK_FLOOR_S * PICK_FLOOR_S +
-                      TURB_S * TURB_S * fmax(dist_m, 100.0) / 1000.0);
+                      TURB_S * TURB_S * fmax(dist_m, 100.0) / 1000.0 + sw * sw);
     if (!isnan(q->baz_deg)) {
         o->baz_rad = (double)q->baz_deg * M_PI / 180.0 + tl->sta_north_rad[k];
         o->baz_sigma_rad = (double)q->baz_sigma_deg * M_PI / 180.0;
@@ -99,15 +103,16 @@ solve_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *
     sol->y = e->y;
     sol->z = ground_z(e->x, e->y);
     sol->t0 = e->t0_s;
+    double sw = mf->path_wind_sigma_mps;
     for (size_t i = 0; i < n; i++) {
         make_obs(p, tl, (size_t)ks[i], e->picks[i],
-                 hypot(tl->sta_xyz[ks[i]][0] - e->x, tl->sta_xyz[ks[i]][1] - e->y), &o[i]);
+                 hypot(tl->sta_xyz[ks[i]][0] - e->x, tl->sta_xyz[ks[i]][1] - e->y), sw, &o[i]);
     }
     int rc = tl__locate_solve(o, n, &lp, mf, sol);
     /* second pass with the path-length terms at the solution */
     for (size_t i = 0; i < n; i++) {
         make_obs(p, tl, (size_t)ks[i], e->picks[i],
-                 hypot(tl->sta_xyz[ks[i]][0] - sol->x, tl->sta_xyz[ks[i]][1] - sol->y), &o[i]);
+                 hypot(tl->sta_xyz[ks[i]][0] - sol->x, tl->sta_xyz[ks[i]][1] - sol->y), sw, &o[i]);
     }
     sol->z = ground_z(sol->x, sol->y);
     sol->scale = 0;
@@ -222,6 +227,8 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
         }
     }
     e->n_picks = m;
+    TL_LOG(TL_LOG_DEBUG, "locate", "sol (%.0f %.0f %.2f) dw=(%.2f %.2f) dc=%.2f scale=%.2f vf=%.2f", sol.x,
+           sol.y, sol.t0, sol.dwe, sol.dwn, sol.dc, sol.scale, sol.var_factor);
     e->x = sol.x;
     e->y = sol.y;
     e->z = sol.z;
@@ -232,9 +239,14 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
     e->dwind_e = sol.dwe;
     e->dwind_n = sol.dwn;
     e->dc = sol.dc;
+    /* Stations that fit: weight kept by the robust fit and a residual within 3 sigma of
+     * the pick, path and met noise.  An event must also fit as a whole (robust scale of
+     * its normalised residuals at most MAX_SCALE): ghosts built from the picks of several
+     * sources fail this, real sources with one or two bad picks pass. */
     int nsta = 0, nb = 0;
-    for (size_t i = 0; i < m; i++) {
-        if (o[i].w >= 0.5) {
+    for (size_t i = 0; i < m && sol.scale <= MAX_SCALE; i++) {
+        bool fits = fabs(o[i].res_s) <= 3.0 * o[i].sigma_s;
+        if (o[i].w >= 0.5 && fits) {
             nsta++;
             nb += !isnan(o[i].res_baz_rad);
         }
@@ -258,7 +270,7 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
         a->residual_s = o[i].res_s;
         a->weight = o[i].w;
         a->dist_m = o[i].dist_m;
-        a->baz_residual_deg = isnan(o[i].res_baz_rad) ? NAN : o[i].res_baz_rad * 180.0 / M_PI;
+        a->baz_residual_deg = o[i].res_baz_rad * 180.0 / M_PI; /* NAN stays NAN */
     }
     e->pub.arrivals = e->arr;
     e->pub.n_arrivals = m;
@@ -294,7 +306,7 @@ frame_north(const struct tl__tile *tl, double x, double y, double z)
 /* Probability that the source is on the right of the line, within one basin of the fit. */
 static double
 p_right_local(const struct tl__tile *tl, const struct tl_mission *m, double x, double y,
-              double z, const double cov[3][3], struct tl_line_pos *pos)
+              double z, double cov[3][3], struct tl_line_pos *pos)
 {
     double la, lo, h, q[3] = {x, y, z};
     tl_enu_to_geo(&tl->frame, q, &la, &lo, &h);

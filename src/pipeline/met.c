@@ -14,8 +14,9 @@
  *
  * The scatter of the stations' values around their mean is kept: it measures
  * how much the weather varies across the tile and so how far the interpolated
- * field can be off between stations.  The locator uses it as the prior width
- * of its joint wind and temperature correction.
+ * field can be off between stations.  The locator uses it for the prior width
+ * of its joint wind and temperature correction and for the path-to-path part
+ * of the met error in each pick's uncertainty.
  */
 #include "pipeline_priv.h"
 
@@ -140,6 +141,10 @@ tl__metfield_init(struct tl__metfield *f, const struct tl_pipeline *p, size_t ti
     }
     f->spread_temp_c = nt > 1 ? sqrt(vt / (double)(nt - 1)) : 0.0;
     f->spread_wind_mps = nw > 1 ? sqrt(vw / (double)(2 * (nw - 1))) : 0.0;
+    /* Between stations the interpolated wind errs by about half the stations' scatter
+     * around their mean; never less than an anemometer's own error (0.3 m/s), and 2 m/s
+     * when no station reports wind at all. */
+    f->path_wind_sigma_mps = nw ? fmax(0.3, 0.5 * f->spread_wind_mps) : 2.0;
     return TL_OK;
 }
 

@@ -28,7 +28,7 @@ tl_pipeline_params_default(struct tl_pipeline_params *p)
     memset(p, 0, sizeof(*p));
     p->min_stations = 5;
     p->max_range_m = 40000.0;
-    p->speed_tol_mps = 4.0;
+    p->speed_tol_mps = 1.0;
     p->wind_prior_mps = 1.5;
     p->temp_prior_c = 1.0;
     p->side_threshold = 0.95;
@@ -173,8 +173,13 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
         }
         for (tl_time_ns b = from; b <= to && rc == TL_OK; b += BLOCK_S * TL_NS_PER_S) {
             for (size_t t = 0; t < p->n_tiles && rc == TL_OK; t++) {
-                rc = tl__associate(p, t, b, b + BLOCK_S * TL_NS_PER_S);
+                /* two blocks of candidates, so that a later event with more stations is
+                 * not robbed of its picks by a ghost in the earlier block */
+                rc = tl__associate(p, t, b, b + 2 * BLOCK_S * TL_NS_PER_S);
             }
+        }
+        if (rc == TL_OK) {
+            rc = tl__compete(p);
         }
         if (rc == TL_OK) {
             rc = tl__station_qc(p);

@@ -136,6 +136,7 @@ struct tl__metfield {
     bool *has_temp, *has_wind;
     double mean_temp_c, mean_we, mean_wn;
     double spread_temp_c, spread_wind_mps; /* station-to-station scatter: model uncertainty */
+    double path_wind_sigma_mps; /* wind error that differs from path to path (see met.c) */
     bool any_temp, any_wind;
 };
 int tl__metfield_init(struct tl__metfield *f, const struct tl_pipeline *p, size_t tile,
@@ -156,6 +157,9 @@ size_t tl__tile_owner(const struct tl_pipeline *p, double lat_deg, double lon_de
 
 /* assoc/assoc.c: find events in one tile and time block; appends to p->ev. */
 int tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns to_ns);
+
+/* assoc/compete.c: dissolve events whose picks other events explain. */
+int tl__compete(struct tl_pipeline *p);
 
 /* locate/locate.c: (re)locate event e with its picks; fills location, covariance, arrivals. */
 int tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf);

