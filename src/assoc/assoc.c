@@ -48,6 +48,9 @@
 #define PICK_TOL_S    0.05    /* pick timing tolerance in the box test */
 #define MODEL_TOL_MPS 2.0     /* speed error allowed in the fine search */
 #define MAX_CAND_PICKS 4096
+#define ASSOC_STATIONS 14    /* stations that vote for a place: its nearest */
+#define MIN_SIGNIFICANCE 8.0 /* see below */
+#define MAX_LINE_DIST_M 32000.0 /* the monitored band: sources farther from the line are not sought */
 
 struct cpick {
     int32_t k;    /* tile station index */
@@ -79,7 +82,8 @@ struct actx {
     const struct tl__tile *tl;
     const struct tl__metfield *mf;
     struct ksta *ks;
-    int min_sta;
+    int min_sta;            /* stations an event must keep */
+    int need;               /* stations a candidate needs in the current pass */
     double max_range;
     double tol_mps;
     struct cand *cands;
@@ -127,15 +131,70 @@ wind_proj_range(const struct ksta *s, const struct box *b, double *wmin, double 
     *wmax = fmin(s->wmag, wc + spread);
 }
 
+/* The stations that may vote for sources in box b: the ASSOC_STATIONS nearest to it (by
+ * closest approach), never beyond max_range.  A source is heard first and best by its
+ * nearest stations; letting every station within tens of km vote would let unrelated
+ * picks from all over the network line up by chance.  The farther stations join an event
+ * after it is located (locate/event.c). */
+static double
+box_reach(const struct actx *a, const struct box *b)
+{
+    size_t n = a->tl->n_stations;
+    double d[512];
+    if (n > 512) {
+        n = 512;
+    }
+    for (size_t k = 0; k < n; k++) {
+        double dmax;
+        box_dist(b, a->ks[k].x, a->ks[k].y, &d[k], &dmax);
+    }
+    size_t want = ASSOC_STATIONS < n ? ASSOC_STATIONS : n;
+    if (want == 0) {
+        return 0.0;
+    }
+    /* quickselect the want-th smallest */
+    size_t lo = 0, hi = n - 1, kth = want - 1;
+    while (lo < hi) {
+        double pivot = d[(lo + hi) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (d[i] < pivot) {
+                i++;
+            }
+            while (d[j] > pivot) {
+                j--;
+            }
+            if (i <= j) {
+                double t = d[i];
+                d[i] = d[j];
+                d[j] = t;
+                i++;
+                if (j == 0) {
+                    break;
+                }
+                j--;
+            }
+        }
+        if (kth <= j) {
+            hi = j;
+        } else if (kth >= i) {
+            lo = i;
+        } else {
+            break;
+        }
+    }
+    return fmin(a->max_range, d[kth] + 1.0);
+}
+
 /* Origin-time interval pick c allows for a source in box b; false if out of reach. */
 static bool
-origin_interval(const struct actx *a, const struct box *b, const struct cpick *c, double *lo,
-                double *hi)
+origin_interval(const struct actx *a, const struct box *b, double reach, const struct cpick *c,
+                double *lo, double *hi)
 {
     const struct ksta *s = &a->ks[c->k];
     double dmin, dmax, wmin, wmax;
     box_dist(b, s->x, s->y, &dmin, &dmax);
-    if (dmin > a->max_range) {
+    if (dmin > reach) {
         return false;
     }
     wind_proj_range(s, b, &wmin, &wmax);
@@ -234,9 +293,10 @@ filter(struct actx *a, const struct box *b, const struct cpick *in, size_t n_in,
     size_t n = 0, ne = 0;
     int nsta = 0;
     int32_t last_k = -1;
+    double reach = box_reach(a, b);
     for (size_t i = 0; i < n_in; i++) {
         double lo, hi;
-        if (!origin_interval(a, b, &in[i], &lo, &hi)) {
+        if (!origin_interval(a, b, reach, &in[i], &lo, &hi)) {
             continue;
         }
         lohi[2 * n] = lo;
@@ -254,11 +314,11 @@ filter(struct actx *a, const struct box *b, const struct cpick *in, size_t n_in,
         }
     }
     *n_out = n;
-    if (nsta < a->min_sta) {
+    if (nsta < a->need) {
         return 0;
     }
-    int best = sweep(ends, ne, a->cover, a->min_sta, r, NULL);
-    if (best < a->min_sta || r->n > MAX_RUNS) {
+    int best = sweep(ends, ne, a->cover, a->need, r, NULL);
+    if (best < a->need || r->n > MAX_RUNS) {
         return best;
     }
     /* keep the picks whose interval meets a run (runs are in time order) */
@@ -409,7 +469,7 @@ fine_search(struct actx *a, const struct cand *cd, struct fine *best)
     int *cover = NULL;
     size_t *sel = NULL;
     int32_t *sel_k = NULL;
-    if (nsta < a->min_sta) {
+    if (nsta < a->need) {
         goto done;
     }
     v = tl_malloc(n * sizeof(*v));
@@ -437,7 +497,7 @@ fine_search(struct actx *a, const struct cand *cd, struct fine *best)
                 double gx = x0 + (ix + 0.5) * (x1 - x0) / nx;
                 double gy = y0 + (iy + 0.5) * (y1 - y0) / ny;
                 size_t nv = votes_at(a, cp, n, gx, gy, step, leaf->t0 - 0.5, leaf->t1 + 0.5, v);
-                if (nv < (size_t)a->min_sta) {
+                if (nv < (size_t)a->need) {
                     continue;
                 }
                 double t0 = 0, sp = 0;
@@ -463,7 +523,7 @@ fine_search(struct actx *a, const struct cand *cd, struct fine *best)
                 }
             }
         }
-        if (lbest < a->min_sta) {
+        if (lbest < a->need) {
             break;
         }
     }
@@ -521,10 +581,11 @@ static int
 quick_count(struct actx *a, const struct cand *c, struct endpt *ends)
 {
     size_t ne = 0;
+    double reach = box_reach(a, &c->leaf);
     for (size_t i = 0; i < c->n; i++) {
         const struct cpick *q = &a->pool[c->off + i];
         double lo, hi;
-        if (a->p->pk[q->pk].ev >= 0 || !origin_interval(a, &c->leaf, q, &lo, &hi)) {
+        if (a->p->pk[q->pk].ev >= 0 || !origin_interval(a, &c->leaf, reach, q, &lo, &hi)) {
             continue;
         }
         ends[ne].t = fmax(lo, c->leaf.t0);
@@ -534,7 +595,7 @@ quick_count(struct actx *a, const struct cand *c, struct endpt *ends)
         ends[ne].open = -1;
         ends[ne++].k = q->k;
     }
-    return ne ? sweep(ends, ne, a->cover, a->min_sta, NULL, NULL) : 0;
+    return ne ? sweep(ends, ne, a->cover, a->need, NULL, NULL) : 0;
 }
 
 /* Quadtree over (x, y); `list` holds the picks compatible with box b. */
@@ -578,7 +639,7 @@ search(struct actx *a, const struct box *b, const struct cpick *list, size_t n, 
     for (int i = 0; i < nc; i++) {
         size_t m;
         int best = filter(a, &c[i], list, n, sub, &m, ends, lohi, r);
-        if (best < a->min_sta) {
+        if (best < a->need) {
             continue;
         }
         if (leaf) {
@@ -684,7 +745,8 @@ try_event(struct actx *a, const struct fine *f)
     }
     /* The block only partitions the search; an event found from it may have its origin
      * before or after it (range-time trade-off of sources outside the network). */
-    bool keep = rc == TL_OK && e->pub.n_stations >= a->min_sta &&
+    bool keep = rc == TL_OK && e->n_fit_check >= a->min_sta && e->pub.n_stations >= a->min_sta &&
+                e->significance > MIN_SIGNIFICANCE &&
                 e->t0_s >= a->bt0 - 3.0 * p->prm.max_range_m / 300.0 &&
                 e->t0_s < a->bt1 + p->prm.max_range_m / 300.0;
     /* Any tile may keep an event inside its search area: picks are shared, each goes to
@@ -692,6 +754,13 @@ try_event(struct actx *a, const struct fine *f)
     if (keep) {
         keep = e->x >= a->tl->min_x && e->x <= a->tl->max_x && e->y >= a->tl->min_y &&
                e->y <= a->tl->max_y;
+    }
+    if (keep) {
+        double la, lo, h, q[3] = {e->x, e->y, e->z};
+        struct tl_line_pos pos;
+        tl_enu_to_geo(&a->tl->frame, q, &la, &lo, &h);
+        tl_mission_line_pos(p->m, la, lo, &pos);
+        keep = pos.dist_m <= MAX_LINE_DIST_M;
     }
     if (!keep) {
         tl__ev_free_contents(e);
@@ -703,24 +772,112 @@ try_event(struct actx *a, const struct fine *f)
         return 0;
     }
     int32_t idx = (int32_t)(e - p->ev);
-    TL_LOG(TL_LOG_DEBUG, "assoc", "accept tile %zu (%.0f %.0f %.2f) nsta=%d rms=%.3f", a->tile, e->x,
-           e->y, e->t0_s, e->pub.n_stations, e->pub.rms_s);
+    /* Well-observed events teach the tile how far the met model is off: the common
+     * correction, and the path-to-path error left after it (mean |residual| per km of
+     * path, times 1.25 for a Gaussian's sigma). */
+    if (e->n_fit_check >= 8) {
+        struct tl__tile *wt = &p->tiles[a->tile];
+        double alpha = 0.1;
+        wt->corr_dc_mps += alpha * (e->dc - wt->corr_dc_mps);
+        wt->corr_we_mps += alpha * (e->dwind_e - wt->corr_we_mps);
+        wt->corr_wn_mps += alpha * (e->dwind_n - wt->corr_wn_mps);
+        wt->corr_weight += 1.0;
+        double sum = 0;
+        int cnt = 0;
+        for (size_t i = 0; i < e->pub.n_arrivals; i++) {
+            const struct tl_arrival *ar = &e->pub.arrivals[i];
+            if (ar->weight >= 0.5 && ar->dist_m > 3000.0) {
+                sum += fabs(ar->residual_s) / (ar->dist_m / 1000.0);
+                cnt++;
+            }
+        }
+        if (cnt >= 4) {
+            double est = 1.25 * sum / cnt;
+            wt->path_err_s_per_km += 0.05 * (est - wt->path_err_s_per_km);
+            wt->path_err_s_per_km = fmax(0.0005, fmin(0.02, wt->path_err_s_per_km));
+        }
+    }
+    TL_LOG(TL_LOG_DEBUG, "assoc", "accept tile %zu (%.0f %.0f %.2f) nsta=%d rms=%.3f sig=%.1f check %d %.3f",
+           a->tile, e->x, e->y, e->t0_s, e->pub.n_stations, e->pub.rms_s, e->significance, e->n_fit_check, e->check_rms_s);
+    TL_LOG(TL_LOG_DEBUG, "assoc", "  tile corr dc=%.2f dw=(%.2f %.2f) path_err=%.4f s/km",
+           p->tiles[a->tile].corr_dc_mps, p->tiles[a->tile].corr_we_mps, p->tiles[a->tile].corr_wn_mps,
+           p->tiles[a->tile].path_err_s_per_km);
     for (size_t i = 0; i < e->n_picks; i++) {
         p->pk[e->picks[i]].ev = idx;
     }
     return 1;
 }
 
+/* One pass: quadtree search for candidates, then best first with lazy re-scoring. */
+static int
+greedy_pass(struct actx *a, const struct cpick *root, size_t n_root)
+{
+    const struct tl__tile *tl = a->tl;
+    struct box b = {tl->min_x, tl->max_x, tl->min_y, tl->max_y, a->bt0, a->bt1};
+    search(a, &b, root, n_root, 0);
+    if (a->rc != TL_OK) {
+        return a->rc;
+    }
+    /* Best first, with lazy re-scoring against the picks still free. */
+    qsort(a->cands, a->n_cand, sizeof(*a->cands), cmp_cand);
+    struct fine *f = tl_malloc(sizeof(*f));
+    size_t max_n = 0;
+    for (size_t i = 0; i < a->n_cand; i++) {
+        max_n = a->cands[i].n > max_n ? a->cands[i].n : max_n;
+    }
+    struct endpt *qends = tl_malloc((2 * max_n + 1) * sizeof(*qends));
+    if (!f || !qends) {
+        tl_free(f);
+        tl_free(qends);
+        return TL_ENOMEM;
+    }
+    for (size_t i = 0; i < a->n_cand && a->rc == TL_OK; i++) {
+        struct cand *c = &a->cands[i];
+        if (c->score < a->need) {
+            continue;
+        }
+        int s = quick_count(a, c, qends);
+        if (s >= a->need && !(i + 1 < a->n_cand && s < a->cands[i + 1].score)) {
+            s = fine_search(a, c, f);
+            a->n_fine++;
+        }
+        if (s < a->need) {
+            continue;
+        }
+        /* still as good as the next candidate in line?  otherwise re-queue */
+        if (i + 1 < a->n_cand && s < a->cands[i + 1].score) {
+            c->score = s;
+            size_t j = i + 1;
+            struct cand tmp = *c;
+            while (j < a->n_cand && cmp_cand(&a->cands[j], &tmp) < 0) {
+                a->cands[j - 1] = a->cands[j];
+                j++;
+            }
+            a->cands[j - 1] = tmp;
+            i--;
+            continue;
+        }
+        a->n_try++;
+        try_event(a, f);
+    }
+    TL_LOG(TL_LOG_DEBUG, "assoc",
+           "tile %zu block %.0f need %d: %zu root picks, %ld nodes, %zu leaves, %ld fine, %ld tries",
+           a->tile, a->bt0, a->need, n_root, a->n_nodes, a->n_cand, a->n_fine, a->n_try);
+    tl_free(f);
+    tl_free(qends);
+    return a->rc;
+}
+
 int
 tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns to_ns)
 {
     const struct tl__tile *tl = &p->tiles[tile];
-    struct tl__metfield mf;
-    int rc = tl__metfield_init(&mf, p, tile, from_ns + (to_ns - from_ns) / 2);
-    if (rc != TL_OK) {
-        return rc;
+    const struct tl__metfield *mfp = tl__metfield_get(p, tile, from_ns + (to_ns - from_ns) / 2);
+    if (!mfp) {
+        return TL_ENOMEM;
     }
-    struct actx a = {.p = p, .tile = tile, .tl = tl, .mf = &mf, .min_sta = p->prm.min_stations,
+    int rc = TL_OK;
+    struct actx a = {.p = p, .tile = tile, .tl = tl, .mf = mfp, .min_sta = p->prm.min_stations,
                      .max_range = p->prm.max_range_m, .tol_mps = p->prm.speed_tol_mps,
                      .block_from = from_ns, .block_to = to_ns, .rc = TL_OK};
     a.bt0 = (double)(from_ns - p->epoch_ns) * 1e-9;
@@ -739,86 +896,48 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
         s->y = tl->sta_xyz[k][1];
         s->z = tl->sta_xyz[k][2];
         double temp;
-        tl__metfield_at(&mf, s->x, s->y, &temp, &s->we, &s->wn);
-        s->c = tl_sound_speed_mps(temp);
+        tl__metfield_at(mfp, s->x, s->y, &temp, &s->we, &s->wn);
+        /* with the tile's running correction of the met model */
+        s->we += tl->corr_we_mps;
+        s->wn += tl->corr_wn_mps;
+        s->c = tl_sound_speed_mps(temp) + tl->corr_dc_mps;
         s->wmag = hypot(s->we, s->wn);
         s->scale = p->sx[tl->stations[k]].weight_scale;
-        /* free picks that a source in this block could have produced */
-        const struct tl__sta_index *x = &p->sx[tl->stations[k]];
-        for (size_t i = 0; i < x->n_picks; i++) {
-            double t = tl__pk_time_s(p, x->picks[i]);
-            if (t < a.bt0 - 1.0 || t > a.bt1 + max_tt || p->pk[x->picks[i]].ev >= 0) {
-                continue;
-            }
-            if ((rc = tl__grow((void **)&root, &cap_root, n_root + 1, sizeof(*root),
-                               (size_t)1 << 28)) != TL_OK) {
-                goto done;
-            }
-            root[n_root].k = (int32_t)k;
-            root[n_root].pk = x->picks[i];
-            root[n_root].t = t;
-            n_root++;
-        }
     }
     a.cover = tl_calloc(tl->n_stations + 1, sizeof(int));
     if (!a.cover) {
         rc = TL_ENOMEM;
         goto done;
     }
-    struct box b = {tl->min_x, tl->max_x, tl->min_y, tl->max_y, a.bt0, a.bt1};
-    search(&a, &b, root, n_root, 0);
-    if (a.rc != TL_OK) {
-        rc = a.rc;
-        goto done;
-    }
-    /* Best first, with lazy re-scoring against the picks still free. */
-    qsort(a.cands, a.n_cand, sizeof(*a.cands), cmp_cand);
-    struct fine *f = tl_malloc(sizeof(*f));
-    size_t max_n = 0;
-    for (size_t i = 0; i < a.n_cand; i++) {
-        max_n = a.cands[i].n > max_n ? a.cands[i].n : max_n;
-    }
-    struct endpt *qends = tl_malloc((2 * max_n + 1) * sizeof(*qends));
-    if (!f || !qends) {
-        tl_free(f);
-        tl_free(qends);
-        rc = TL_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < a.n_cand && a.rc == TL_OK; i++) {
-        struct cand *c = &a.cands[i];
-        if (c->score < a.min_sta) {
-            continue;
-        }
-        int s = quick_count(&a, c, qends);
-        if (s >= a.min_sta && !(i + 1 < a.n_cand && s < a.cands[i + 1].score)) {
-            s = fine_search(&a, c, f);
-            a.n_fine++;
-        }
-        if (s < a.min_sta) {
-            continue;
-        }
-        /* still as good as the next candidate in line?  otherwise re-queue */
-        if (i + 1 < a.n_cand && s < a.cands[i + 1].score) {
-            c->score = s;
-            size_t j = i + 1;
-            struct cand tmp = *c;
-            while (j < a.n_cand && cmp_cand(&a.cands[j], &tmp) < 0) {
-                a.cands[j - 1] = a.cands[j];
-                j++;
+    /* Passes of decreasing strictness: events heard by many stations first, while the
+     * picks are dense, then weaker ones among the picks that are left, where chance
+     * alignments of unrelated picks (ghosts) have become rare. */
+    int passes[3] = {a.min_sta + 5, a.min_sta + 2, a.min_sta};
+    for (int pass = 0; pass < 3 && rc == TL_OK; pass++) {
+        a.need = passes[pass];
+        n_root = 0;
+        for (size_t k = 0; k < tl->n_stations; k++) {
+            const struct tl__sta_index *x = &p->sx[tl->stations[k]];
+            for (size_t i = 0; i < x->n_picks; i++) {
+                double t = tl__pk_time_s(p, x->picks[i]);
+                if (t < a.bt0 - 1.0 || t > a.bt1 + max_tt || p->pk[x->picks[i]].ev >= 0) {
+                    continue;
+                }
+                if ((rc = tl__grow((void **)&root, &cap_root, n_root + 1, sizeof(*root),
+                                   (size_t)1 << 28)) != TL_OK) {
+                    goto done;
+                }
+                root[n_root].k = (int32_t)k;
+                root[n_root].pk = x->picks[i];
+                root[n_root].t = t;
+                n_root++;
             }
-            a.cands[j - 1] = tmp;
-            i--;
-            continue;
         }
-        a.n_try++;
-        try_event(&a, f);
+        a.n_cand = 0;
+        a.n_pool = 0;
+        a.n_nodes = a.n_fine = a.n_try = 0;
+        rc = greedy_pass(&a, root, n_root);
     }
-    TL_LOG(TL_LOG_DEBUG, "assoc", "tile %zu block %.0f: %zu root picks, %ld nodes, %zu leaves, %ld fine, %ld tries",
-           tile, a.bt0, n_root, a.n_nodes, a.n_cand, a.n_fine, a.n_try);
-    tl_free(f);
-    tl_free(qends);
-    rc = a.rc;
 done:
     tl_free(root);
     tl_free(a.ks);
@@ -826,6 +945,5 @@ done:
     tl_free(a.pool);
     tl_free(a.rejected);
     tl_free(a.cover);
-    tl__metfield_fini(&mf);
     return rc;
 }

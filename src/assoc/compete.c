@@ -66,20 +66,19 @@ predict(struct tl_pipeline *p, const struct tl__ev *f, int32_t sta, double *t, d
     if (d > p->prm.max_range_m) {
         return false;
     }
-    struct tl__metfield mf;
-    if (tl__metfield_init(&mf, p, f->tile, p->epoch_ns + (tl_time_ns)(f->t0_s * 1e9)) != TL_OK) {
+    const struct tl__metfield *mf =
+        tl__metfield_get(p, f->tile, p->epoch_ns + (tl_time_ns)(f->t0_s * 1e9));
+    if (!mf) {
         return false;
     }
-    tl__metfield_path(&mf, f->x, f->y, o.sx, o.sy, &o.temp_c, &o.we, &o.wn);
-    double sw_mps = mf.path_wind_sigma_mps;
-    tl__metfield_fini(&mf);
+    tl__metfield_path(mf, f->x, f->y, o.sx, o.sy, &o.temp_c, &o.we, &o.wn);
     struct tl__lsol sol;
     memset(&sol, 0, sizeof(sol));
     sol.dwe = f->dwind_e;
     sol.dwn = f->dwind_n;
     sol.dc = f->dc;
     *t = tl__locate_predict(&o, &sol, f->x, f->y, f->z, f->t0_s);
-    double sw = d * sw_mps / (330.0 * 330.0);
+    double sw = d / 1000.0 * tl->path_err_s_per_km;
     *sigma = sqrt(0.02 * 0.02 + 0.005 * 0.005 * d / 1000.0 + sw * sw);
     return true;
 }
@@ -191,16 +190,16 @@ tl__compete(struct tl_pipeline *p)
         if (!dirty[i] || f->dead) {
             continue;
         }
-        struct tl__metfield mf;
-        if ((rc = tl__metfield_init(&mf, p, f->tile, p->epoch_ns + (tl_time_ns)(f->t0_s * 1e9))) !=
-            TL_OK) {
+        const struct tl__metfield *mf =
+            tl__metfield_get(p, f->tile, p->epoch_ns + (tl_time_ns)(f->t0_s * 1e9));
+        if (!mf) {
+            rc = TL_ENOMEM;
             break;
         }
         for (size_t k = 0; k < f->n_picks; k++) {
             p->pk[f->picks[k]].ev = -1;
         }
-        int lr = tl__locate_event(p, f, &mf);
-        tl__metfield_fini(&mf);
+        int lr = tl__locate_event(p, f, mf);
         if (lr == TL_ENOMEM) {
             rc = lr;
             break;

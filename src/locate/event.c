@@ -34,8 +34,10 @@
 #define R_EARTH_M 6371000.0
 #define TURB_S    0.005 /* propagation jitter at 1 km */
 #define PICK_FLOOR_S 0.003
+#define REFRACTION_SIGMA_MPS 1.5
 /* Goodness of fit an event must reach: robust scale of normalised residuals. */
-#define MAX_SCALE 3.0
+#define MAX_SCALE 2.5
+#define SEARCH_WINDOW_S 120.0 /* origin times one association search looks at */
 
 static double
 ground_z(double x, double y)
@@ -43,22 +45,31 @@ ground_z(double x, double y)
     return -(x * x + y * y) / (2.0 * R_EARTH_M);
 }
 
+/* Priors of the joint corrections: centred on the tile's running estimate of the met
+ * model's error; the wind's width from the met spread, the speed's from the temperature
+ * spread plus the refraction speed-up no surface thermometer sees (night-time ducting
+ * carries sound through faster air aloft: 1-3 m/s, acoustics.md section 3.3). */
 static void
-priors(const struct tl_pipeline *p, const struct tl__metfield *mf, struct tl__lprm *lp)
+priors(const struct tl_pipeline *p, const struct tl__tile *tl, const struct tl__metfield *mf,
+       struct tl__lprm *lp)
 {
     memset(lp, 0, sizeof(*lp));
     lp->sigma_wind_mps =
         mf->any_wind ? fmax(p->prm.wind_prior_mps, 0.5 * mf->spread_wind_mps) : 5.0;
     double st = mf->any_temp ? fmax(p->prm.temp_prior_c, mf->spread_temp_c) : 8.0;
-    lp->sigma_speed_mps = 0.6 * st;
+    lp->sigma_speed_mps = sqrt(tl__sq(0.6 * st) + tl__sq(REFRACTION_SIGMA_MPS));
+    lp->mean_dwe = tl->corr_we_mps;
+    lp->mean_dwn = tl->corr_wn_mps;
+    lp->mean_dc = tl->corr_dc_mps;
     lp->max_iter = 40;
 }
 
-/* Fill an observation from pick `pk` at tile station k; `sw_mps` is the part of the met
- * error that differs from path to path (what the joint correction cannot absorb). */
+/* Fill an observation from pick `pk` at tile station k.  The tile's path error is the part
+ * of the met model's error that differs from path to path (what the joint correction
+ * cannot absorb), learnt from the residuals of well-observed events. */
 static void
 make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_t pk,
-         double dist_m, double sw_mps, struct tl__lobs *o)
+         double dist_m, struct tl__lobs *o)
 {
     const struct tl__pk *q = &p->pk[pk];
     memset(o, 0, sizeof(*o));
@@ -67,7 +78,7 @@ make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_
     o->sz = tl->sta_xyz[k][2];
     o->t_s = tl__pk_time_s(p, pk);
     double sp = isnan(q->sigma_s) ? TL_PICK_DEFAULT_SIGMA_S : (double)q->sigma_s;
-    double sw = dist_m * sw_mps / (330.0 * 330.0);
+    double sw = dist_m / 1000.0 * tl->path_err_s_per_km;
     o->sigma_s = sqrt(sp * sp + PICK_FLOOR_S * PICK_FLOOR_S +
                       TURB_S * TURB_S * fmax(dist_m, 100.0) / 1000.0 + sw * sw);
     if (!isnan(q->baz_deg)) {
@@ -91,28 +102,112 @@ tile_k(const struct tl__tile *tl, int32_t sta)
     return -1;
 }
 
+/* Fit event e with observations o (tile stations ks).  With `fixed`, the joint corrections
+ * stay at the tile's running estimate: the nominal model, used to decide whether the
+ * picks belong together at all (free corrections would let chance alignments fit). */
+/* Picks per second at mission station `sta` around time t (s from epoch): all picks within
+ * +-60 s, at least one an hour. */
+static double
+pick_rate(const struct tl_pipeline *p, int32_t sta, double t)
+{
+    const struct tl__sta_index *x = &p->sx[sta];
+    size_t lo = 0, hi = x->n_picks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tl__pk_time_s(p, x->picks[mid]) < t - 60.0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    size_t n = 0;
+    for (size_t i = lo; i < x->n_picks && tl__pk_time_s(p, x->picks[i]) <= t + 60.0; i++) {
+        n++;
+    }
+    return fmax((double)n / 120.0, 1.0 / 3600.0);
+}
+
+static double
+log_choose(int n, int k)
+{
+    return lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0);
+}
+
+/*
+ * Is this event more than a chance alignment of unrelated picks?  Each fitting pick adds
+ * the log-likelihood ratio of "arrival from this source" (Gaussian residual) against "a
+ * pick that happened to fall there" (the station's pick rate); each fitting bearing adds
+ * its ratio against a uniform direction.  From the sum go the log of the number of
+ * independent places and times the search looked at (the tile's band over the block,
+ * in units of this fit's resolution) and of the number of subsets of that size among the
+ * stations no farther than the farthest one that fits.
+ * A positive result means fewer than one chance alignment this good is expected in the
+ * search (a likelihood-ratio detection test with a look-elsewhere correction).
+ */
+static double
+significance(const struct tl_pipeline *p, const struct tl__tile *tl, const struct tl__lobs *o,
+             const long *ks, size_t n, const struct tl__lsol *sol)
+{
+    double llr = 0, far_m = 0;
+    int nfit = 0, reach = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (o[i].w < 0.5 || fabs(o[i].res_s) > 3.0 * o[i].sigma_s) {
+            continue;
+        }
+        nfit++;
+        far_m = fmax(far_m, o[i].dist_m);
+        double lam = pick_rate(p, (int32_t)tl->stations[ks[i]], o[i].t_s);
+        double u = o[i].res_s / o[i].sigma_s;
+        llr += -log(lam * o[i].sigma_s * sqrt(2.0 * M_PI)) - 0.5 * u * u;
+        if (!isnan(o[i].res_baz_rad)) {
+            double sb = fmax(o[i].baz_sigma_rad, 1.0 * M_PI / 180.0);
+            double ub = o[i].res_baz_rad / sb;
+            if (fabs(ub) <= 3.0) {
+                llr += log(sqrt(2.0 * M_PI) / sb) - 0.5 * ub * ub;
+            }
+        }
+    }
+    /* The stations as close as the farthest one that fits: a real source is heard by the
+     * near stations first, so a fit that skips many of them is a choice among many subsets
+     * (and pays for it), while one made of the nearest stations is not. */
+    for (size_t k = 0; k < tl->n_stations; k++) {
+        reach += hypot(tl->sta_xyz[k][0] - sol->x, tl->sta_xyz[k][1] - sol->y) <= far_m + 1.0;
+    }
+    double det = sol->cov[0][0] * sol->cov[1][1] - tl__sq(sol->cov[0][1]);
+    double cell_m2 = M_PI * sqrt(fmax(det, 1.0)) * 4.0; /* 2-sigma ellipse area */
+    double cell_s = 4.0 * sqrt(fmax(sol->cov[2][2], 1e-6));
+    double area_m2 = (tl->max_x - tl->min_x) * (tl->max_y - tl->min_y);
+    double cells = fmax(1.0, area_m2 / cell_m2) * fmax(1.0, SEARCH_WINDOW_S / cell_s);
+    return llr - log(cells) - log_choose(reach > nfit ? reach : nfit, nfit);
+}
+
 static int
 solve_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf,
-             struct tl__lobs *o, long *ks, size_t n, struct tl__lsol *sol)
+            struct tl__lobs *o, long *ks, size_t n, bool fixed, struct tl__lsol *sol)
 {
     const struct tl__tile *tl = &p->tiles[e->tile];
     struct tl__lprm lp;
-    priors(p, mf, &lp);
+    priors(p, tl, mf, &lp);
+    if (fixed) {
+        lp.sigma_wind_mps = lp.sigma_speed_mps = 1e-4;
+    }
     memset(sol, 0, sizeof(*sol));
     sol->x = e->x;
     sol->y = e->y;
     sol->z = ground_z(e->x, e->y);
     sol->t0 = e->t0_s;
-    double sw = mf->path_wind_sigma_mps;
+    sol->dwe = lp.mean_dwe;
+    sol->dwn = lp.mean_dwn;
+    sol->dc = lp.mean_dc;
     for (size_t i = 0; i < n; i++) {
         make_obs(p, tl, (size_t)ks[i], e->picks[i],
-                 hypot(tl->sta_xyz[ks[i]][0] - e->x, tl->sta_xyz[ks[i]][1] - e->y), sw, &o[i]);
+                 hypot(tl->sta_xyz[ks[i]][0] - e->x, tl->sta_xyz[ks[i]][1] - e->y), &o[i]);
     }
     int rc = tl__locate_solve(o, n, &lp, mf, sol);
     /* second pass with the path-length terms at the solution */
     for (size_t i = 0; i < n; i++) {
         make_obs(p, tl, (size_t)ks[i], e->picks[i],
-                 hypot(tl->sta_xyz[ks[i]][0] - sol->x, tl->sta_xyz[ks[i]][1] - sol->y), sw, &o[i]);
+                 hypot(tl->sta_xyz[ks[i]][0] - sol->x, tl->sta_xyz[ks[i]][1] - sol->y), &o[i]);
     }
     sol->z = ground_z(sol->x, sol->y);
     sol->scale = 0;
@@ -148,7 +243,7 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
         goto done;
     }
     struct tl__lsol sol;
-    if ((rc = solve_event(p, e, mf, o, ks, n, &sol)) != TL_OK) {
+    if ((rc = solve_event(p, e, mf, o, ks, n, true, &sol)) != TL_OK) {
         goto done;
     }
     /* Stations that the association missed: a free pick close to the prediction. */
@@ -158,8 +253,6 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
         goto done;
     }
     e->picks = grown;
-    struct tl__lprm lp;
-    priors(p, mf, &lp);
     size_t added = 0;
     for (size_t k = 0; k < tl->n_stations; k++) {
         bool have = false;
@@ -177,9 +270,8 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
         tmp.sz = tl->sta_xyz[k][2];
         tl__metfield_path(mf, sol.x, sol.y, tmp.sx, tmp.sy, &tmp.temp_c, &tmp.we, &tmp.wn);
         double pred = tl__locate_predict(&tmp, &sol, sol.x, sol.y, sol.z, sol.t0);
-        double c = tl_sound_speed_mps(tmp.temp_c);
-        double tol = 0.1 + 3.0 * sqrt(tl__sq(d * lp.sigma_wind_mps / (c * c)) +
-                                      tl__sq(TURB_S) * d / 1000.0);
+        double tol = 0.05 + 3.0 * sqrt(tl__sq(d / 1000.0 * tl->path_err_s_per_km) +
+                                       tl__sq(TURB_S) * d / 1000.0);
         const struct tl__sta_index *x = &p->sx[tl->stations[k]];
         size_t lo = 0, hi = x->n_picks;
         while (lo < hi) {
@@ -214,21 +306,36 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
     e->x = sol.x;
     e->y = sol.y;
     e->t0_s = sol.t0;
-    if (added && (rc = solve_event(p, e, mf, o, ks, e->n_picks, &sol)) != TL_OK) {
+    if (added && (rc = solve_event(p, e, mf, o, ks, e->n_picks, true, &sol)) != TL_OK) {
         goto done;
     }
-    /* Let go of rejected picks. */
+    /* The nominal fit decides: picks it rejects are let go, and the stations that fit
+     * (robust weight kept, residual within 3 sigma of pick, path and met noise) count,
+     * when the event fits as a whole (robust scale of its normalised residuals at most
+     * MAX_SCALE).  Ghosts built from the picks of several sources fail this; real
+     * sources with a bad pick or two pass. */
     size_t m = 0;
+    int nfit = 0;
     for (size_t i = 0; i < e->n_picks; i++) {
         if (o[i].w >= 0.05) {
+            nfit += o[i].w >= 0.5 && fabs(o[i].res_s) <= 3.0 * o[i].sigma_s;
             o[m] = o[i];
             ks[m] = ks[i];
             e->picks[m++] = e->picks[i];
         }
     }
     e->n_picks = m;
-    TL_LOG(TL_LOG_DEBUG, "locate", "sol (%.0f %.0f %.2f) dw=(%.2f %.2f) dc=%.2f scale=%.2f vf=%.2f", sol.x,
-           sol.y, sol.t0, sol.dwe, sol.dwn, sol.dc, sol.scale, sol.var_factor);
+    e->n_fit_check = sol.scale <= MAX_SCALE ? nfit : 0;
+    e->significance = significance(p, tl, o, ks, m, &sol);
+    e->check_rms_s = sol.rms_s;
+    e->x = sol.x;
+    e->y = sol.y;
+    e->t0_s = sol.t0;
+    /* The published fit: the joint corrections free, for the best location and for a
+     * covariance that carries the met uncertainty the geometry cannot remove. */
+    if (m >= 3 && (rc = solve_event(p, e, mf, o, ks, m, false, &sol)) != TL_OK) {
+        goto done;
+    }
     e->x = sol.x;
     e->y = sol.y;
     e->z = sol.z;
@@ -239,14 +346,9 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
     e->dwind_e = sol.dwe;
     e->dwind_n = sol.dwn;
     e->dc = sol.dc;
-    /* Stations that fit: weight kept by the robust fit and a residual within 3 sigma of
-     * the pick, path and met noise.  An event must also fit as a whole (robust scale of
-     * its normalised residuals at most MAX_SCALE): ghosts built from the picks of several
-     * sources fail this, real sources with one or two bad picks pass. */
     int nsta = 0, nb = 0;
-    for (size_t i = 0; i < m && sol.scale <= MAX_SCALE; i++) {
-        bool fits = fabs(o[i].res_s) <= 3.0 * o[i].sigma_s;
-        if (o[i].w >= 0.5 && fits) {
+    for (size_t i = 0; i < m; i++) {
+        if (o[i].w >= 0.5 && fabs(o[i].res_s) <= 3.0 * o[i].sigma_s) {
             nsta++;
             nb += !isnan(o[i].res_baz_rad);
         }
@@ -355,8 +457,8 @@ tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e)
     pub->dist_to_line_m = pos.dist_m;
     double p_alt = 0.0, pr_alt = 0.0;
     if (e->n_picks >= 3 && pos.dist_m > 1.0) {
-        struct tl__metfield mf;
-        if (tl__metfield_init(&mf, p, e->tile, pub->t_ns) == TL_OK) {
+        const struct tl__metfield *mfp = tl__metfield_get(p, e->tile, pub->t_ns);
+        if (mfp) {
             struct tl__lobs *o = tl_calloc(e->n_picks, sizeof(*o));
             long *ks = tl_calloc(e->n_picks, sizeof(*ks));
             if (o && ks) {
@@ -366,15 +468,15 @@ tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e)
                 struct tl__lsol main_sol, alt;
                 struct tl__ev mirror = *e;
                 /* the main fit again, to get its scale and cost with these observations */
-                solve_event(p, e, &mf, o, ks, e->n_picks, &main_sol);
+                solve_event(p, e, mfp, o, ks, e->n_picks, false, &main_sol);
                 double nrm = (pos.line_azi_deg + 90.0) * M_PI / 180.0 +
                              frame_north(tl, e->x, e->y, e->z);
                 mirror.x = e->x - 2.0 * pos.signed_dist_m * sin(nrm);
                 mirror.y = e->y - 2.0 * pos.signed_dist_m * cos(nrm);
                 struct tl__lprm lp;
-                priors(p, &mf, &lp);
+                priors(p, tl, mfp, &lp);
                 double c_main = tl__locate_cost(o, e->n_picks, &lp, &main_sol, main_sol.scale);
-                if (solve_event(p, &mirror, &mf, o, ks, e->n_picks, &alt) == TL_OK) {
+                if (solve_event(p, &mirror, mfp, o, ks, e->n_picks, false, &alt) == TL_OK) {
                     struct tl_line_pos apos;
                     double pra = p_right_local(tl, p->m, alt.x, alt.y, alt.z, alt.cov, &apos);
                     if (apos.side != pos.side && apos.side != TL_SIDE_AMBIGUOUS) {
@@ -392,7 +494,6 @@ tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e)
             }
             tl_free(o);
             tl_free(ks);
-            tl__metfield_fini(&mf);
         }
     }
     double p_right = (1.0 - p_alt) * pr + p_alt * pr_alt;

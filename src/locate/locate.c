@@ -287,13 +287,14 @@ build(struct tl__lobs *o, size_t n, const double *q, double z, const struct tl__
     }
     /* priors on the corrections */
     double pw = 1.0 / tl__sq(prm->sigma_wind_mps), pc = 1.0 / tl__sq(prm->sigma_speed_mps);
+    double d3 = q[3] - prm->mean_dwe, d4 = q[4] - prm->mean_dwn, d5 = q[5] - prm->mean_dc;
     a[3][3] += pw;
     a[4][4] += pw;
     a[5][5] += pc;
-    g[3] -= pw * q[3];
-    g[4] -= pw * q[4];
-    g[5] -= pc * q[5];
-    cost += 0.5 * (pw * (q[3] * q[3] + q[4] * q[4]) + pc * q[5] * q[5]);
+    g[3] -= pw * d3;
+    g[4] -= pw * d4;
+    g[5] -= pc * d5;
+    cost += 0.5 * (pw * (d3 * d3 + d4 * d4) + pc * d5 * d5);
     for (int r1 = 0; r1 < NP; r1++) {
         for (int c1 = r1 + 1; c1 < NP; c1++) {
             a[r1][c1] = a[c1][r1];

@@ -30,6 +30,7 @@ struct tl__lobs {
 struct tl__lprm {
     double sigma_wind_mps;    /* prior 1-sigma of each wind-correction component */
     double sigma_speed_mps;   /* prior 1-sigma of the speed correction (temperature) */
+    double mean_dwe, mean_dwn, mean_dc; /* prior means of the corrections */
     int max_iter;
     bool fix_xy;              /* only solve for t0 and the corrections (used for checks) */
 };

@@ -353,6 +353,7 @@ tl__pipeline_reset_run(struct tl_pipeline *p)
     p->pub_ev = NULL;
     tl_free(p->qc);
     p->qc = NULL;
+    tl__metcache_free(p);
     tl__tiles_free(p);
     for (size_t i = 0; i < p->n_pk; i++) {
         p->pk[i].ev = -1;

@@ -12,13 +12,18 @@
  * weather along its path (research/acoustics.md section 3.1-3.4), and a
  * straight-path average is the first-order form of that integral.
  *
+ * The field is built once per tile and 10-minute slot (met records come every
+ * 10 minutes) on a 2 km grid and interpolated bilinearly, so the locator can
+ * ask for it along every path at no cost.
+ *
  * The scatter of the stations' values around their mean is kept: it measures
  * how much the weather varies across the tile and so how far the interpolated
  * field can be off between stations.  The locator uses it for the prior width
- * of its joint wind and temperature correction and for the path-to-path part
- * of the met error in each pick's uncertainty.
+ * of its joint wind and temperature correction.
  */
 #include "pipeline_priv.h"
+
+#include <truceline/time.h>
 
 #include <math.h>
 #include <string.h>
@@ -78,12 +83,55 @@ station_at(const struct tl_pipeline *p, size_t s, tl_time_ns t, double *temp, do
     return true;
 }
 
-int
-tl__metfield_init(struct tl__metfield *f, const struct tl_pipeline *p, size_t tile, tl_time_ns t_ns)
+#define SLOT_NS   (600 * TL_NS_PER_S)
+#define GRID_STEP 2000.0
+
+static void
+field_idw(const struct tl__metfield *f, double x, double y, double *temp_c, double *we,
+          double *wn)
 {
-    memset(f, 0, sizeof(*f));
+    double st = 0, swt = 0, se = 0, sn = 0, sww = 0;
+    for (size_t k = 0; k < f->n; k++) {
+        double w = 1.0 / (tl__sq(f->xy[k][0] - x) + tl__sq(f->xy[k][1] - y) + IDW_L2_M2);
+        if (f->has_temp[k]) {
+            st += w * f->temp_c[k];
+            swt += w;
+        }
+        if (f->has_wind[k]) {
+            se += w * f->we[k];
+            sn += w * f->wn[k];
+            sww += w;
+        }
+    }
+    *temp_c = swt > 0 ? st / swt : f->mean_temp_c;
+    *we = sww > 0 ? se / sww : f->mean_we;
+    *wn = sww > 0 ? sn / sww : f->mean_wn;
+}
+
+static void
+field_free(struct tl__metfield *f)
+{
+    if (!f) {
+        return;
+    }
+    tl_free(f->xy);
+    tl_free(f->temp_c);
+    tl_free(f->we);
+    tl_free(f->wn);
+    tl_free(f->has_temp);
+    tl_free(f->has_wind);
+    tl_free(f->grid);
+    tl_free(f);
+}
+
+static struct tl__metfield *
+field_build(const struct tl_pipeline *p, size_t tile, tl_time_ns t_ns)
+{
+    struct tl__metfield *f = tl_calloc(1, sizeof(*f));
+    if (!f) {
+        return NULL;
+    }
     const struct tl__tile *tl = &p->tiles[tile];
-    f->p = p;
     f->tile = tl;
     f->t_ns = t_ns;
     size_t n = tl->n_stations;
@@ -93,9 +141,15 @@ tl__metfield_init(struct tl__metfield *f, const struct tl_pipeline *p, size_t ti
     f->wn = tl_malloc((n + 1) * sizeof(double));
     f->has_temp = tl_malloc((n + 1) * sizeof(bool));
     f->has_wind = tl_malloc((n + 1) * sizeof(bool));
-    if (!f->xy || !f->temp_c || !f->we || !f->wn || !f->has_temp || !f->has_wind) {
-        tl__metfield_fini(f);
-        return TL_ENOMEM;
+    f->gstep = GRID_STEP;
+    f->gx0 = tl->min_x;
+    f->gy0 = tl->min_y;
+    f->gnx = (int)ceil((tl->max_x - tl->min_x) / GRID_STEP) + 1;
+    f->gny = (int)ceil((tl->max_y - tl->min_y) / GRID_STEP) + 1;
+    f->grid = tl_malloc((size_t)f->gnx * (size_t)f->gny * sizeof(*f->grid));
+    if (!f->xy || !f->temp_c || !f->we || !f->wn || !f->has_temp || !f->has_wind || !f->grid) {
+        field_free(f);
+        return NULL;
     }
     double st = 0, sw_e = 0, sw_n = 0;
     size_t nt = 0, nw = 0;
@@ -141,45 +195,79 @@ tl__metfield_init(struct tl__metfield *f, const struct tl_pipeline *p, size_t ti
     }
     f->spread_temp_c = nt > 1 ? sqrt(vt / (double)(nt - 1)) : 0.0;
     f->spread_wind_mps = nw > 1 ? sqrt(vw / (double)(2 * (nw - 1))) : 0.0;
-    /* Between stations the interpolated wind errs by about half the stations' scatter
-     * around their mean; never less than an anemometer's own error (0.3 m/s), and 2 m/s
-     * when no station reports wind at all. */
-    f->path_wind_sigma_mps = nw ? fmax(0.3, 0.5 * f->spread_wind_mps) : 2.0;
-    return TL_OK;
+    for (int ix = 0; ix < f->gnx; ix++) {
+        for (int iy = 0; iy < f->gny; iy++) {
+            double t, e, nn;
+            field_idw(f, f->gx0 + ix * GRID_STEP, f->gy0 + iy * GRID_STEP, &t, &e, &nn);
+            float *g = f->grid[(size_t)ix * (size_t)f->gny + (size_t)iy];
+            g[0] = (float)t;
+            g[1] = (float)e;
+            g[2] = (float)nn;
+        }
+    }
+    return f;
+}
+
+const struct tl__metfield *
+tl__metfield_get(struct tl_pipeline *p, size_t tile, tl_time_ns t_ns)
+{
+    if (!p->mfc) {
+        p->mfc_from = tl_time_day_start(p->span_from) - 86400 * TL_NS_PER_S;
+        p->mfc_slots = (size_t)((p->span_to - p->mfc_from) / SLOT_NS) + 2 * 144 + 2;
+        p->mfc = tl_calloc(p->mfc_slots * p->n_tiles, sizeof(*p->mfc));
+        if (!p->mfc) {
+            return NULL;
+        }
+    }
+    int64_t slot = (t_ns - p->mfc_from) / SLOT_NS;
+    if (slot < 0) {
+        slot = 0;
+    }
+    if ((size_t)slot >= p->mfc_slots) {
+        slot = (int64_t)p->mfc_slots - 1;
+    }
+    const struct tl__metfield **c = &p->mfc[tile * p->mfc_slots + (size_t)slot];
+    if (!*c) {
+        *c = field_build(p, tile, p->mfc_from + slot * SLOT_NS + SLOT_NS / 2);
+    }
+    return *c;
 }
 
 void
-tl__metfield_fini(struct tl__metfield *f)
+tl__metcache_free(struct tl_pipeline *p)
 {
-    tl_free(f->xy);
-    tl_free(f->temp_c);
-    tl_free(f->we);
-    tl_free(f->wn);
-    tl_free(f->has_temp);
-    tl_free(f->has_wind);
-    memset(f, 0, sizeof(*f));
+    if (p->mfc) {
+        for (size_t i = 0; i < p->mfc_slots * p->n_tiles; i++) {
+            field_free((struct tl__metfield *)(uintptr_t)p->mfc[i]);
+        }
+    }
+    tl_free(p->mfc);
+    p->mfc = NULL;
+    p->mfc_slots = 0;
 }
 
 void
 tl__metfield_at(const struct tl__metfield *f, double x, double y, double *temp_c, double *we,
                 double *wn)
 {
-    double st = 0, swt = 0, se = 0, sn = 0, sww = 0;
-    for (size_t k = 0; k < f->n; k++) {
-        double w = 1.0 / (tl__sq(f->xy[k][0] - x) + tl__sq(f->xy[k][1] - y) + IDW_L2_M2);
-        if (f->has_temp[k]) {
-            st += w * f->temp_c[k];
-            swt += w;
-        }
-        if (f->has_wind[k]) {
-            se += w * f->we[k];
-            sn += w * f->wn[k];
-            sww += w;
-        }
+    /* bilinear on the grid; outside it, the nearest edge */
+    double fx = (x - f->gx0) / f->gstep, fy = (y - f->gy0) / f->gstep;
+    fx = fmax(0.0, fmin(fx, f->gnx - 1.000001));
+    fy = fmax(0.0, fmin(fy, f->gny - 1.000001));
+    int ix = (int)fx, iy = (int)fy;
+    double ax = fx - ix, ay = fy - iy;
+    const float *g00 = f->grid[(size_t)ix * (size_t)f->gny + (size_t)iy];
+    const float *g01 = g00 + 3;
+    const float *g10 = f->grid[(size_t)(ix + 1) * (size_t)f->gny + (size_t)iy];
+    const float *g11 = g10 + 3;
+    double v[3];
+    for (int k = 0; k < 3; k++) {
+        v[k] = (1 - ax) * ((1 - ay) * (double)g00[k] + ay * (double)g01[k]) +
+               ax * ((1 - ay) * (double)g10[k] + ay * (double)g11[k]);
     }
-    *temp_c = swt > 0 ? st / swt : f->mean_temp_c;
-    *we = sww > 0 ? se / sww : f->mean_we;
-    *wn = sww > 0 ? sn / sww : f->mean_wn;
+    *temp_c = v[0];
+    *we = v[1];
+    *wn = v[2];
 }
 
 void

@@ -62,6 +62,13 @@ struct tl__sta_index {
 /* A tile: a stretch of the contact line with its own local frame. */
 struct tl__tile {
     struct tl_enu frame;
+    /* running estimate of the met model's error from the events located so far: a
+     * speed offset and a wind offset common to the tile's paths (met.c, locate/event.c) */
+    double corr_dc_mps, corr_we_mps, corr_wn_mps;
+    double corr_weight;
+    /* running estimate of the path-to-path travel-time error left after the joint
+     * corrections, in seconds per km of path (locate/event.c) */
+    double path_err_s_per_km;
     double core_from_m, core_to_m;  /* chainage of the line it owns */
     size_t *stations;       /* stations within reach of the tile */
     size_t n_stations;
@@ -85,6 +92,9 @@ struct tl__ev {
     struct tl_arrival *arr; /* published arrivals (owned) */
     int salvo;              /* salvo group index or -1 */
     double launch_score;    /* evidence for launch vs impact (log-odds) */
+    int n_fit_check;        /* stations fitting the nominal model (0 when it fits badly) */
+    double check_rms_s;
+    double significance;    /* log evidence against a chance alignment (locate/event.c) */
     bool dead;              /* merged away or rejected */
 };
 
@@ -116,6 +126,9 @@ struct tl_pipeline {
     size_t n_fnd, cap_fnd;
     struct tl_station_qc *qc;
     tl_time_ns last_until;
+    const struct tl__metfield **mfc; /* met field cache: tile * n_slots + slot */
+    size_t mfc_slots;
+    tl_time_ns mfc_from;
 };
 
 /* ---- stages (each file documents its part) ---- */
@@ -125,9 +138,9 @@ void tl__pipeline_reset_run(struct tl_pipeline *p);
 int tl__pipeline_index(struct tl_pipeline *p);
 double tl__pk_time_s(const struct tl_pipeline *p, size_t i); /* seconds from epoch, clock-corrected */
 
-/* met.c: the weather at a place and time, from the met records. */
+/* met.c: the weather at a place and time, from the met records.  One field per tile and
+ * 10-minute slot, sampled on a grid, built on first use and cached for the run. */
 struct tl__metfield {
-    const struct tl_pipeline *p;
     const struct tl__tile *tile;
     tl_time_ns t_ns;
     size_t n;               /* stations with a usable sample */
@@ -136,12 +149,15 @@ struct tl__metfield {
     bool *has_temp, *has_wind;
     double mean_temp_c, mean_we, mean_wn;
     double spread_temp_c, spread_wind_mps; /* station-to-station scatter: model uncertainty */
-    double path_wind_sigma_mps; /* wind error that differs from path to path (see met.c) */
     bool any_temp, any_wind;
+    /* the field sampled on a grid over the tile's search area */
+    double gx0, gy0, gstep;
+    int gnx, gny;
+    float (*grid)[3];       /* temp, we, wn per node */
 };
-int tl__metfield_init(struct tl__metfield *f, const struct tl_pipeline *p, size_t tile,
-                      tl_time_ns t_ns);
-void tl__metfield_fini(struct tl__metfield *f);
+/* The cached field for `tile` at time t (NULL on allocation failure). */
+const struct tl__metfield *tl__metfield_get(struct tl_pipeline *p, size_t tile, tl_time_ns t_ns);
+void tl__metcache_free(struct tl_pipeline *p);
 /* Field at a point (tile frame). */
 void tl__metfield_at(const struct tl__metfield *f, double x, double y, double *temp_c, double *we,
                      double *wn);

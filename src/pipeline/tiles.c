@@ -17,6 +17,10 @@
 
 #define TILE_LEN_M      60000.0
 #define SEARCH_MARGIN_M 32000.0
+/* Starting value of the path-to-path travel-time error before any event has shown it:
+ * 1 m/s of wind not seen by the met model over a path, 1/c^2 = 8.5 ms per km (acoustics.md
+ * 3.2), halved for the part the joint correction removes. */
+#define PATH_ERR_PRIOR_S_PER_KM 0.004
 
 /* Chainage of the nearest line point of (lat, lon), and that point's distance. */
 static double
@@ -97,6 +101,7 @@ tl__tiles_build(struct tl_pipeline *p)
         struct tl__tile *tl = &p->tiles[t];
         tl->core_from_m = len * (double)t / (double)nt;
         tl->core_to_m = len * (double)(t + 1) / (double)nt;
+        tl->path_err_s_per_km = PATH_ERR_PRIOR_S_PER_KM;
         double la, lo;
         line_point(p->m, (tl->core_from_m + tl->core_to_m) / 2.0, &la, &lo);
         tl_enu_init(&tl->frame, la, lo, mean_elev);
