@@ -15,6 +15,8 @@
 static int cmd_version(int argc, char **argv);
 
 static const struct tool_cmd commands[] = {
+    {"evaluate", "score a bulletin against ground truth (evaluate --truth T --bulletin B)",
+     cmd_evaluate},
     {"log", "the transparency log: init, append, checkpoint, prove, verify, witness", cmd_log},
     {"mission", "validate a mission file and summarise it (mission check FILE)", cmd_mission},
     {"process", "records to a bulletin: locate, classify, pair, attribute", cmd_process},

@@ -4,32 +4,37 @@
  * A barrage puts dozens of launch and impact arrivals per minute at every
  * station, interleaved, with false picks and late echoes among them.  Pairing
  * picks station by station cannot work there; instead the space of possible
- * sources (x, y, origin time t0) is searched directly, as PyOcto does for
- * earthquakes (Muenchmeyer 2024, research/pipelines.md section 3.4):
+ * sources is searched directly, as PyOcto does for earthquakes (Muenchmeyer
+ * 2024, research/pipelines.md section 3.4), adapted to sound:
  *
- *  1. Space partitioning with an exact time sweep.  For a box of (x, y), each
+ *  1. Boxes of (x, y) and an exact sweep over origin time.  For a box, each
  *     pick at station k allows the origin times t_pick - T for every travel
- *     time T from the box to the station: an interval whose width is the
- *     box's extent in travel time plus a speed tolerance.  Sorting the
- *     intervals' ends and sweeping counts, for every origin time at once, how
- *     many distinct stations agree; a box is kept only if at least
- *     min_stations do at some time.  Kept boxes are split in four and each
- *     child filters its parent's pick list, so the work follows the picks and
- *     empty space costs nothing.  Each leaf (LEAF_M) yields one candidate per
- *     origin time where enough stations agree (a battery firing again from
- *     the same place gives several).
- *  2. Leaves (a few hundred metres, under a second) are scored by a fine grid
- *     search: for each grid point every pick votes for an origin time
- *     t_pick - T_k(x, y), with a tolerance that grows with distance (the met
- *     model's error); the largest set of distinct stations whose origin-time
- *     intervals overlap gives the candidate and its picks, one per station.
- *  3. Candidates are taken best first (most stations), greedily with lazy
- *     re-scoring: when a candidate comes up, it is scored again with the picks
- *     still free; if it lost support it goes back into the queue.  The robust
- *     locator then fits it, picks that fit at stations not yet in it are added,
- *     and the event is kept when enough stations fit and it lies in this tile.
- *     Its picks leave the pool, so the ghosts that a barrage's overlapping
- *     moveouts can form lose their support once the true events are found.
+ *     time T from the box to the station, given the station's temperature and
+ *     wind and a speed tolerance: an interval.  Sorting the intervals' ends and
+ *     sweeping counts, for every origin time at once, how many distinct
+ *     stations agree.  That count bounds what any smaller box inside can reach
+ *     (its intervals are narrower), so it drives a best-first branch and bound:
+ *     the box with the highest bound is split in four, each child filtering its
+ *     parent's picks, and leaves (LEAF_M) are turned into events at once.  When
+ *     an event takes its picks, every box that counted on them loses support:
+ *     boxes are re-scored when they come up and go back in line if they lost
+ *     (lazy), so ghosts - places where picks of several real sources happen to
+ *     line up - are mostly never expanded, because the real sources, which
+ *     have more stations, are found first and take the picks.
+ *  2. Only the stations nearest to a box vote for it (ASSOC_STATIONS): a
+ *     source is heard first and best by its neighbours, and letting every
+ *     station within 60 km vote would make chance alignments certain.  The
+ *     farther stations join an event once it is located (locate/event.c).
+ *  3. A leaf is scored by a fine grid search: for each grid point every pick
+ *     votes for an origin time t_pick - T_k(x, y) with a tolerance that grows
+ *     with distance; the largest set of distinct stations agreeing gives the
+ *     candidate and its picks, one per station.
+ *  4. The locator fits the candidate and the event is kept only if enough
+ *     stations fit and it is unlikely to be a chance alignment (the
+ *     significance test of locate/event.c).
+ *  5. Repeats: once an event is kept, other rounds from the same place (a
+ *     salvo, a battery firing again) show as clusters of t_pick - T_k; one
+ *     sweep finds them all.
  *
  * The work grows with the number of picks (each pick is tested only in boxes
  * its station can hear), and the area is tiled (tiles.c), so a long line costs
@@ -41,21 +46,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEAF_M        150.0   /* leaf box side */
-#define LEAF_S        2.0     /* half-width of a leaf candidate's origin-time window */
-#define COARSE_STEP_M 125.0   /* grid step of the leaf search */
-#define FINE_STEP_M   25.0    /* grid step around its best point */
-#define PICK_TOL_S    0.05    /* pick timing tolerance in the box test */
-#define MODEL_TOL_MPS 2.0     /* speed error allowed in the fine search */
-#define MAX_CAND_PICKS 4096
-#define ASSOC_STATIONS 14    /* stations that vote for a place: its nearest */
-#define MIN_SIGNIFICANCE 8.0 /* see below */
+#define LEAF_M          150.0  /* leaf box side */
+#define COARSE_STEP_M   75.0   /* grid step of the leaf search */
+#define FINE_STEP_M     25.0   /* grid step around its best point */
+#define PICK_TOL_S      0.15   /* timing tolerance added to every interval (model spread near) */
+#define MAX_CAND_PICKS  4096
+#define ASSOC_STATIONS  20     /* stations that vote for a place: its nearest */
+#define SWEEP_MIN_BOX_M 5000.0 /* boxes larger than this are not swept (bound = stations) */
+#define REPEAT_WINDOW_S 60.0   /* repeats from one place are sought this far before and after */
+#define MAX_QUEUE       (1u << 22) /* boxes waiting, at most */
+/* Work one tile and block may take, at most: a barrage can make the space of chance
+ * alignments enormous; past these the block's weakest candidates are left (counted in
+ * the run's statistics).  Sized so that a busy day stays within its time budget. */
+#define MAX_BOXES_PER_BLOCK 15000
+#define MAX_TRIES_PER_BLOCK 300
+/* Significance an event needs (log units, locate/event.c): chance alignments this good
+ * should be rarer than 1 in e^8 = 3000 searches; set with noise-only input (tests). */
+#define MIN_SIGNIFICANCE 8.0
 #define MAX_LINE_DIST_M 32000.0 /* the monitored band: sources farther from the line are not sought */
 
 struct cpick {
     int32_t k;    /* tile station index */
     size_t pk;    /* pick index */
     double t;     /* clock-corrected time, s from epoch */
+    float baz;    /* back azimuth in the tile frame (rad), NAN without an array bearing */
+    float baz_tol; /* how far off it may be (rad): 3 sigma plus crosswind refraction */
 };
 
 struct box {
@@ -69,11 +84,12 @@ struct ksta {
     double scale;
 };
 
-struct cand {
-    int score;
-    double spread;
-    struct box leaf;  /* the leaf, with t0..t1 the origin-time window of its run */
-    size_t off, n;    /* its picks in the actx pool */
+/* A box waiting in the best-first queue, with the picks that may matter inside it. */
+struct node {
+    struct box b;
+    int bound;
+    struct cpick *picks;
+    size_t n;
 };
 
 struct actx {
@@ -83,19 +99,17 @@ struct actx {
     const struct tl__metfield *mf;
     struct ksta *ks;
     int min_sta;            /* stations an event must keep */
-    int need;               /* stations a candidate needs in the current pass */
+    int need;               /* stations that must agree for the search to look (adaptive) */
     double max_range;
     double tol_mps;
-    struct cand *cands;
-    size_t n_cand, cap_cand;
-    struct cpick *pool;     /* the candidates' pick lists */
-    size_t n_pool, cap_pool;
+    tl_time_ns block_from, block_to;
+    double bt0, bt1;        /* block in seconds */
     long n_nodes, n_fine, n_try; /* work counters (debug log) */
+    long n_lsq;             /* least-squares fits run (the expensive step) */
     int *cover;             /* per tile-station scratch for sweeps (all zero between uses) */
+    bool in_repeat;         /* inside a repeat search (no nesting) */
     uint64_t *rejected;     /* fingerprints of pick sets that did not make an event */
     size_t n_rej, cap_rej;
-    tl_time_ns block_from, block_to;
-    double bt0, bt1; /* block in seconds */
     int rc;
 };
 
@@ -105,10 +119,10 @@ box_dist(const struct box *b, double x, double y, double *dmin, double *dmax)
 {
     double dx = x < b->x0 ? b->x0 - x : (x > b->x1 ? x - b->x1 : 0.0);
     double dy = y < b->y0 ? b->y0 - y : (y > b->y1 ? y - b->y1 : 0.0);
-    *dmin = hypot(dx, dy);
+    *dmin = tl__hypot(dx, dy);
     double fx = fmax(fabs(x - b->x0), fabs(x - b->x1));
     double fy = fmax(fabs(y - b->y0), fabs(y - b->y1));
-    *dmax = hypot(fx, fy);
+    *dmax = tl__hypot(fx, fy);
 }
 
 /* Range of the wind's projection on the propagation directions from the box to the
@@ -186,6 +200,32 @@ box_reach(const struct actx *a, const struct box *b)
     return fmin(a->max_range, d[kth] + 1.0);
 }
 
+static double
+wrap_pi(double a)
+{
+    a = fmod(a + M_PI, 2.0 * M_PI);
+    if (a < 0) {
+        a += 2.0 * M_PI;
+    }
+    return a - M_PI;
+}
+
+/* Does the array bearing of pick c point into box b (within its tolerance)?  Half the
+ * stations have arrays; a bearing rules out most of the map for its pick, which is what
+ * keeps chance alignments rare in a barrage. */
+static bool
+bearing_meets(const struct ksta *s, const struct box *b, const struct cpick *c)
+{
+    double cx = 0.5 * (b->x0 + b->x1), cy = 0.5 * (b->y0 + b->y1);
+    double dx = cx - s->x, dy = cy - s->y, dc = sqrt(dx * dx + dy * dy);
+    double half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
+    if (dc <= half) {
+        return true;
+    }
+    double span = asin(half / dc);
+    return fabs(wrap_pi((double)c->baz - atan2(dx, dy))) <= span + (double)c->baz_tol;
+}
+
 /* Origin-time interval pick c allows for a source in box b; false if out of reach. */
 static bool
 origin_interval(const struct actx *a, const struct box *b, double reach, const struct cpick *c,
@@ -195,6 +235,9 @@ origin_interval(const struct actx *a, const struct box *b, double reach, const s
     double dmin, dmax, wmin, wmax;
     box_dist(b, s->x, s->y, &dmin, &dmax);
     if (dmin > reach) {
+        return false;
+    }
+    if (!isnan(c->baz) && !bearing_meets(s, b, c)) {
         return false;
     }
     wind_proj_range(s, b, &wmin, &wmax);
@@ -281,65 +324,6 @@ sweep(struct endpt *ends, size_t ne, int *cover, int need, struct runs *r, doubl
     }
     return best;
 }
-
-/* Filter `in` to the picks that a source in box b could have produced and that take part
- * in some origin time where enough stations agree (a child box can only have fewer such
- * times, so the others can never matter below).  Returns the best agreement count (0 when
- * fewer than min_sta stations). */
-static int
-filter(struct actx *a, const struct box *b, const struct cpick *in, size_t n_in,
-       struct cpick *out, size_t *n_out, struct endpt *ends, double *lohi, struct runs *r)
-{
-    size_t n = 0, ne = 0;
-    int nsta = 0;
-    int32_t last_k = -1;
-    double reach = box_reach(a, b);
-    for (size_t i = 0; i < n_in; i++) {
-        double lo, hi;
-        if (!origin_interval(a, b, reach, &in[i], &lo, &hi)) {
-            continue;
-        }
-        lohi[2 * n] = lo;
-        lohi[2 * n + 1] = hi;
-        out[n++] = in[i];
-        ends[ne].t = lo;
-        ends[ne].open = 1;
-        ends[ne++].k = in[i].k;
-        ends[ne].t = hi;
-        ends[ne].open = -1;
-        ends[ne++].k = in[i].k;
-        if (in[i].k != last_k) {
-            nsta++;
-            last_k = in[i].k;
-        }
-    }
-    *n_out = n;
-    if (nsta < a->need) {
-        return 0;
-    }
-    int best = sweep(ends, ne, a->cover, a->need, r, NULL);
-    if (best < a->need || r->n > MAX_RUNS) {
-        return best;
-    }
-    /* keep the picks whose interval meets a run (runs are in time order) */
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        double lo = lohi[2 * i], hi = lohi[2 * i + 1];
-        bool meets = false;
-        for (int j = 0; j < r->n && !meets; j++) {
-            meets = hi >= r->lo[j] && lo <= r->hi[j];
-        }
-        if (meets) {
-            out[m++] = out[i];
-        }
-    }
-    *n_out = m;
-    return best;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Fine search inside a leaf                                                 */
-/* ------------------------------------------------------------------------ */
 
 struct vote {
     double o, tol;
@@ -428,8 +412,16 @@ votes_at(const struct actx *a, const struct cpick *cp, size_t n, double gx, doub
         if (o < tmin || o > tmax) {
             continue;
         }
+        if (!isnan(cp[i].baz) && d > 1 &&
+            fabs(wrap_pi((double)cp[i].baz - atan2(-dx, -dy))) > (double)cp[i].baz_tol) {
+            continue;
+        }
         v[nv].o = o;
-        v[nv].tol = 0.05 + d * MODEL_TOL_MPS / (vv * vv) + 0.75 * quant_m / vv;
+        /* what the locator will accept: 2.5 sigma of the path error the tile has learnt
+         * (and turbulence), plus the grid's own quantisation */
+        double sp = d / 1000.0 * a->tl->path_err_s_per_km;
+        v[nv].tol = 0.03 + 2.5 * sqrt(0.01 * 0.01 + sp * sp + 0.005 * 0.005 * d / 1000.0) +
+                    0.75 * quant_m / vv;
         v[nv].k = cp[i].k;
         v[nv].pk = cp[i].pk;
         nv++;
@@ -437,25 +429,25 @@ votes_at(const struct actx *a, const struct cpick *cp, size_t n, double gx, doub
     return nv;
 }
 
-/* Score a leaf with the picks still free: a coarse grid over the leaf, then a fine grid
- * around its best point.  Returns the number of stations of the best candidate. */
+/* Score a leaf for one origin-time window with the picks still free: a coarse grid over the
+ * leaf, then a fine grid around its best point.  Returns the number of stations of the best candidate. */
 static int
-fine_search(struct actx *a, const struct cand *cd, struct fine *best)
+fine_search(struct actx *a, const struct box *leaf, const struct cpick *in, size_t n_in,
+            struct fine *best)
 {
-    const struct box *leaf = &cd->leaf;
     best->score = 0;
     best->n = 0;
     best->spread = HUGE_VAL;
-    /* the candidate's picks that are still free */
+    /* the picks that are still free */
     size_t n = 0;
-    struct cpick *cp = tl_malloc((cd->n + 1) * sizeof(*cp));
+    struct cpick *cp = tl_malloc((n_in + 1) * sizeof(*cp));
     if (!cp) {
         a->rc = TL_ENOMEM;
         return 0;
     }
-    for (size_t i = 0; i < cd->n; i++) {
-        if (a->p->pk[a->pool[cd->off + i].pk].ev < 0) {
-            cp[n++] = a->pool[cd->off + i];
+    for (size_t i = 0; i < n_in; i++) {
+        if (a->p->pk[in[i].pk].ev < 0) {
+            cp[n++] = in[i];
         }
     }
     int nsta = 0;
@@ -537,153 +529,12 @@ done:
     return best->score;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Octree                                                                    */
-/* ------------------------------------------------------------------------ */
-
-/* A leaf candidate for one run of origin times: the picks whose intervals meet the run. */
-static void
-add_cand(struct actx *a, const struct box *leaf, const struct runs *r, int k,
-         const struct cpick *picks, const double *lohi, size_t n)
-{
-    if (a->rc != TL_OK) {
-        return;
-    }
-    int rc = tl__grow((void **)&a->cands, &a->cap_cand, a->n_cand + 1, sizeof(*a->cands),
-                      (size_t)1 << 26);
-    if (rc == TL_OK) {
-        rc = tl__grow((void **)&a->pool, &a->cap_pool, a->n_pool + n, sizeof(*a->pool),
-                      (size_t)1 << 30);
-    }
-    if (rc != TL_OK) {
-        a->rc = rc;
-        return;
-    }
-    struct cand *c = &a->cands[a->n_cand++];
-    c->leaf = *leaf;
-    c->leaf.t0 = fmax(r->lo[k], r->peak[k] - LEAF_S);
-    c->leaf.t1 = fmin(r->hi[k], r->peak[k] + LEAF_S);
-    c->score = r->count[k];
-    c->spread = 0;
-    c->off = a->n_pool;
-    c->n = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (lohi[2 * i + 1] >= r->lo[k] && lohi[2 * i] <= r->hi[k]) {
-            a->pool[a->n_pool++] = picks[i];
-            c->n++;
-        }
-    }
-}
-
-/* Stations that still agree on an origin time in the candidate's window, counting only
- * picks no event has taken. */
-static int
-quick_count(struct actx *a, const struct cand *c, struct endpt *ends)
-{
-    size_t ne = 0;
-    double reach = box_reach(a, &c->leaf);
-    for (size_t i = 0; i < c->n; i++) {
-        const struct cpick *q = &a->pool[c->off + i];
-        double lo, hi;
-        if (a->p->pk[q->pk].ev >= 0 || !origin_interval(a, &c->leaf, reach, q, &lo, &hi)) {
-            continue;
-        }
-        ends[ne].t = fmax(lo, c->leaf.t0);
-        ends[ne].open = 1;
-        ends[ne++].k = q->k;
-        ends[ne].t = fmin(hi, c->leaf.t1);
-        ends[ne].open = -1;
-        ends[ne++].k = q->k;
-    }
-    return ne ? sweep(ends, ne, a->cover, a->need, NULL, NULL) : 0;
-}
-
-/* Quadtree over (x, y); `list` holds the picks compatible with box b. */
-static void
-search(struct actx *a, const struct box *b, const struct cpick *list, size_t n, int depth)
-{
-    a->n_nodes++;
-    if (a->rc != TL_OK || depth > 40) {
-        return;
-    }
-    bool leaf = b->x1 - b->x0 <= LEAF_M && b->y1 - b->y0 <= LEAF_M;
-    struct box c[4];
-    int nc = 0;
-    if (leaf) {
-        c[nc++] = *b;
-    } else {
-        double mx = 0.5 * (b->x0 + b->x1), my = 0.5 * (b->y0 + b->y1);
-        for (int i = 0; i < 4; i++) {
-            c[i] = *b;
-            if (i & 1) {
-                c[i].x0 = mx;
-            } else {
-                c[i].x1 = mx;
-            }
-            if (i & 2) {
-                c[i].y0 = my;
-            } else {
-                c[i].y1 = my;
-            }
-        }
-        nc = 4;
-    }
-    struct cpick *sub = tl_malloc((n + 1) * sizeof(*sub));
-    struct endpt *ends = tl_malloc((2 * n + 1) * sizeof(*ends));
-    double *lohi = tl_malloc((2 * n + 1) * sizeof(double));
-    struct runs *r = tl_malloc(sizeof(*r));
-    if (!sub || !ends || !lohi || !r) {
-        a->rc = TL_ENOMEM;
-        goto done;
-    }
-    for (int i = 0; i < nc; i++) {
-        size_t m;
-        int best = filter(a, &c[i], list, n, sub, &m, ends, lohi, r);
-        if (best < a->need) {
-            continue;
-        }
-        if (leaf) {
-            for (int k = 0; k < r->n && k < MAX_RUNS; k++) {
-                add_cand(a, &c[i], r, k, sub, lohi, m);
-            }
-        } else {
-            search(a, &c[i], sub, m, depth + 1);
-        }
-    }
-done:
-    tl_free(sub);
-    tl_free(ends);
-    tl_free(lohi);
-    tl_free(r);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Turning candidates into events                                            */
-/* ------------------------------------------------------------------------ */
-
-static int
-cmp_cand(const void *x, const void *y)
-{
-    const struct cand *a = x, *b = y;
-    if (a->score != b->score) {
-        return b->score - a->score;
-    }
-    if (a->leaf.t0 != b->leaf.t0) {
-        return a->leaf.t0 < b->leaf.t0 ? -1 : 1;
-    }
-    if (a->leaf.x0 != b->leaf.x0) {
-        return a->leaf.x0 < b->leaf.x0 ? -1 : 1;
-    }
-    return a->leaf.y0 < b->leaf.y0 ? -1 : (a->leaf.y0 > b->leaf.y0);
-}
-
 static int
 cmp_size(const void *x, const void *y)
 {
     size_t a = *(const size_t *)x, b = *(const size_t *)y;
     return a < b ? -1 : (a > b);
 }
-
 /* Order-free fingerprint of a pick set. */
 static uint64_t
 fingerprint(const size_t *pk, size_t n)
@@ -699,7 +550,6 @@ fingerprint(const size_t *pk, size_t n)
     }
     return h;
 }
-
 static bool
 was_rejected(const struct actx *a, uint64_t fp)
 {
@@ -709,6 +559,149 @@ was_rejected(const struct actx *a, uint64_t fp)
         }
     }
     return false;
+}
+
+static int try_event(struct actx *a, const struct fine *f);
+
+/*
+ * Repeats: a gun or a rocket launcher fires again and again from the same place, a
+ * salvo puts 40 rounds in 20 s at one point.  Once an event is located, the travel time
+ * from it to every station is known, so every other round from the same place shows as
+ * a cluster of origin times t_pick - T_k across stations: one sweep over the free picks
+ * near it finds them all, with the tight tolerance of a known location.  Each cluster is
+ * then located and tested like any candidate (it may have moved a little).
+ */
+static void
+repeat_search(struct actx *a, size_t ev)
+{
+    struct tl_pipeline *p = a->p;
+    const struct tl__tile *tl = a->tl;
+    const struct tl__ev *e = &p->ev[ev];
+    double ex = e->x, ey = e->y, ez = e->z, et0 = e->t0_s;
+    struct tl__lsol sol;
+    memset(&sol, 0, sizeof(sol));
+    sol.dwe = e->dwind_e;
+    sol.dwn = e->dwind_n;
+    sol.dc = e->dc;
+    size_t cap = 0, nv = 0;
+    struct vote *v = NULL;
+    double *tt = tl_malloc((tl->n_stations + 1) * sizeof(double));
+    double *tol = tl_malloc((tl->n_stations + 1) * sizeof(double));
+    if (!tt || !tol) {
+        a->rc = TL_ENOMEM;
+        goto done;
+    }
+    double loc_s = sqrt(fmax(e->cov[0][0] + e->cov[1][1], 0.0)) / 330.0;
+    for (size_t k = 0; k < tl->n_stations; k++) {
+        struct tl__lobs o;
+        memset(&o, 0, sizeof(o));
+        o.sx = tl->sta_xyz[k][0];
+        o.sy = tl->sta_xyz[k][1];
+        o.sz = tl->sta_xyz[k][2];
+        double d = tl__hypot(o.sx - ex, o.sy - ey);
+        tt[k] = -1;
+        if (d > a->max_range) {
+            continue;
+        }
+        tl__metfield_path(a->mf, ex, ey, o.sx, o.sy, &o.temp_c, &o.we, &o.wn);
+        tt[k] = tl__locate_predict(&o, &sol, ex, ey, ez, et0) - et0;
+        tol[k] = 0.03 + 3.0 * sqrt(tl__sq(d / 1000.0 * tl->path_err_s_per_km) +
+                                   0.005 * 0.005 * d / 1000.0 + loc_s * loc_s);
+        const struct tl__sta_index *x = &p->sx[tl->stations[k]];
+        double lo_t = et0 - REPEAT_WINDOW_S + tt[k], hi_t = et0 + REPEAT_WINDOW_S + tt[k];
+        size_t lo = 0, hi = x->n_picks;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (tl__pk_time_s(p, x->picks[mid]) < lo_t) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        for (size_t i = lo; i < x->n_picks; i++) {
+            double t = tl__pk_time_s(p, x->picks[i]);
+            if (t > hi_t) {
+                break;
+            }
+            if (p->pk[x->picks[i]].ev >= 0) {
+                continue;
+            }
+            if (nv == cap) {
+                size_t nc = cap ? 2 * cap : 256;
+                struct vote *g = tl_realloc(v, nc * sizeof(*v));
+                if (!g) {
+                    a->rc = TL_ENOMEM;
+                    goto done;
+                }
+                v = g;
+                cap = nc;
+            }
+            v[nv].o = t - tt[k];
+            v[nv].tol = tol[k];
+            v[nv].k = (int32_t)k;
+            v[nv].pk = x->picks[i];
+            nv++;
+        }
+    }
+    if (nv < (size_t)a->min_sta) {
+        goto done;
+    }
+    struct endpt *ends = tl_malloc(2 * nv * sizeof(*ends));
+    struct runs *r = tl_malloc(sizeof(*r));
+    struct fine *f = tl_malloc(sizeof(*f));
+    if (!ends || !r || !f) {
+        tl_free(ends);
+        tl_free(r);
+        tl_free(f);
+        a->rc = TL_ENOMEM;
+        goto done;
+    }
+    size_t ne = 0;
+    for (size_t i = 0; i < nv; i++) {
+        ends[ne].t = v[i].o - v[i].tol;
+        ends[ne].open = 1;
+        ends[ne++].k = v[i].k;
+        ends[ne].t = v[i].o + v[i].tol;
+        ends[ne].open = -1;
+        ends[ne++].k = v[i].k;
+    }
+    sweep(ends, ne, a->cover, a->min_sta, r, NULL);
+    for (int j = 0; j < r->n && j < MAX_RUNS && a->rc == TL_OK; j++) {
+        /* one vote per station, the closest to the run's peak, among those still free */
+        f->n = 0;
+        f->x = ex;
+        f->y = ey;
+        f->t0 = r->peak[j];
+        for (size_t i = 0; i < nv; i++) {
+            if (fabs(v[i].o - r->peak[j]) > v[i].tol || p->pk[v[i].pk].ev >= 0) {
+                continue;
+            }
+            size_t m = 0;
+            while (m < f->n && f->k[m] != v[i].k) {
+                m++;
+            }
+            if (m == f->n && f->n < 256) {
+                f->k[f->n] = v[i].k;
+                f->pk[f->n++] = v[i].pk;
+            } else if (m < f->n) {
+                double cur = tl__pk_time_s(p, f->pk[m]) - tt[v[i].k];
+                if (fabs(v[i].o - r->peak[j]) < fabs(cur - r->peak[j])) {
+                    f->pk[m] = v[i].pk;
+                }
+            }
+        }
+        f->score = (int)f->n;
+        if (f->score >= a->min_sta) {
+            try_event(a, f);
+        }
+    }
+    tl_free(ends);
+    tl_free(r);
+    tl_free(f);
+done:
+    tl_free(v);
+    tl_free(tt);
+    tl_free(tol);
 }
 
 /* Try to make an event from the picks a fine search selected.  Returns 1 if kept. */
@@ -737,6 +730,7 @@ try_event(struct actx *a, const struct fine *f)
     }
     memcpy(e->picks, f->pk, f->n * sizeof(size_t));
     e->n_picks = f->n;
+    a->n_lsq++;
     int rc = tl__locate_event(p, e, a->mf);
     TL_LOG(TL_LOG_DEBUG, "assoc", "cand fine (%.0f %.0f %.2f) n=%zu score=%d -> (%.0f %.0f %.2f) nsta=%d rms=%.3f rc=%d",
            f->x, f->y, f->t0, f->n, f->score, e->x, e->y, e->t0_s, e->pub.n_stations, e->pub.rms_s, rc);
@@ -763,6 +757,8 @@ try_event(struct actx *a, const struct fine *f)
         keep = pos.dist_m <= MAX_LINE_DIST_M;
     }
     if (!keep) {
+        TL_LOG(TL_LOG_DEBUG, "assoc", "reject n=%zu fit=%d nsta=%d sig=%.1f rc=%d", f->n,
+               e->n_fit_check, e->pub.n_stations, e->significance, rc);
         tl__ev_free_contents(e);
         p->n_ev--;
         if (tl__grow((void **)&a->rejected, &a->cap_rej, a->n_rej + 1, sizeof(uint64_t),
@@ -799,73 +795,319 @@ try_event(struct actx *a, const struct fine *f)
     }
     TL_LOG(TL_LOG_DEBUG, "assoc", "accept tile %zu (%.0f %.0f %.2f) nsta=%d rms=%.3f sig=%.1f check %d %.3f",
            a->tile, e->x, e->y, e->t0_s, e->pub.n_stations, e->pub.rms_s, e->significance, e->n_fit_check, e->check_rms_s);
-    TL_LOG(TL_LOG_DEBUG, "assoc", "  tile corr dc=%.2f dw=(%.2f %.2f) path_err=%.4f s/km",
-           p->tiles[a->tile].corr_dc_mps, p->tiles[a->tile].corr_we_mps, p->tiles[a->tile].corr_wn_mps,
-           p->tiles[a->tile].path_err_s_per_km);
     for (size_t i = 0; i < e->n_picks; i++) {
         p->pk[e->picks[i]].ev = idx;
+    }
+    if (!a->in_repeat) {
+        a->in_repeat = true;
+        repeat_search(a, (size_t)idx);
+        a->in_repeat = false;
     }
     return 1;
 }
 
-/* One pass: quadtree search for candidates, then best first with lazy re-scoring. */
-static int
-greedy_pass(struct actx *a, const struct cpick *root, size_t n_root)
+/* ------------------------------------------------------------------------ */
+/* Best-first search                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Higher bound first; ties by earlier origin window, then position (deterministic). */
+static bool
+node_before(const struct node *x, const struct node *y)
 {
-    const struct tl__tile *tl = a->tl;
-    struct box b = {tl->min_x, tl->max_x, tl->min_y, tl->max_y, a->bt0, a->bt1};
-    search(a, &b, root, n_root, 0);
-    if (a->rc != TL_OK) {
-        return a->rc;
+    if (x->bound != y->bound) {
+        return x->bound > y->bound;
     }
-    /* Best first, with lazy re-scoring against the picks still free. */
-    qsort(a->cands, a->n_cand, sizeof(*a->cands), cmp_cand);
-    struct fine *f = tl_malloc(sizeof(*f));
-    size_t max_n = 0;
-    for (size_t i = 0; i < a->n_cand; i++) {
-        max_n = a->cands[i].n > max_n ? a->cands[i].n : max_n;
+    if (x->b.t0 != y->b.t0) {
+        return x->b.t0 < y->b.t0;
     }
-    struct endpt *qends = tl_malloc((2 * max_n + 1) * sizeof(*qends));
-    if (!f || !qends) {
-        tl_free(f);
-        tl_free(qends);
-        return TL_ENOMEM;
+    if (x->b.x0 != y->b.x0) {
+        return x->b.x0 < y->b.x0;
     }
-    for (size_t i = 0; i < a->n_cand && a->rc == TL_OK; i++) {
-        struct cand *c = &a->cands[i];
-        if (c->score < a->need) {
+    return x->b.y0 < y->b.y0;
+}
+
+struct queue {
+    struct node *h;
+    size_t n, cap;
+};
+
+static int
+q_push(struct queue *q, struct node nd)
+{
+    if (q->n >= MAX_QUEUE) {
+        tl_free(nd.picks);
+        return TL_OK; /* a full queue drops the newcomer: bounded memory in any barrage */
+    }
+    int rc = tl__grow((void **)&q->h, &q->cap, q->n + 1, sizeof(*q->h), MAX_QUEUE);
+    if (rc != TL_OK) {
+        tl_free(nd.picks);
+        return rc;
+    }
+    size_t i = q->n++;
+    q->h[i] = nd;
+    while (i > 0) {
+        size_t par = (i - 1) / 2;
+        if (!node_before(&q->h[i], &q->h[par])) {
+            break;
+        }
+        struct node t = q->h[i];
+        q->h[i] = q->h[par];
+        q->h[par] = t;
+        i = par;
+    }
+    return TL_OK;
+}
+
+static struct node
+q_pop(struct queue *q)
+{
+    struct node top = q->h[0];
+    q->h[0] = q->h[--q->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < q->n && node_before(&q->h[l], &q->h[m])) {
+            m = l;
+        }
+        if (r < q->n && node_before(&q->h[r], &q->h[m])) {
+            m = r;
+        }
+        if (m == i) {
+            break;
+        }
+        struct node t = q->h[i];
+        q->h[i] = q->h[m];
+        q->h[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+/*
+ * Score box b over the picks `in` that are still free: keep those whose origin-time
+ * interval meets a time where at least min_sta stations agree, and return the largest
+ * agreement (0 when under min_sta).  With `r`, the runs of such times are returned too.
+ */
+static int
+score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_in,
+          struct cpick *out, size_t *n_out, struct runs *r)
+{
+    struct endpt *ends = tl_malloc((2 * n_in + 1) * sizeof(*ends));
+    double *lohi = tl_malloc((2 * n_in + 1) * sizeof(double));
+    if (!ends || !lohi) {
+        tl_free(ends);
+        tl_free(lohi);
+        a->rc = TL_ENOMEM;
+        return 0;
+    }
+    size_t n = 0, ne = 0;
+    int nsta = 0;
+    int32_t last_k = -1;
+    double reach = box_reach(a, b);
+    for (size_t i = 0; i < n_in; i++) {
+        double lo, hi;
+        if (a->p->pk[in[i].pk].ev >= 0 || !origin_interval(a, b, reach, &in[i], &lo, &hi)) {
             continue;
         }
-        int s = quick_count(a, c, qends);
-        if (s >= a->need && !(i + 1 < a->n_cand && s < a->cands[i + 1].score)) {
-            s = fine_search(a, c, f);
-            a->n_fine++;
+        lohi[2 * n] = lo;
+        lohi[2 * n + 1] = hi;
+        out[n++] = in[i];
+        ends[ne].t = lo;
+        ends[ne].open = 1;
+        ends[ne++].k = in[i].k;
+        ends[ne].t = hi;
+        ends[ne].open = -1;
+        ends[ne++].k = in[i].k;
+        if (in[i].k != last_k) {
+            nsta++;
+            last_k = in[i].k;
         }
-        if (s < a->need) {
-            continue;
-        }
-        /* still as good as the next candidate in line?  otherwise re-queue */
-        if (i + 1 < a->n_cand && s < a->cands[i + 1].score) {
-            c->score = s;
-            size_t j = i + 1;
-            struct cand tmp = *c;
-            while (j < a->n_cand && cmp_cand(&a->cands[j], &tmp) < 0) {
-                a->cands[j - 1] = a->cands[j];
-                j++;
+    }
+    *n_out = n;
+    int best = nsta;
+    if (nsta >= a->need && (b->x1 - b->x0 <= SWEEP_MIN_BOX_M || r)) {
+        struct runs local;
+        struct runs *rr = r ? r : &local;
+        best = sweep(ends, ne, a->cover, a->need, rr, NULL);
+        if (best >= a->need && rr->n <= MAX_RUNS) {
+            /* keep the picks whose interval meets a run */
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++) {
+                bool meets = false;
+                for (int j = 0; j < rr->n && !meets; j++) {
+                    meets = lohi[2 * i + 1] >= rr->lo[j] && lohi[2 * i] <= rr->hi[j];
+                }
+                if (meets) {
+                    out[m] = out[i];
+                    lohi[2 * m] = lohi[2 * i];
+                    lohi[2 * m + 1] = lohi[2 * i + 1];
+                    m++;
+                }
             }
-            a->cands[j - 1] = tmp;
-            i--;
+            *n_out = m;
+        }
+    }
+    tl_free(ends);
+    tl_free(lohi);
+    return best >= a->need ? best : 0;
+}
+
+/* A leaf: each run of agreeing origin times, strongest first, becomes a candidate. */
+static void
+leaf_events(struct actx *a, const struct box *b, const struct cpick *picks, size_t n)
+{
+    struct cpick *sub = tl_malloc((n + 1) * sizeof(*sub));
+    struct runs *r = tl_malloc(sizeof(*r));
+    struct fine *f = tl_malloc(sizeof(*f));
+    if (!sub || !r || !f) {
+        a->rc = TL_ENOMEM;
+        goto done;
+    }
+    size_t m;
+    if (score_box(a, b, picks, n, sub, &m, r) < a->need || r->n > MAX_RUNS) {
+        goto done;
+    }
+    /* strongest runs first */
+    int order[MAX_RUNS];
+    for (int j = 0; j < r->n; j++) {
+        order[j] = j;
+    }
+    for (int i = 1; i < r->n; i++) {
+        int t = order[i], j = i;
+        while (j > 0 && r->count[order[j - 1]] < r->count[t]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = t;
+    }
+    for (int j = 0; j < r->n && a->rc == TL_OK; j++) {
+        struct box w = *b;
+        w.t0 = r->lo[order[j]];
+        w.t1 = r->hi[order[j]];
+        a->n_fine++;
+        if (fine_search(a, &w, sub, m, f) >= a->need) {
+            a->n_try++;
+            try_event(a, f);
+        }
+    }
+done:
+    tl_free(sub);
+    tl_free(r);
+    tl_free(f);
+}
+
+static int
+best_first(struct actx *a, struct cpick *root, size_t n_root)
+{
+    struct queue q = {0};
+    const struct tl__tile *tl = a->tl;
+    struct node nd = {{tl->min_x, tl->max_x, tl->min_y, tl->max_y, a->bt0, a->bt1}, 0, root, n_root};
+    nd.bound = a->need; /* the root is scored when it comes up */
+    int rc = q_push(&q, nd);
+    while (rc == TL_OK && a->rc == TL_OK && q.n > 0) {
+        if (q.h[0].bound < a->need) {
+            break;
+        }
+        if (a->n_nodes >= MAX_BOXES_PER_BLOCK || a->n_lsq >= MAX_TRIES_PER_BLOCK) {
+            a->p->stats_capped++;
+            break;
+        }
+        nd = q_pop(&q);
+        a->n_nodes++;
+        bool leaf = nd.b.x1 - nd.b.x0 <= LEAF_M && nd.b.y1 - nd.b.y0 <= LEAF_M;
+        if (leaf) {
+            /* re-score: still better than the next in line? otherwise back in line */
+            size_t m;
+            struct cpick *sub = tl_malloc((nd.n + 1) * sizeof(*sub));
+            if (!sub) {
+                rc = TL_ENOMEM;
+                tl_free(nd.picks);
+                break;
+            }
+            int s = score_box(a, &nd.b, nd.picks, nd.n, sub, &m, NULL);
+            tl_free(nd.picks);
+            nd.picks = sub;
+            nd.n = m;
+            if (s >= a->need && q.n > 0 && s < q.h[0].bound) {
+                nd.bound = s;
+                rc = q_push(&q, nd);
+                continue;
+            }
+            if (s >= a->need) {
+                leaf_events(a, &nd.b, nd.picks, nd.n);
+            }
+            tl_free(nd.picks);
             continue;
         }
-        a->n_try++;
-        try_event(a, f);
+        /* split in four; each child keeps the picks that may matter in it */
+        double mx = 0.5 * (nd.b.x0 + nd.b.x1), my = 0.5 * (nd.b.y0 + nd.b.y1);
+        for (int i = 0; i < 4 && rc == TL_OK; i++) {
+            struct node c = {nd.b, 0, NULL, 0};
+            if (i & 1) {
+                c.b.x0 = mx;
+            } else {
+                c.b.x1 = mx;
+            }
+            if (i & 2) {
+                c.b.y0 = my;
+            } else {
+                c.b.y1 = my;
+            }
+            c.picks = tl_malloc((nd.n + 1) * sizeof(*c.picks));
+            if (!c.picks) {
+                rc = TL_ENOMEM;
+                break;
+            }
+            c.bound = score_box(a, &c.b, nd.picks, nd.n, c.picks, &c.n, NULL);
+            if (c.bound < a->need) {
+                tl_free(c.picks);
+                continue;
+            }
+            rc = q_push(&q, c);
+        }
+        if (nd.picks != root) {
+            tl_free(nd.picks);
+        }
     }
-    TL_LOG(TL_LOG_DEBUG, "assoc",
-           "tile %zu block %.0f need %d: %zu root picks, %ld nodes, %zu leaves, %ld fine, %ld tries",
-           a->tile, a->bt0, a->need, n_root, a->n_nodes, a->n_cand, a->n_fine, a->n_try);
-    tl_free(f);
-    tl_free(qends);
-    return a->rc;
+    for (size_t i = 0; i < q.n; i++) {
+        if (q.h[i].picks != root) {
+            tl_free(q.h[i].picks);
+        }
+    }
+    tl_free(q.h);
+    return rc != TL_OK ? rc : a->rc;
+}
+
+/*
+ * How many stations must agree before a place is worth a look, given how busy the block
+ * is.  With lambda picks per second at a station and an agreement window w (2.5 sigma of
+ * the path error at 15 km, each side), a station agrees with a random place and time by
+ * chance with probability q = lambda w.  The expected number of chance alignments of n of
+ * the ASSOC_STATIONS nearest stations over the tile's places and the block's times is about
+ * C(K, n) q^n cells; the search asks for the smallest n that makes it < 0.05, never below
+ * min_stations.  In quiet hours that is min_stations; in a barrage it rises, and the
+ * weaker events there are left to the repeat search (same place as a found event) - the
+ * significance test would reject them anyway.
+ */
+static int
+adaptive_need(const struct actx *a, size_t n_root)
+{
+    size_t ns = a->tl->n_stations ? a->tl->n_stations : 1;
+    double span_s = a->bt1 - a->bt0 + a->max_range / 300.0;
+    double lam = (double)n_root / (double)ns / span_s;
+    double sp = 15.0 * a->tl->path_err_s_per_km;
+    double w = 2.0 * (0.03 + 2.5 * sqrt(0.01 * 0.01 + sp * sp + 0.005 * 0.005 * 15.0));
+    double q = fmin(0.95, lam * w);
+    double area = (a->tl->max_x - a->tl->min_x) * (a->tl->max_y - a->tl->min_y);
+    double cells = area / (LEAF_M * LEAF_M) * (a->bt1 - a->bt0) / fmax(w, 0.05);
+    int k = ASSOC_STATIONS;
+    for (int n = a->min_sta; n <= k; n++) {
+        double logc = lgamma(k + 1.0) - lgamma(n + 1.0) - lgamma(k - n + 1.0);
+        if (logc + n * log(q) + log(cells) < log(0.05)) {
+            return n;
+        }
+    }
+    return k + 1;
 }
 
 int
@@ -883,9 +1125,10 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
     a.bt0 = (double)(from_ns - p->epoch_ns) * 1e-9;
     a.bt1 = (double)(to_ns - p->epoch_ns) * 1e-9;
     a.ks = tl_calloc(tl->n_stations + 1, sizeof(*a.ks));
+    a.cover = tl_calloc(tl->n_stations + 1, sizeof(int));
     struct cpick *root = NULL;
     size_t n_root = 0, cap_root = 0;
-    if (!a.ks) {
+    if (!a.ks || !a.cover) {
         rc = TL_ENOMEM;
         goto done;
     }
@@ -901,48 +1144,57 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
         s->we += tl->corr_we_mps;
         s->wn += tl->corr_wn_mps;
         s->c = tl_sound_speed_mps(temp) + tl->corr_dc_mps;
-        s->wmag = hypot(s->we, s->wn);
+        s->wmag = tl__hypot(s->we, s->wn);
         s->scale = p->sx[tl->stations[k]].weight_scale;
-    }
-    a.cover = tl_calloc(tl->n_stations + 1, sizeof(int));
-    if (!a.cover) {
-        rc = TL_ENOMEM;
-        goto done;
-    }
-    /* Passes of decreasing strictness: events heard by many stations first, while the
-     * picks are dense, then weaker ones among the picks that are left, where chance
-     * alignments of unrelated picks (ghosts) have become rare. */
-    int passes[3] = {a.min_sta + 5, a.min_sta + 2, a.min_sta};
-    for (int pass = 0; pass < 3 && rc == TL_OK; pass++) {
-        a.need = passes[pass];
-        n_root = 0;
-        for (size_t k = 0; k < tl->n_stations; k++) {
-            const struct tl__sta_index *x = &p->sx[tl->stations[k]];
-            for (size_t i = 0; i < x->n_picks; i++) {
-                double t = tl__pk_time_s(p, x->picks[i]);
-                if (t < a.bt0 - 1.0 || t > a.bt1 + max_tt || p->pk[x->picks[i]].ev >= 0) {
-                    continue;
-                }
-                if ((rc = tl__grow((void **)&root, &cap_root, n_root + 1, sizeof(*root),
-                                   (size_t)1 << 28)) != TL_OK) {
-                    goto done;
-                }
-                root[n_root].k = (int32_t)k;
-                root[n_root].pk = x->picks[i];
-                root[n_root].t = t;
-                n_root++;
+        /* free picks that a source in this block could have produced */
+        const struct tl__sta_index *x = &p->sx[tl->stations[k]];
+        size_t lo = 0, hi = x->n_picks;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (tl__pk_time_s(p, x->picks[mid]) < a.bt0 - 1.0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
         }
-        a.n_cand = 0;
-        a.n_pool = 0;
-        a.n_nodes = a.n_fine = a.n_try = 0;
-        rc = greedy_pass(&a, root, n_root);
+        for (size_t i = lo; i < x->n_picks; i++) {
+            double t = tl__pk_time_s(p, x->picks[i]);
+            if (t > a.bt1 + max_tt) {
+                break;
+            }
+            if (p->pk[x->picks[i]].ev >= 0) {
+                continue;
+            }
+            if ((rc = tl__grow((void **)&root, &cap_root, n_root + 1, sizeof(*root),
+                               (size_t)1 << 28)) != TL_OK) {
+                goto done;
+            }
+            root[n_root].k = (int32_t)k;
+            root[n_root].pk = x->picks[i];
+            root[n_root].t = t;
+            const struct tl__pk *q = &p->pk[x->picks[i]];
+            if (isnan(q->baz_deg)) {
+                root[n_root].baz = NAN;
+                root[n_root].baz_tol = 0;
+            } else {
+                root[n_root].baz = (float)((double)q->baz_deg * M_PI / 180.0 + tl->sta_north_rad[k]);
+                root[n_root].baz_tol =
+                    (float)(3.0 * fmax((double)q->baz_sigma_deg, 2.0) * M_PI / 180.0 +
+                            s->wmag / s->c);
+            }
+            n_root++;
+        }
     }
+    a.need = adaptive_need(&a, n_root);
+    if (n_root >= (size_t)a.need) {
+        rc = best_first(&a, root, n_root);
+    }
+    TL_LOG(TL_LOG_DEBUG, "assoc",
+           "tile %zu block %.0f: %zu picks, need %d, %ld boxes, %ld leaf runs, %ld tries, %ld fits",
+           tile, a.bt0, n_root, a.need, a.n_nodes, a.n_fine, a.n_try, a.n_lsq);
 done:
     tl_free(root);
     tl_free(a.ks);
-    tl_free(a.cands);
-    tl_free(a.pool);
     tl_free(a.rejected);
     tl_free(a.cover);
     return rc;

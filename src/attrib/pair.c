@@ -18,8 +18,17 @@
  *
  * The probability that a chosen pairing is right is its likelihood against the
  * alternatives for the same impact and the same launch, and against "no pair"
- * (a launch not heard, a dud), a softmax over the candidate costs.  A finding's
- * confidence is P(launch side) x P(pairing right), as formats.md defines it.
+ * (a launch not heard, a dud), a softmax over the candidate costs.
+ *
+ * Timing alone cannot say which of two events is the launch: two impacts can
+ * be a time of flight apart too.  Independent evidence that the earlier event
+ * is a launch: shock-wave picks (an N-wave of a supersonic projectile) at
+ * stations along the path from it to the impact, between the two origin times
+ * (acoustics.md section 2.4); and the place firing again (gun positions repeat,
+ * impacts scatter).  Without such evidence the launch is only as likely as not,
+ * and the finding's confidence - P(launch side) x P(pairing right) x P(it is the
+ * launch), formats.md - stays well below 0.95: "ambiguous" beats a confident
+ * wrong answer.
  */
 #include "../pipeline/pipeline_priv.h"
 
@@ -81,6 +90,54 @@ pair_cost(double range_m, double dt_s, double sig_t_s, int *weapon, double *tof_
         }
     }
     return best;
+}
+
+/* Shock picks at stations within 2 km of the path L -> I, between the two origin times
+ * (and a few seconds after: the N-wave's own travel to the station). */
+static int
+shock_support(const struct tl_pipeline *p, const struct tl__ev *L, const struct tl__ev *I)
+{
+    const double kx = cos(L->pub.lat_deg * M_PI / 180.0) * 111320.0, ky = 110570.0;
+    double ix = (I->pub.lon_deg - L->pub.lon_deg) * kx, iy = (I->pub.lat_deg - L->pub.lat_deg) * ky;
+    double len2 = ix * ix + iy * iy;
+    int n = 0;
+    for (size_t s = 0; s < p->n_sta && len2 > 1.0; s++) {
+        const struct tl_station *st = tl_mission_station(p->m, s);
+        double sx = (st->lon_deg - L->pub.lon_deg) * kx, sy = (st->lat_deg - L->pub.lat_deg) * ky;
+        double u = (sx * ix + sy * iy) / len2;
+        if (u < -0.05 || u > 1.05) {
+            continue;
+        }
+        double dx = sx - u * ix, dy = sy - u * iy;
+        if (dx * dx + dy * dy > 2000.0 * 2000.0) {
+            continue;
+        }
+        const struct tl__sta_index *x = &p->sx[s];
+        for (size_t k = 0; k < x->n_shocks; k++) {
+            double t = tl__pk_time_s(p, x->shocks[k]);
+            if (t >= L->t0_s && t <= I->t0_s + 8.0) {
+                n++;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+/* Other events within 150 m of e over +-15 minutes (a place firing again). */
+static int
+repeats(const struct tl_pipeline *p, size_t e)
+{
+    const struct tl__ev *a = &p->ev[e];
+    int n = 0;
+    for (size_t j = 0; j < p->n_ev; j++) {
+        const struct tl__ev *b = &p->ev[j];
+        if (j != e && fabs(b->t0_s - a->t0_s) <= 900.0 &&
+            tl_geo_dist_m(a->pub.lat_deg, a->pub.lon_deg, b->pub.lat_deg, b->pub.lon_deg) <= 150.0) {
+            n++;
+        }
+    }
+    return n;
 }
 
 int
@@ -178,9 +235,23 @@ tl__classify_pair(struct tl_pipeline *p)
         }
         double pair_p = 1.0 / sum;
         struct tl__ev *L = &p->ev[ch->l], *I = &p->ev[ch->i];
+        /* is the earlier one the launch?  log-odds from independent evidence */
+        int shocks = shock_support(p, L, I);
+        int rep_l = repeats(p, ch->l), rep_i = repeats(p, ch->i);
+        double lo = 0.0;
+        if (shocks >= 2) {
+            lo += 2.5;
+            L->pub.shock_cue = true;
+        }
+        if (rep_l >= 2 && rep_l > rep_i) {
+            lo += 1.5;
+        } else if (rep_i >= 2 && rep_i > rep_l) {
+            lo -= 1.5;
+        }
+        double p_launch = 1.0 / (1.0 + exp(-lo));
         L->pub.cls = TL_CLASS_LAUNCH;
         I->pub.cls = TL_CLASS_IMPACT;
-        L->pub.class_p = I->pub.class_p = 0.5 + 0.5 * pair_p;
+        L->pub.class_p = I->pub.class_p = pair_p * p_launch + (1.0 - pair_p) * 0.5;
         L->pub.weapon = I->pub.weapon = ch->weapon;
         memcpy(L->pub.pair, I->pub.id, TL_ID_MAX);
         memcpy(I->pub.pair, L->pub.id, TL_ID_MAX);
@@ -194,10 +265,13 @@ tl__classify_pair(struct tl_pipeline *p)
         f->impact_lat_deg = I->pub.lat_deg;
         f->impact_lon_deg = I->pub.lon_deg;
         f->launch_t_ns = L->pub.t_ns;
-        f->side_p = L->pub.side_p;
-        f->pair_p = pair_p;
-        f->confidence = L->pub.side_p * pair_p;
         f->fired_from = L->pub.side;
+        f->side_p = L->pub.side_p;
+        f->pair_p = pair_p * p_launch;
+        f->confidence = L->pub.side_p * f->pair_p;
+        if (f->confidence < p->prm.side_threshold) {
+            f->fired_from = TL_SIDE_AMBIGUOUS;
+        }
         f->crosses_line = I->pub.likely_side != L->pub.likely_side;
         f->weapon = ch->weapon;
         f->tof_s = I->t0_s - L->t0_s;

@@ -171,7 +171,7 @@ significance(const struct tl_pipeline *p, const struct tl__tile *tl, const struc
      * near stations first, so a fit that skips many of them is a choice among many subsets
      * (and pays for it), while one made of the nearest stations is not. */
     for (size_t k = 0; k < tl->n_stations; k++) {
-        reach += hypot(tl->sta_xyz[k][0] - sol->x, tl->sta_xyz[k][1] - sol->y) <= far_m + 1.0;
+        reach += tl__hypot(tl->sta_xyz[k][0] - sol->x, tl->sta_xyz[k][1] - sol->y) <= far_m + 1.0;
     }
     double det = sol->cov[0][0] * sol->cov[1][1] - tl__sq(sol->cov[0][1]);
     double cell_m2 = M_PI * sqrt(fmax(det, 1.0)) * 4.0; /* 2-sigma ellipse area */
@@ -201,13 +201,13 @@ solve_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *
     sol->dc = lp.mean_dc;
     for (size_t i = 0; i < n; i++) {
         make_obs(p, tl, (size_t)ks[i], e->picks[i],
-                 hypot(tl->sta_xyz[ks[i]][0] - e->x, tl->sta_xyz[ks[i]][1] - e->y), &o[i]);
+                 tl__hypot(tl->sta_xyz[ks[i]][0] - e->x, tl->sta_xyz[ks[i]][1] - e->y), &o[i]);
     }
     int rc = tl__locate_solve(o, n, &lp, mf, sol);
     /* second pass with the path-length terms at the solution */
     for (size_t i = 0; i < n; i++) {
         make_obs(p, tl, (size_t)ks[i], e->picks[i],
-                 hypot(tl->sta_xyz[ks[i]][0] - sol->x, tl->sta_xyz[ks[i]][1] - sol->y), &o[i]);
+                 tl__hypot(tl->sta_xyz[ks[i]][0] - sol->x, tl->sta_xyz[ks[i]][1] - sol->y), &o[i]);
     }
     sol->z = ground_z(sol->x, sol->y);
     sol->scale = 0;
@@ -246,68 +246,86 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
     if ((rc = solve_event(p, e, mf, o, ks, n, true, &sol)) != TL_OK) {
         goto done;
     }
-    /* Stations that the association missed: a free pick close to the prediction. */
+    /* Stations that the association missed: a free pick close to the prediction, within 3
+     * sigma of the pick, path and met noise and of the location's own uncertainty
+     * projected on that station (g' C g, g the gradient of the arrival time).  A poorly
+     * constrained first fit thus still gathers the stations that will constrain it;
+     * repeated while stations join. */
     size_t *grown = tl_realloc(e->picks, cap * sizeof(size_t));
     if (!grown) {
         rc = TL_ENOMEM;
         goto done;
     }
     e->picks = grown;
-    size_t added = 0;
-    for (size_t k = 0; k < tl->n_stations; k++) {
-        bool have = false;
-        for (size_t i = 0; i < e->n_picks && !have; i++) {
-            have = ks[i] == (long)k;
-        }
-        double d = hypot(tl->sta_xyz[k][0] - sol.x, tl->sta_xyz[k][1] - sol.y);
-        if (have || d > p->prm.max_range_m) {
-            continue;
-        }
-        struct tl__lobs tmp;
-        memset(&tmp, 0, sizeof(tmp));
-        tmp.sx = tl->sta_xyz[k][0];
-        tmp.sy = tl->sta_xyz[k][1];
-        tmp.sz = tl->sta_xyz[k][2];
-        tl__metfield_path(mf, sol.x, sol.y, tmp.sx, tmp.sy, &tmp.temp_c, &tmp.we, &tmp.wn);
-        double pred = tl__locate_predict(&tmp, &sol, sol.x, sol.y, sol.z, sol.t0);
-        double tol = 0.05 + 3.0 * sqrt(tl__sq(d / 1000.0 * tl->path_err_s_per_km) +
-                                       tl__sq(TURB_S) * d / 1000.0);
-        const struct tl__sta_index *x = &p->sx[tl->stations[k]];
-        size_t lo = 0, hi = x->n_picks;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (tl__pk_time_s(p, x->picks[mid]) < pred - tol) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+    for (int round = 0; round < 3; round++) {
+        size_t added = 0;
+        for (size_t k = 0; k < tl->n_stations; k++) {
+            bool have = false;
+            for (size_t i = 0; i < e->n_picks && !have; i++) {
+                have = ks[i] == (long)k;
             }
-        }
-        long best = -1;
-        double bd = tol;
-        for (size_t i = lo; i < x->n_picks; i++) {
-            double t = tl__pk_time_s(p, x->picks[i]);
-            if (t > pred + tol) {
-                break;
-            }
-            if (p->pk[x->picks[i]].ev >= 0) {
+            double dx = sol.x - tl->sta_xyz[k][0], dy = sol.y - tl->sta_xyz[k][1];
+            double d = tl__hypot(dx, dy);
+            if (have || d > p->prm.max_range_m || d < 1.0) {
                 continue;
             }
-            if (fabs(t - pred) < bd) {
-                bd = fabs(t - pred);
-                best = (long)x->picks[i];
+            struct tl__lobs tmp;
+            memset(&tmp, 0, sizeof(tmp));
+            tmp.sx = tl->sta_xyz[k][0];
+            tmp.sy = tl->sta_xyz[k][1];
+            tmp.sz = tl->sta_xyz[k][2];
+            tl__metfield_path(mf, sol.x, sol.y, tmp.sx, tmp.sy, &tmp.temp_c, &tmp.we, &tmp.wn);
+            double pred = tl__locate_predict(&tmp, &sol, sol.x, sol.y, sol.z, sol.t0);
+            double v = d / fmax(pred - sol.t0, 1e-3);
+            double g[3] = {dx / (d * v), dy / (d * v), 1.0};
+            double var_loc = 0;
+            for (int r1 = 0; r1 < 3; r1++) {
+                for (int c1 = 0; c1 < 3; c1++) {
+                    var_loc += g[r1] * sol.cov[r1][c1] * g[c1];
+                }
+            }
+            double tol = 0.05 + 3.0 * sqrt(tl__sq(d / 1000.0 * tl->path_err_s_per_km) +
+                                           tl__sq(TURB_S) * d / 1000.0 + fmax(var_loc, 0.0));
+            const struct tl__sta_index *x = &p->sx[tl->stations[k]];
+            size_t lo = 0, hi = x->n_picks;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (tl__pk_time_s(p, x->picks[mid]) < pred - tol) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            long best = -1;
+            double bd = tol;
+            for (size_t i = lo; i < x->n_picks; i++) {
+                double t = tl__pk_time_s(p, x->picks[i]);
+                if (t > pred + tol) {
+                    break;
+                }
+                if (p->pk[x->picks[i]].ev >= 0) {
+                    continue;
+                }
+                if (fabs(t - pred) < bd) {
+                    bd = fabs(t - pred);
+                    best = (long)x->picks[i];
+                }
+            }
+            if (best >= 0) {
+                ks[e->n_picks] = (long)k;
+                e->picks[e->n_picks++] = (size_t)best;
+                added++;
             }
         }
-        if (best >= 0) {
-            ks[e->n_picks] = (long)k;
-            e->picks[e->n_picks++] = (size_t)best;
-            added++;
+        if (!added) {
+            break;
         }
-    }
-    e->x = sol.x;
-    e->y = sol.y;
-    e->t0_s = sol.t0;
-    if (added && (rc = solve_event(p, e, mf, o, ks, e->n_picks, true, &sol)) != TL_OK) {
-        goto done;
+        e->x = sol.x;
+        e->y = sol.y;
+        e->t0_s = sol.t0;
+        if ((rc = solve_event(p, e, mf, o, ks, e->n_picks, true, &sol)) != TL_OK) {
+            goto done;
+        }
     }
     /* The nominal fit decides: picks it rejects are let go, and the stations that fit
      * (robust weight kept, residual within 3 sigma of pick, path and met noise) count,

@@ -92,7 +92,7 @@ static void
 path_eval(const struct tl__lobs *o, const double *q, double z, struct path *pp)
 {
     double dx = o->sx - q[0], dy = o->sy - q[1], dz = o->sz - z;
-    pp->rho = hypot(dx, dy);
+    pp->rho = tl__hypot(dx, dy);
     pp->d = sqrt(pp->rho * pp->rho + dz * dz);
     if (pp->rho > 1e-6) {
         pp->nx = dx / pp->rho;
@@ -364,7 +364,7 @@ tl__locate_solve(struct tl__lobs *o, size_t n, const struct tl__lprm *prm,
             dx[map[i]] = step[i];
         }
         /* keep steps sane: at most 5 km and 10 m/s per iteration */
-        double hs = hypot(dx[0], dx[1]);
+        double hs = tl__hypot(dx[0], dx[1]);
         if (hs > 5000.0) {
             for (int i = 0; i < NP; i++) {
                 dx[i] *= 5000.0 / hs;
@@ -383,10 +383,10 @@ tl__locate_solve(struct tl__lobs *o, size_t n, const struct tl__lprm *prm,
             memcpy(q, qn, sizeof(q));
             memcpy(a, an, sizeof(a));
             memcpy(g, gn, sizeof(g));
-            bool small = hypot(dx[0], dx[1]) < 0.01 && fabs(dx[2]) < 1e-5 && cost - cn < 1e-9;
+            bool small = tl__hypot(dx[0], dx[1]) < 0.01 && fabs(dx[2]) < 1e-5 && cost - cn < 1e-9;
             cost = cn;
             lambda = fmax(lambda * 0.3, 1e-7);
-            if (mf && hypot(q[0] - met_x, q[1] - met_y) > 300.0) {
+            if (mf && tl__hypot(q[0] - met_x, q[1] - met_y) > 300.0) {
                 met_x = q[0];
                 met_y = q[1];
                 refresh_met(o, n, mf, q[0], q[1]);

@@ -28,7 +28,7 @@ tl_pipeline_params_default(struct tl_pipeline_params *p)
     memset(p, 0, sizeof(*p));
     p->min_stations = 5;
     p->max_range_m = 60000.0;
-    p->speed_tol_mps = 1.0;
+    p->speed_tol_mps = 2.0;
     p->wind_prior_mps = 1.5;
     p->temp_prior_c = 1.0;
     p->side_threshold = 0.95;

@@ -73,7 +73,7 @@ test_very_long_line(void **state)
 {
     (void)state;
     size_t big = 3u << 20;
-    char *text = malloc(big + 64);
+    char *text = malloc(big + 128);
     assert_non_null(text);
     memset(text, 'a', big);
     text[big] = '\n';

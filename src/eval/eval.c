@@ -1,0 +1,701 @@
+/*
+ * eval.c - how good a bulletin is, against the simulator's (or a field trial's)
+ * ground truth, by the rules of formats.md section 5 (see eval.h).
+ *
+ * The truth is read as a stream (its pick map has one line per pick, hundreds of
+ * thousands on a busy day): events are kept, picks only counted per event and
+ * station.  Matching candidates are all (found, true) pairs within 2 s and 1 km,
+ * found through a time-sorted index, then taken cheapest first.
+ */
+#define _GNU_SOURCE /* qsort_r */
+#include <truceline/eval.h>
+#include <truceline/geo.h>
+#include <truceline/jsonl.h>
+#include <truceline/time.h>
+
+#include "../util/util.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CL_LAUNCH = 0, CL_IMPACT = 1, CL_OTHER = 2, CL_UNKNOWN = 3 };
+
+struct tev {
+    char id[TL_ID_MAX];
+    tl_time_ns t;
+    double lat, lon;
+    int cls;
+    int side; /* -1 left, 1 right, 0 unknown */
+    char pair[TL_ID_MAX];
+    char salvo[TL_ID_MAX];
+    int n_sta;
+    long match; /* index of the matched found event or -1 */
+    /* stations seen (for counting distinct blast stations) */
+    char (*sta)[TL_STATION_ID_MAX];
+    int n_sta_cap;
+};
+
+struct fev {
+    char id[TL_ID_MAX];
+    tl_time_ns t;
+    double lat, lon;
+    int cls;
+    double maj, min, azi;
+    long match; /* index of the matched true event or -1 */
+};
+
+struct ffind {
+    char launch[TL_ID_MAX], impact[TL_ID_MAX];
+    int fired; /* -1, 0 ambiguous, 1 */
+    double conf;
+};
+
+struct ctx {
+    struct tev *t;
+    size_t nt, ct;
+    struct fev *f;
+    size_t nf, cf;
+    struct ffind *fd;
+    size_t nfd, cfd;
+};
+
+static int
+class_of(const char *s)
+{
+    if (!s) {
+        return CL_UNKNOWN;
+    }
+    if (strcmp(s, "launch") == 0) {
+        return CL_LAUNCH;
+    }
+    if (strcmp(s, "impact") == 0) {
+        return CL_IMPACT;
+    }
+    if (strcmp(s, "other") == 0) {
+        return CL_OTHER;
+    }
+    return CL_UNKNOWN;
+}
+
+static int
+side_of(const char *s)
+{
+    if (s && strcmp(s, "left") == 0) {
+        return -1;
+    }
+    if (s && strcmp(s, "right") == 0) {
+        return 1;
+    }
+    return 0;
+}
+
+static void
+copy_id(char *dst, json_t *v)
+{
+    const char *s = json_string_value(v);
+    tl__strlcpy(dst, s ? s : "", TL_ID_MAX);
+}
+
+static int
+parse_time(json_t *v, tl_time_ns *t)
+{
+    const char *s = json_string_value(v);
+    return s ? tl_time_parse(s, strlen(s), t, NULL) : TL_EPARSE;
+}
+
+/* id -> true event index, by binary search over ids sorted once */
+static int
+cmp_tev_id(const void *a, const void *b, void *ctx)
+{
+    const struct tev *t = ctx;
+    return strcmp(t[*(const size_t *)a].id, t[*(const size_t *)b].id);
+}
+
+static long
+find_tev(const struct ctx *c, const size_t *by_id, const char *id)
+{
+    size_t lo = 0, hi = c->nt;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int r = strcmp(c->t[by_id[mid]].id, id);
+        if (r == 0) {
+            return (long)by_id[mid];
+        }
+        if (r < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return -1;
+}
+
+static int
+read_truth(struct ctx *c, const char *path, struct tl_diag *d)
+{
+    struct tl_jsonl *r = NULL;
+    int rc = tl_jsonl_open(path, 0, &r, d);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    /* pass 1: events */
+    const char *line;
+    size_t len;
+    int got;
+    while ((got = tl_jsonl_next(r, &line, &len, d)) == 1) {
+        if (!strstr(line, "\"event\"")) {
+            continue;
+        }
+        json_t *o = json_loadb(line, len, 0, NULL);
+        const char *type = json_string_value(json_object_get(o, "type"));
+        if (o && type && strcmp(type, "event") == 0) {
+            if ((rc = tl__grow((void **)&c->t, &c->ct, c->nt + 1, sizeof(*c->t), (size_t)1 << 26)) !=
+                TL_OK) {
+                json_decref(o);
+                break;
+            }
+            struct tev *e = &c->t[c->nt];
+            memset(e, 0, sizeof(*e));
+            copy_id(e->id, json_object_get(o, "id"));
+            if (parse_time(json_object_get(o, "time"), &e->t) != TL_OK ||
+                !json_is_number(json_object_get(o, "lat")) ||
+                !json_is_number(json_object_get(o, "lon"))) {
+                tl__diag_where(d, path, tl_jsonl_lineno(r));
+                rc = tl__diag(d, TL_EPARSE, NULL, "event without a valid time, lat or lon");
+                json_decref(o);
+                break;
+            }
+            e->lat = json_number_value(json_object_get(o, "lat"));
+            e->lon = json_number_value(json_object_get(o, "lon"));
+            e->cls = class_of(json_string_value(json_object_get(o, "class")));
+            e->side = side_of(json_string_value(json_object_get(o, "side")));
+            copy_id(e->pair, json_object_get(o, "pair"));
+            copy_id(e->salvo, json_object_get(o, "salvo"));
+            e->match = -1;
+            c->nt++;
+        }
+        json_decref(o);
+    }
+    tl_jsonl_free(r);
+    if (rc != TL_OK || got < 0) {
+        return rc != TL_OK ? rc : got;
+    }
+    size_t *by_id = tl_malloc((c->nt + 1) * sizeof(size_t));
+    if (!by_id) {
+        return TL_ENOMEM;
+    }
+    for (size_t i = 0; i < c->nt; i++) {
+        by_id[i] = i;
+    }
+    qsort_r(by_id, c->nt, sizeof(size_t), cmp_tev_id, c->t);
+    /* pass 2: the pick map, distinct stations with a blast pick per event */
+    if ((rc = tl_jsonl_open(path, 0, &r, d)) != TL_OK) {
+        tl_free(by_id);
+        return rc;
+    }
+    while ((got = tl_jsonl_next(r, &line, &len, d)) == 1 && rc == TL_OK) {
+        if (!strstr(line, "\"pick\"")) {
+            continue;
+        }
+        json_t *o = json_loadb(line, len, 0, NULL);
+        const char *type = json_string_value(json_object_get(o, "type"));
+        const char *phase = json_string_value(json_object_get(o, "phase"));
+        const char *ev = json_string_value(json_object_get(o, "event"));
+        const char *pid = json_string_value(json_object_get(o, "id"));
+        const char *sta = json_string_value(json_object_get(o, "station"));
+        if (o && type && strcmp(type, "pick") == 0 && ev && (!phase || strcmp(phase, "blast") == 0)) {
+            long k = find_tev(c, by_id, ev);
+            char sid[TL_STATION_ID_MAX] = "";
+            if (sta) {
+                tl__strlcpy(sid, sta, sizeof(sid));
+            } else if (pid) {
+                /* pick ids are STATION-NNNNNN */
+                size_t n = strcspn(pid, "-");
+                if (n < sizeof(sid)) {
+                    memcpy(sid, pid, n);
+                    sid[n] = '\0';
+                }
+            }
+            if (k >= 0 && sid[0]) {
+                struct tev *e = &c->t[k];
+                bool seen = false;
+                for (int i = 0; i < e->n_sta && !seen; i++) {
+                    seen = strcmp(e->sta[i], sid) == 0;
+                }
+                if (!seen) {
+                    if (e->n_sta == e->n_sta_cap) {
+                        int cap = e->n_sta_cap ? e->n_sta_cap * 2 : 8;
+                        void *g = tl_realloc(e->sta, (size_t)cap * sizeof(*e->sta));
+                        if (!g) {
+                            rc = TL_ENOMEM;
+                        } else {
+                            e->sta = g;
+                            e->n_sta_cap = cap;
+                        }
+                    }
+                    if (rc == TL_OK) {
+                        memcpy(e->sta[e->n_sta++], sid, TL_STATION_ID_MAX);
+                    }
+                }
+            }
+        }
+        json_decref(o);
+    }
+    tl_jsonl_free(r);
+    tl_free(by_id);
+    return rc != TL_OK ? rc : (got < 0 ? got : TL_OK);
+}
+
+static int
+read_bulletin(struct ctx *c, const char *path, struct tl_diag *d)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        tl__diag_where(d, path, je.line);
+        return tl__diag(d, TL_EPARSE, NULL, "not a readable bulletin: %s", je.text);
+    }
+    json_t *feats = json_object_get(root, "features");
+    int rc = TL_OK;
+    size_t i;
+    json_t *f;
+    json_array_foreach(feats, i, f)
+    {
+        json_t *pr = json_object_get(f, "properties");
+        const char *kind = json_string_value(json_object_get(pr, "kind"));
+        if (!kind) {
+            continue;
+        }
+        if (strcmp(kind, "event") == 0) {
+            json_t *co = json_object_get(json_object_get(f, "geometry"), "coordinates");
+            if ((rc = tl__grow((void **)&c->f, &c->cf, c->nf + 1, sizeof(*c->f), (size_t)1 << 26)) !=
+                TL_OK) {
+                break;
+            }
+            struct fev *e = &c->f[c->nf];
+            memset(e, 0, sizeof(*e));
+            copy_id(e->id, json_object_get(pr, "id"));
+            if (parse_time(json_object_get(pr, "time"), &e->t) != TL_OK ||
+                !json_is_number(json_array_get(co, 0)) || !json_is_number(json_array_get(co, 1))) {
+                tl__diag_where(d, path, 0);
+                rc = tl__diag(d, TL_EPARSE, NULL, "feature %zu: event without time or coordinates", i);
+                break;
+            }
+            e->lon = json_number_value(json_array_get(co, 0));
+            e->lat = json_number_value(json_array_get(co, 1));
+            e->cls = class_of(json_string_value(json_object_get(pr, "class")));
+            json_t *el = json_object_get(pr, "ellipse");
+            e->maj = json_number_value(json_object_get(el, "major_m"));
+            e->min = json_number_value(json_object_get(el, "minor_m"));
+            e->azi = json_number_value(json_object_get(el, "azimuth_deg"));
+            e->match = -1;
+            c->nf++;
+        } else if (strcmp(kind, "finding") == 0) {
+            if ((rc = tl__grow((void **)&c->fd, &c->cfd, c->nfd + 1, sizeof(*c->fd),
+                               (size_t)1 << 26)) != TL_OK) {
+                break;
+            }
+            struct ffind *x = &c->fd[c->nfd++];
+            copy_id(x->launch, json_object_get(pr, "launch"));
+            copy_id(x->impact, json_object_get(pr, "impact"));
+            x->fired = side_of(json_string_value(json_object_get(pr, "fired_from")));
+            x->conf = json_number_value(json_object_get(pr, "confidence"));
+        }
+    }
+    json_decref(root);
+    return rc;
+}
+
+struct cand {
+    double cost;
+    size_t f, t;
+};
+
+static int
+cmp_cand(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    if (x->cost != y->cost) {
+        return x->cost < y->cost ? -1 : 1;
+    }
+    if (x->f != y->f) {
+        return x->f < y->f ? -1 : 1;
+    }
+    return x->t < y->t ? -1 : (x->t > y->t);
+}
+
+static int
+cmp_tev_time(const void *a, const void *b, void *ctx)
+{
+    const struct tev *t = ctx;
+    tl_time_ns x = t[*(const size_t *)a].t, y = t[*(const size_t *)b].t;
+    return x < y ? -1 : (x > y);
+}
+
+static int
+match(struct ctx *c)
+{
+    size_t *ord = tl_malloc((c->nt + 1) * sizeof(size_t));
+    struct cand *cd = NULL;
+    size_t ncd = 0, cap = 0;
+    if (!ord) {
+        return TL_ENOMEM;
+    }
+    for (size_t i = 0; i < c->nt; i++) {
+        ord[i] = i;
+    }
+    qsort_r(ord, c->nt, sizeof(size_t), cmp_tev_time, c->t);
+    int rc = TL_OK;
+    const tl_time_ns win = 2 * TL_NS_PER_S;
+    for (size_t f = 0; f < c->nf && rc == TL_OK; f++) {
+        size_t lo = 0, hi = c->nt;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (c->t[ord[mid]].t < c->f[f].t - win) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        for (size_t k = lo; k < c->nt && c->t[ord[k]].t <= c->f[f].t + win; k++) {
+            const struct tev *t = &c->t[ord[k]];
+            double dist = tl_geo_dist_m(c->f[f].lat, c->f[f].lon, t->lat, t->lon);
+            if (dist > 1000.0) {
+                continue;
+            }
+            double dt = fabs((double)(c->f[f].t - t->t)) * 1e-9;
+            if ((rc = tl__grow((void **)&cd, &cap, ncd + 1, sizeof(*cd), (size_t)1 << 28)) != TL_OK) {
+                break;
+            }
+            cd[ncd].cost = dt / 0.25 + dist / 100.0;
+            cd[ncd].f = f;
+            cd[ncd].t = ord[k];
+            ncd++;
+        }
+    }
+    if (rc == TL_OK) {
+        qsort(cd, ncd, sizeof(*cd), cmp_cand);
+        for (size_t i = 0; i < ncd; i++) {
+            if (c->f[cd[i].f].match < 0 && c->t[cd[i].t].match < 0) {
+                c->f[cd[i].f].match = (long)cd[i].t;
+                c->t[cd[i].t].match = (long)cd[i].f;
+            }
+        }
+    }
+    tl_free(cd);
+    tl_free(ord);
+    return rc;
+}
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : (x > y);
+}
+
+static void
+rates(struct tl_eval_events *e)
+{
+    e->precision = e->found ? (double)e->matched / (double)e->found : 0.0;
+    e->recall = e->truth ? (double)e->recalled / (double)e->truth : 0.0;
+}
+
+/* found id -> index (linear scan is too slow for a busy day: sort a copy) */
+static int
+cmp_fev_id(const void *a, const void *b, void *ctx)
+{
+    const struct fev *f = ctx;
+    return strcmp(f[*(const size_t *)a].id, f[*(const size_t *)b].id);
+}
+
+static long
+find_fev(const struct ctx *c, const size_t *by_id, const char *id)
+{
+    size_t lo = 0, hi = c->nf;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int r = strcmp(c->f[by_id[mid]].id, id);
+        if (r == 0) {
+            return (long)by_id[mid];
+        }
+        if (r < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return -1;
+}
+
+static int
+score(struct ctx *c, struct tl_eval *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct tl_eval_events *per[3] = {&out->launch, &out->impact, &out->other};
+    for (size_t i = 0; i < c->nt; i++) {
+        const struct tev *t = &c->t[i];
+        if (t->n_sta >= 5) {
+            out->all.truth++;
+            per[t->cls < 3 ? t->cls : 2]->truth++;
+            if (t->match >= 0) {
+                out->all.recalled++;
+                per[t->cls < 3 ? t->cls : 2]->recalled++;
+            }
+        }
+    }
+    double *loc[3];
+    for (int k = 0; k < 3; k++) {
+        loc[k] = tl_malloc((c->nf + 1) * sizeof(double));
+        if (!loc[k]) {
+            for (int j = 0; j < k; j++) {
+                tl_free(loc[j]);
+            }
+            return TL_ENOMEM;
+        }
+    }
+    long cls_ok = 0, inside = 0;
+    for (size_t i = 0; i < c->nf; i++) {
+        const struct fev *f = &c->f[i];
+        out->all.found++;
+        if (f->cls < 3) {
+            per[f->cls]->found++;
+        }
+        if (f->match < 0) {
+            continue;
+        }
+        const struct tev *t = &c->t[f->match];
+        out->all.matched++;
+        if (f->cls < 3) {
+            per[f->cls]->matched++;
+        }
+        double d, az;
+        tl_geo_inverse(f->lat, f->lon, t->lat, t->lon, &d, &az, NULL);
+        int tc = t->cls < 3 ? t->cls : 2;
+        loc[tc][out->loc_n[tc]++] = d;
+        cls_ok += (t->cls == CL_LAUNCH && f->cls == CL_LAUNCH) ||
+                  (t->cls == CL_IMPACT && f->cls == CL_IMPACT) ||
+                  (t->cls == CL_OTHER && f->cls == CL_UNKNOWN);
+        double a = (az - f->azi) * M_PI / 180.0;
+        double u = d * cos(a) / fmax(f->maj, 1e-3), v = d * sin(a) / fmax(f->min, 1e-3);
+        inside += u * u + v * v <= 1.0;
+    }
+    rates(&out->all);
+    for (int k = 0; k < 3; k++) {
+        rates(per[k]);
+        qsort(loc[k], (size_t)out->loc_n[k], sizeof(double), cmp_dbl);
+        size_t n = (size_t)out->loc_n[k];
+        out->loc_median_m[k] = n ? loc[k][n / 2] : 0.0;
+        out->loc_p90_m[k] = n ? loc[k][(size_t)(0.9 * (double)(n - 1))] : 0.0;
+        tl_free(loc[k]);
+    }
+    out->ellipse_n = out->all.matched;
+    out->ellipse_coverage = out->all.matched ? (double)inside / (double)out->all.matched : 0.0;
+    out->class_accuracy = out->all.matched ? (double)cls_ok / (double)out->all.matched : 0.0;
+
+    /* pairs and attribution */
+    size_t *tby = tl_malloc((c->nt + 1) * sizeof(size_t));
+    size_t *fby = tl_malloc((c->nf + 1) * sizeof(size_t));
+    if (!tby || !fby) {
+        tl_free(tby);
+        tl_free(fby);
+        return TL_ENOMEM;
+    }
+    for (size_t i = 0; i < c->nt; i++) {
+        tby[i] = i;
+    }
+    for (size_t i = 0; i < c->nf; i++) {
+        fby[i] = i;
+    }
+    qsort_r(tby, c->nt, sizeof(size_t), cmp_tev_id, c->t);
+    qsort_r(fby, c->nf, sizeof(size_t), cmp_fev_id, c->f);
+    for (size_t i = 0; i < c->nt; i++) {
+        const struct tev *t = &c->t[i];
+        if (t->cls != CL_LAUNCH || !t->pair[0] || t->n_sta < 5) {
+            continue;
+        }
+        long k = find_tev(c, tby, t->pair);
+        if (k >= 0 && c->t[k].n_sta >= 5) {
+            out->pairs_truth++;
+        }
+    }
+    bool *recalled = tl_calloc(c->nt + 1, sizeof(bool));
+    if (!recalled) {
+        tl_free(tby);
+        tl_free(fby);
+        return TL_ENOMEM;
+    }
+    for (size_t i = 0; i < c->nfd; i++) {
+        const struct ffind *x = &c->fd[i];
+        out->pairs_found++;
+        out->findings++;
+        long fl = find_fev(c, fby, x->launch), fi = find_fev(c, fby, x->impact);
+        long tlx = fl >= 0 ? c->f[fl].match : -1, tix = fi >= 0 ? c->f[fi].match : -1;
+        bool launch_ok = tlx >= 0 && c->t[tlx].cls == CL_LAUNCH;
+        bool pair_ok = false;
+        if (launch_ok && tix >= 0 && c->t[tix].cls == CL_IMPACT) {
+            const struct tev *L = &c->t[tlx], *I = &c->t[tix];
+            long tp = find_tev(c, tby, L->pair);
+            pair_ok = strcmp(L->pair, I->id) == 0 ||
+                      (L->salvo[0] && tp >= 0 && strcmp(c->t[tp].salvo, L->salvo) == 0 &&
+                       strcmp(I->salvo, L->salvo) == 0);
+        }
+        if (pair_ok) {
+            out->pairs_correct++;
+            if (!recalled[tlx] && c->t[tlx].n_sta >= 5) {
+                long k = find_tev(c, tby, c->t[tlx].pair);
+                if (k >= 0 && c->t[k].n_sta >= 5) {
+                    out->pairs_recalled++;
+                    recalled[tlx] = true;
+                }
+            }
+        }
+        if (x->conf >= 0.95) {
+            out->confident++;
+        }
+        /* the side that fired: of the true launch the finding names, or else of the true
+         * launch of the true impact it names */
+        int true_side = 0;
+        if (launch_ok) {
+            true_side = c->t[tlx].side;
+        } else if (tix >= 0 && c->t[tix].cls == CL_IMPACT && c->t[tix].pair[0]) {
+            long k = find_tev(c, tby, c->t[tix].pair);
+            true_side = k >= 0 ? c->t[k].side : 0;
+        }
+        if (x->fired == 0) {
+            out->attr_ambiguous++;
+        } else if (true_side != 0 && true_side == x->fired) {
+            out->attr_correct++;
+        } else {
+            out->attr_wrong++;
+            if (x->conf >= 0.95) {
+                out->attr_wrong_confident++;
+            }
+        }
+    }
+    tl_free(recalled);
+    tl_free(tby);
+    tl_free(fby);
+    out->pairs_precision = out->pairs_found ? (double)out->pairs_correct / (double)out->pairs_found
+                                            : 0.0;
+    out->pairs_recall = out->pairs_truth ? (double)out->pairs_recalled / (double)out->pairs_truth
+                                         : 0.0;
+    out->attr_wrong_confident_rate =
+        out->confident ? (double)out->attr_wrong_confident / (double)out->confident : 0.0;
+    return TL_OK;
+}
+
+int
+tl_eval_files(const char *truth_path, const char *bulletin_path, struct tl_eval *out,
+              struct tl_diag *diag)
+{
+    struct ctx c;
+    memset(&c, 0, sizeof(c));
+    int rc = read_truth(&c, truth_path, diag);
+    if (rc == TL_OK) {
+        rc = read_bulletin(&c, bulletin_path, diag);
+    }
+    if (rc == TL_OK) {
+        rc = match(&c);
+    }
+    struct tl_eval e;
+    if (rc == TL_OK) {
+        rc = score(&c, &e);
+    }
+    if (rc == TL_OK) {
+        *out = e;
+    }
+    for (size_t i = 0; i < c.nt; i++) {
+        tl_free(c.t[i].sta);
+    }
+    tl_free(c.t);
+    tl_free(c.f);
+    tl_free(c.fd);
+    return rc;
+}
+
+static json_t *
+r4(double x)
+{
+    return json_real(round(x * 10000.0) / 10000.0);
+}
+
+static json_t *
+events_json(const struct tl_eval_events *e)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:o,s:o}", "truth", (json_int_t)e->truth, "found",
+                     (json_int_t)e->found, "matched", (json_int_t)e->matched, "recalled",
+                     (json_int_t)e->recalled, "precision", r4(e->precision), "recall",
+                     r4(e->recall));
+}
+
+char *
+tl_eval_json(const struct tl_eval *e)
+{
+    json_t *ev = events_json(&e->all);
+    json_object_set_new(ev, "launch", events_json(&e->launch));
+    json_object_set_new(ev, "impact", events_json(&e->impact));
+    json_object_set_new(ev, "other", events_json(&e->other));
+    static const char *const names[3] = {"launch", "impact", "other"};
+    json_t *loc = json_object();
+    for (int k = 0; k < 3; k++) {
+        json_object_set_new(loc, names[k],
+                            json_pack("{s:o,s:o,s:I}", "median", r4(e->loc_median_m[k]), "p90",
+                                      r4(e->loc_p90_m[k]), "n", (json_int_t)e->loc_n[k]));
+    }
+    json_t *root = json_object();
+    json_object_set_new(root, "events", ev);
+    json_object_set_new(root, "location_m", loc);
+    json_object_set_new(root, "ellipse_coverage", r4(e->ellipse_coverage));
+    json_object_set_new(root, "class_accuracy", r4(e->class_accuracy));
+    json_object_set_new(root, "pairs",
+                        json_pack("{s:I,s:I,s:I,s:o,s:o}", "truth", (json_int_t)e->pairs_truth,
+                                  "found", (json_int_t)e->pairs_found, "correct",
+                                  (json_int_t)e->pairs_correct, "precision",
+                                  r4(e->pairs_precision), "recall", r4(e->pairs_recall)));
+    json_object_set_new(root, "attribution",
+                        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "findings",
+                                  (json_int_t)e->findings, "correct", (json_int_t)e->attr_correct,
+                                  "wrong", (json_int_t)e->attr_wrong, "ambiguous",
+                                  (json_int_t)e->attr_ambiguous, "wrong_confident",
+                                  (json_int_t)e->attr_wrong_confident, "confident",
+                                  (json_int_t)e->confident, "wrong_confident_rate",
+                                  r4(e->attr_wrong_confident_rate)));
+    char *s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    json_decref(root);
+    return s;
+}
+
+char *
+tl_eval_table(const struct tl_eval *e)
+{
+    char *buf = tl_malloc(4096);
+    if (!buf) {
+        return NULL;
+    }
+    snprintf(buf, 4096,
+             "events (heard by >= 5 stations)  truth %6ld  found %6ld  matched %6ld\n"
+             "  recall %6.1f %%   precision %6.1f %%\n"
+             "  launch recall %6.1f %%  impact recall %6.1f %%  other recall %6.1f %%\n"
+             "location error      median        p90\n"
+             "  launch       %9.1f m %9.1f m   (n %ld)\n"
+             "  impact       %9.1f m %9.1f m   (n %ld)\n"
+             "  other        %9.1f m %9.1f m   (n %ld)\n"
+             "95%% ellipse coverage %6.1f %%   class accuracy %6.1f %%\n"
+             "pairs    truth %6ld  found %6ld  correct %6ld  recall %6.1f %%  precision %6.1f %%\n"
+             "findings %6ld: side correct %ld, wrong %ld, ambiguous %ld; wrong with confidence >= "
+             "0.95: %ld of %ld (%.2f %%)\n",
+             e->all.truth, e->all.found, e->all.matched, 100.0 * e->all.recall,
+             100.0 * e->all.precision, 100.0 * e->launch.recall, 100.0 * e->impact.recall,
+             100.0 * e->other.recall, e->loc_median_m[0], e->loc_p90_m[0], e->loc_n[0],
+             e->loc_median_m[1], e->loc_p90_m[1], e->loc_n[1], e->loc_median_m[2],
+             e->loc_p90_m[2], e->loc_n[2], 100.0 * e->ellipse_coverage, 100.0 * e->class_accuracy,
+             e->pairs_truth, e->pairs_found, e->pairs_correct, 100.0 * e->pairs_recall,
+             100.0 * e->pairs_precision, e->findings, e->attr_correct, e->attr_wrong,
+             e->attr_ambiguous, e->attr_wrong_confident, e->confident,
+             100.0 * e->attr_wrong_confident_rate);
+    return buf;
+}
