@@ -1,14 +1,18 @@
 /*
  * cmd_simulate.c - `truceline simulate`: write a scenario with its ground truth.
  *
- *     truceline simulate --mission M --preset P [--seed N] [--start T] [--hours H] --out DIR
+ *     truceline simulate --mission M --preset P [--seed N] [--start T] [--hours H]
+ *                        [--keys KEYS] --out DIR
  *
  * Writes DIR/records.jsonl (what the stations send, in delivery order),
  * DIR/truth.jsonl (what happened), DIR/mission.geojson (the mission
  * simulated: for `mirror` its variant, so that `truceline process --mission
  * DIR/mission.geojson --records DIR/records.jsonl` works for every preset) and
  * DIR/scenario.json (the configuration and the counts).  The same arguments
- * give the same bytes.  docs/simulator.md describes the model.
+ * give the same bytes.  docs/simulator.md describes the model.  With --keys,
+ * every station gets an Ed25519 key in KEYS (kept when it exists) and
+ * DIR/mission.geojson carries the public keys, ready for `truceline serve`
+ * and `truceline replay --keys KEYS`.
  */
 #include "tool.h"
 
@@ -21,13 +25,15 @@
 
 static const char *const USAGE =
     "usage: truceline simulate --mission M --preset P [--seed N] [--start T] [--hours H]\n"
-    "                          [--quiet] --out DIR\n\n"
+    "                          [--keys KEYS] [--quiet] --out DIR\n\n"
     "simulates a scenario on mission M and writes DIR/records.jsonl (station records in\n"
     "delivery order), DIR/truth.jsonl (events, pick-to-event map, faults),\n"
     "DIR/mission.geojson (the mission simulated) and DIR/scenario.json (counts).\n\n"
     "presets: calm (about 50 events), busy (>= 10,000 events), windy (10-15 m/s),\n"
     "         faulty (outages, clock faults, false picks, duplicates),\n"
     "         mirror (stations on one straight row, no arrays)\n"
+    "--keys KEYS: station signing keys in KEYS/<ID>.key (made when missing) and their\n"
+    "             public keys in DIR/mission.geojson, for `serve` and `replay`\n"
     "defaults: --seed 1 --start 2026-03-01T00:00:00Z --hours 24\n";
 
 int
@@ -37,7 +43,7 @@ cmd_simulate(int argc, char **argv)
         fputs(USAGE, stdout);
         return EXIT_OK;
     }
-    const char *mission_path = NULL, *preset = NULL, *out = NULL;
+    const char *mission_path = NULL, *preset = NULL, *out = NULL, *keys = NULL;
     struct tl_sim_config cfg = {NULL, 1, TL_SIM_DEFAULT_START_NS, TL_SIM_DEFAULT_HOURS, false};
     bool quiet = false;
     for (int i = 1; i < argc; i++) {
@@ -57,6 +63,8 @@ cmd_simulate(int argc, char **argv)
             preset = v;
         } else if (strcmp(a, "--out") == 0) {
             out = v;
+        } else if (strcmp(a, "--keys") == 0) {
+            keys = v;
         } else if (strcmp(a, "--seed") == 0) {
             char *end;
             errno = 0;
@@ -119,6 +127,19 @@ cmd_simulate(int argc, char **argv)
     if (rc != TL_OK) {
         tl_sim_free(s);
         return tool_fail(EXIT_RUNTIME, "simulate", "%s: %s", out, tl_strerror(rc));
+    }
+    if (keys) {
+        char mpath[4096];
+        struct tl_diag d;
+        memset(&d, 0, sizeof(d));
+        snprintf(mpath, sizeof(mpath), "%s/mission.geojson", out);
+        rc = tl_station_keys_make(tl_sim_mission(s), keys, mpath, &d);
+        if (rc != TL_OK) {
+            char buf[640];
+            tl_sim_free(s);
+            return tool_fail(tool_exit_code(rc), "simulate", "--keys: %s",
+                             tl_diag_format(&d, buf, sizeof(buf)));
+        }
     }
     if (!quiet) {
         const struct tl_sim_stats *st = tl_sim_stats(s);

@@ -20,8 +20,14 @@ static const struct tool_cmd commands[] = {
     {"log", "the transparency log: init, append, checkpoint, prove, verify, witness", cmd_log},
     {"mission", "validate a mission file and summarise it (mission check FILE)", cmd_mission},
     {"process", "records to a bulletin: locate, classify, pair, attribute", cmd_process},
+    {"replay", "play records into a server as its stations would (replay --records R --url U "
+               "--keys DIR)",
+     cmd_replay},
+    {"serve", "the server: signed ingest, live processing, API (serve --mission M --data DIR)",
+     cmd_serve},
     {"simulate", "write a scenario with ground truth (simulate --mission M --preset P --out DIR)",
      cmd_simulate},
+    {"token", "access tokens of a server's data directory: add, list, revoke", cmd_token},
     {"version", "print the version", cmd_version},
 };
 

@@ -27,6 +27,9 @@ int cmd_mission(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_process(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 /* Print "truceline CMD: message" to stderr and return `code`. */
 int tool_fail(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,1819 @@
+/*
+ * live.c - live processing: the pipeline of `truceline process`, fed as records arrive.
+ *
+ * One thread owns the tl_pipeline.  Its loop:
+ *
+ *   1. feed: read the records the writer committed since the last look
+ *      (records.id > cursor, in commit order), parse each stored line and
+ *      tl_pipeline_add it;
+ *   2. run: at most every run_interval, when something was fed, call
+ *      tl_pipeline_run(p, INT64_MAX) - everything held is processed, so an
+ *      event is formed as soon as enough picks are in (the latency goal is a
+ *      finding within 5 s of its last pick) and revised when late picks come;
+ *   3. diff: match the run's events to the stable events published before
+ *      and publish what is new, changed or gone (below);
+ *   4. log: append every new finding version and review to the transparency
+ *      log (durably), then record each entry's index;
+ *   5. reviews: apply the analysts' reviews queued by HTTP threads.
+ *
+ * Sliding window.  tl_pipeline_run recomputes from every record held, so the
+ * pipeline holds only records of the last `window` of record time (a
+ * parameter; 0 = everything).  When the data clock (the latest record time
+ * fed) gets 1.5 windows past the pipeline's start, a new pipeline is built
+ * from the store with the last window of records.  Results near the start of
+ * the window lack the records before it, so only events later than
+ * window start + MARGIN are matched and published; older stable objects are
+ * frozen at their last version.  A record arriving later than the window is
+ * stored (and served) but not processed.
+ *
+ * Stable identity.  The pipeline names an event "EV" + its origin time, and
+ * the origin time moves when late picks refine the location.  The server keeps
+ * its own identity: each new run's event is matched to the published event
+ * with which it shares most picks (pick ids, or station and time for picks
+ * without id; ties go to the nearer origin time), one to one.  A matched event
+ * keeps its id and gets a new version if its GeoJSON changed; an unmatched one
+ * is new and takes the pipeline's id (with "-2", "-3" if taken); a published
+ * event that no longer appears gets a final "withdrawn" version.  A finding's
+ * identity is its launch event's stable id: same launch, same finding, even if
+ * the impact it is paired with changes.  Every version is kept (table
+ * versions); nothing is overwritten.
+ *
+ * Reviews.  Because this thread is the only one that creates versions, HTTP
+ * threads hand it reviews through a queue and wait.  A standing review (status
+ * and amended fields) is re-applied to every later automatic version, so new
+ * picks never silently undo an analyst's decision.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <truceline/time.h>
+
+#include "server_priv.h"
+
+#define MARGIN_NS   (INT64_C(300) * TL_NS_PER_S) /* window start to first published event */
+#define SLACK_NS    (INT64_C(120) * TL_NS_PER_S) /* origin times move this much at most */
+#define FEED_CHUNK  5000
+#define DUMP_FLAGS  (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+#define MAX_OBJECTS (1u << 24)
+
+/* ------------------------------------------------------------ string map -- */
+
+/* Open addressing, string keys (owned) to int64 values.  Grows by doubling. */
+struct smap {
+    char **keys;
+    int64_t *vals;
+    size_t cap, n;
+};
+
+static uint64_t
+hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    }
+    return h;
+}
+
+static void
+smap_clear(struct smap *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        tl_free(m->keys[i]);
+    }
+    tl_free(m->keys);
+    tl_free(m->vals);
+    memset(m, 0, sizeof(*m));
+}
+
+static int
+smap_grow(struct smap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 1024;
+    char **keys = tl_calloc(cap, sizeof(*keys));
+    int64_t *vals = tl_calloc(cap, sizeof(*vals));
+    if (!keys || !vals) {
+        tl_free(keys);
+        tl_free(vals);
+        return TL_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->keys[i]) {
+            size_t j = (size_t)hash_str(m->keys[i]) & (cap - 1);
+            while (keys[j]) {
+                j = (j + 1) & (cap - 1);
+            }
+            keys[j] = m->keys[i];
+            vals[j] = m->vals[i];
+        }
+    }
+    tl_free(m->keys);
+    tl_free(m->vals);
+    m->keys = keys;
+    m->vals = vals;
+    m->cap = cap;
+    return TL_OK;
+}
+
+static int64_t *
+smap_find(const struct smap *m, const char *key)
+{
+    if (!m->cap) {
+        return NULL;
+    }
+    size_t i = (size_t)hash_str(key) & (m->cap - 1);
+    while (m->keys[i]) {
+        if (strcmp(m->keys[i], key) == 0) {
+            return &m->vals[i];
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+static int
+smap_put(struct smap *m, const char *key, int64_t val)
+{
+    int64_t *v = smap_find(m, key);
+    if (v) {
+        *v = val;
+        return TL_OK;
+    }
+    if ((m->n + 1) * 10 >= m->cap * 7 && smap_grow(m) != TL_OK) {
+        return TL_ENOMEM;
+    }
+    size_t i = (size_t)hash_str(key) & (m->cap - 1);
+    while (m->keys[i]) {
+        i = (i + 1) & (m->cap - 1);
+    }
+    m->keys[i] = tl_strdup(key);
+    if (!m->keys[i]) {
+        return TL_ENOMEM;
+    }
+    m->vals[i] = val;
+    m->n++;
+    return TL_OK;
+}
+
+/* ---------------------------------------------------------------- state -- */
+
+/* A stable object as last published. */
+struct sobj {
+    char id[TL_ID_MAX];
+    unsigned kind;
+    int64_t version;
+    tl_time_ns t_ns;
+    char *doc;            /* the current version's GeoJSON */
+    char *review;         /* the standing review (JSON) or NULL */
+    char *picks;          /* events: pick keys, '\n'-separated */
+    char link[TL_ID_MAX]; /* findings: the stable id of the launch */
+    bool seen;            /* produced by the current run */
+};
+
+struct review_req {
+    struct tl__review_in *in;
+    struct tl__review_out *out;
+    bool done;
+    struct review_req *next;
+};
+
+struct tl__live {
+    struct tl_server *s;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* the thread waits for kicks, reviews, stop */
+    pthread_cond_t cv_done; /* review submitters wait */
+    bool kicked, stop;
+    struct review_req *rq_head, *rq_tail;
+
+    struct tl_pipeline *p;
+    tl_time_ns p_from; /* records before this are not fed (INT64_MIN: no window) */
+    int64_t cursor;    /* last records.id fed */
+    tl_time_ns clock;  /* latest record time fed */
+    bool dirty;        /* fed since the last run */
+    tl_time_ns last_run_start;
+
+    struct sobj *objs;
+    size_t n_objs, cap_objs;
+    struct smap ids; /* stable id -> index in objs */
+    struct smap rx;  /* pick key -> received_ns */
+
+    /* shared with readers of /v1/status (under mu) */
+    long runs, fed, skipped_late, published, rebuilds;
+    double last_run_ms, max_run_ms;
+    bool running, log_pending, dirty_pub, reviews_pending;
+    int64_t cursor_pub;
+    struct tl__latency lat;
+    struct tl_station_qc *qc;
+    size_t n_qc;
+};
+
+static int
+json_dump_doc(json_t *j, char **out)
+{
+    char *s = json_dumps(j, DUMP_FLAGS);
+    if (!s) {
+        return TL_ENOMEM;
+    }
+    *out = s;
+    return TL_OK;
+}
+
+/* The pick key used for identity matching and latency: "STA|id" or "STA@t". */
+static void
+pick_key(const char *station, const char *pick_id, tl_time_ns t, char *buf, size_t size)
+{
+    if (pick_id && pick_id[0]) {
+        snprintf(buf, size, "%s|%s", station, pick_id);
+    } else {
+        snprintf(buf, size, "%s@%" PRId64, station, t);
+    }
+}
+
+static tl_time_ns
+reliable_from(const struct tl__live *L)
+{
+    return L->p_from == INT64_MIN ? INT64_MIN : L->p_from + MARGIN_NS;
+}
+
+/* ------------------------------------------------------------- objects -- */
+
+static void
+sobj_fini(struct sobj *o)
+{
+    tl_free(o->doc);
+    tl_free(o->review);
+    tl_free(o->picks);
+    memset(o, 0, sizeof(*o));
+}
+
+static int
+reindex(struct tl__live *L)
+{
+    smap_clear(&L->ids);
+    for (size_t i = 0; i < L->n_objs; i++) {
+        if (smap_put(&L->ids, L->objs[i].id, (int64_t)i) != TL_OK) {
+            return TL_ENOMEM;
+        }
+    }
+    return TL_OK;
+}
+
+static struct sobj *
+obj_get(struct tl__live *L, const char *id)
+{
+    int64_t *v = smap_find(&L->ids, id);
+    return v ? &L->objs[*v] : NULL;
+}
+
+static struct sobj *
+obj_add(struct tl__live *L, const char *id, unsigned kind)
+{
+    if (tl__grow((void **)&L->objs, &L->cap_objs, L->n_objs + 1, sizeof(*L->objs), MAX_OBJECTS) !=
+        TL_OK) {
+        return NULL;
+    }
+    struct sobj *o = &L->objs[L->n_objs];
+    memset(o, 0, sizeof(*o));
+    tl__strlcpy(o->id, id, sizeof(o->id));
+    o->kind = kind;
+    o->version = -1;
+    if (smap_put(&L->ids, id, (int64_t)L->n_objs) != TL_OK) {
+        return NULL;
+    }
+    L->n_objs++;
+    return o;
+}
+
+/* Drop withdrawn objects and objects older than `before` from memory (they stay stored). */
+static int
+prune(struct tl__live *L, tl_time_ns before, bool drop_withdrawn_only)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < L->n_objs; i++) {
+        struct sobj *o = &L->objs[i];
+        bool drop = (!drop_withdrawn_only && o->t_ns < before) || o->version < 0;
+        if (drop) {
+            sobj_fini(o);
+        } else {
+            if (k != i) {
+                L->objs[k] = *o;
+            }
+            k++;
+        }
+    }
+    L->n_objs = k;
+    return reindex(L);
+}
+
+/* Load the stable objects of the window from the store (at start and after a rebuild). */
+static int
+load_objects(struct tl__live *L, tl_time_ns from)
+{
+    for (size_t i = 0; i < L->n_objs; i++) {
+        sobj_fini(&L->objs[i]);
+    }
+    L->n_objs = 0;
+    smap_clear(&L->ids);
+    struct tl__conn *c = tl__store_reader(L->s->store);
+    sqlite3_stmt *st = tl__stmt(c, "SELECT o.id, o.kind, o.version, o.t_ns, o.review, o.picks, "
+                                   "o.link, v.doc FROM objects o JOIN versions v ON v.seq = "
+                                   "o.cur_seq WHERE o.withdrawn = 0 AND o.t_ns >= ?1");
+    int rc = st ? TL_OK : TL_ESTORE;
+    if (st) {
+        sqlite3_bind_int64(st, 1, from);
+    }
+    while (rc == TL_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE) {
+            break;
+        }
+        if (step != SQLITE_ROW) {
+            rc = tl__sqlrc(c, step, "live: load objects");
+            break;
+        }
+        struct sobj *o = obj_add(L, (const char *)sqlite3_column_text(st, 0),
+                                 (unsigned)sqlite3_column_int(st, 1));
+        if (!o) {
+            rc = TL_ENOMEM;
+            break;
+        }
+        o->version = sqlite3_column_int64(st, 2);
+        o->t_ns = sqlite3_column_int64(st, 3);
+        if (sqlite3_column_type(st, 4) == SQLITE_TEXT) {
+            o->review = tl_strdup((const char *)sqlite3_column_text(st, 4));
+        }
+        o->picks = tl_strdup((const char *)sqlite3_column_text(st, 5));
+        if (sqlite3_column_type(st, 6) == SQLITE_TEXT) {
+            tl__strlcpy(o->link, (const char *)sqlite3_column_text(st, 6), sizeof(o->link));
+        }
+        o->doc = tl_strdup((const char *)sqlite3_column_text(st, 7));
+        if (!o->picks || !o->doc) {
+            rc = TL_ENOMEM;
+        }
+    }
+    tl__store_release(L->s->store, c);
+    return rc;
+}
+
+/* Is `id` free (neither in memory nor in the store)? */
+static bool
+id_free(struct tl__live *L, struct tl__conn *c, const char *id)
+{
+    if (obj_get(L, id)) {
+        return false;
+    }
+    sqlite3_stmt *st = tl__stmt(c, "SELECT 1 FROM objects WHERE id = ?1");
+    if (!st) {
+        return false;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    bool free_ = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_reset(st);
+    return free_;
+}
+
+static void
+unique_id(struct tl__live *L, struct tl__conn *c, const char *base, char *out)
+{
+    tl__strlcpy(out, base, TL_ID_MAX);
+    for (int n = 2; !id_free(L, c, out) && n < 1000000; n++) {
+        char b[TL_ID_MAX];
+        tl__strlcpy(b, base, sizeof(b) - 10);
+        snprintf(out, TL_ID_MAX, "%s-%d", b, n);
+    }
+}
+
+/* ------------------------------------------------------------- changes -- */
+
+struct change {
+    unsigned kind;
+    char id[TL_ID_MAX];
+    int64_t version;
+    const char *cause;
+    tl_time_ns t_ns;
+    char *doc;
+    double lat, lon, lat2, lon2;
+    bool has2;
+    int side, cls, status;
+    double conf;
+    char zones[512];
+    bool withdrawn;
+    char *picks;
+    char link[TL_ID_MAX];
+    const char *review; /* the standing review to store (borrowed) */
+    double latency_ms;  /* NAN when not measured */
+    int64_t seq;
+    /* a review that goes with this version (NULL otherwise) */
+    const char *review_doc;
+    const char *review_action, *review_reason, *review_amend;
+    int64_t review_token;
+    const char *actor;
+};
+
+struct changes {
+    struct change *v;
+    size_t n, cap;
+};
+
+static void
+changes_fini(struct changes *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        tl_free(cs->v[i].doc);
+        tl_free(cs->v[i].picks);
+    }
+    tl_free(cs->v);
+    memset(cs, 0, sizeof(*cs));
+}
+
+static struct change *
+changes_add(struct changes *cs)
+{
+    if (tl__grow((void **)&cs->v, &cs->cap, cs->n + 1, sizeof(*cs->v), MAX_OBJECTS) != TL_OK) {
+        return NULL;
+    }
+    struct change *ch = &cs->v[cs->n++];
+    memset(ch, 0, sizeof(*ch));
+    ch->latency_ms = NAN;
+    ch->review_token = -1;
+    return ch;
+}
+
+static void
+zones_text(const struct tl_mission *m, const size_t *z, size_t n, char *buf, size_t size)
+{
+    size_t k = 0;
+    buf[k++] = ',';
+    buf[k] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const struct tl_zone *zn = tl_mission_zone(m, z[i]);
+        if (zn && k + strlen(zn->id) + 2 < size) {
+            k += (size_t)snprintf(buf + k, size - k, "%s,", zn->id);
+        }
+    }
+}
+
+static void
+change_cols_event(struct tl__live *L, struct change *ch, const struct tl_event *e)
+{
+    ch->t_ns = e->t_ns;
+    ch->lat = e->lat_deg;
+    ch->lon = e->lon_deg;
+    ch->side = (int)e->side;
+    ch->cls = (int)e->cls;
+    ch->conf = isfinite(e->side_p) ? e->side_p : 0;
+    ch->status = (int)e->status;
+    zones_text(L->s->mission, e->zones, e->n_zones, ch->zones, sizeof(ch->zones));
+}
+
+static void
+change_cols_finding(struct tl__live *L, struct change *ch, const struct tl_finding *f, int status)
+{
+    ch->t_ns = f->launch_t_ns;
+    ch->lat = f->launch_lat_deg;
+    ch->lon = f->launch_lon_deg;
+    ch->lat2 = f->impact_lat_deg;
+    ch->lon2 = f->impact_lon_deg;
+    ch->has2 = true;
+    ch->side = (int)f->fired_from;
+    ch->cls = 0;
+    ch->conf = isfinite(f->confidence) ? f->confidence : 0;
+    ch->status = status;
+    zones_text(L->s->mission, f->zones, f->n_zones, ch->zones, sizeof(ch->zones));
+}
+
+/* ------------------------------------------------------------- documents -- */
+
+int
+tl__make_event_doc(const struct tl_mission *m, struct tl_event *e, const char *review, char **out)
+{
+    json_t *rv = NULL;
+    if (review) {
+        rv = json_loads(review, 0, NULL);
+        if (!rv) {
+            return TL_EPARSE;
+        }
+        tl__review_apply_event(e, rv);
+    }
+    char *doc = tl_event_geojson(m, e);
+    if (!doc) {
+        json_decref(rv);
+        return TL_ENOMEM;
+    }
+    if (!rv) {
+        *out = doc;
+        return TL_OK;
+    }
+    json_t *f = json_loads(doc, 0, NULL);
+    tl_free(doc);
+    json_t *pr = json_object_get(f, "properties");
+    int rc = TL_ENOMEM;
+    if (pr) {
+        json_object_set(pr, "review", rv);
+        rc = json_dump_doc(f, out);
+    }
+    json_decref(f);
+    json_decref(rv);
+    return rc;
+}
+
+int
+tl__make_finding_doc(const struct tl_mission *m,
+                     struct tl_finding *fd,
+                     const char *review,
+                     int *status,
+                     char **out)
+{
+    json_t *rv = NULL;
+    *status = TL_STATUS_AUTOMATIC;
+    if (review) {
+        rv = json_loads(review, 0, NULL);
+        if (!rv) {
+            return TL_EPARSE;
+        }
+        *status = tl__review_apply_finding(fd, rv);
+    }
+    char *doc = tl_finding_geojson(m, fd);
+    if (!doc) {
+        json_decref(rv);
+        return TL_ENOMEM;
+    }
+    if (!rv) {
+        *out = doc;
+        return TL_OK;
+    }
+    json_t *f = json_loads(doc, 0, NULL);
+    tl_free(doc);
+    json_t *pr = json_object_get(f, "properties");
+    int rc = TL_ENOMEM;
+    if (pr) {
+        json_object_set_new(pr, "status",
+                            json_string(tl_review_status_name((enum tl_review_status) * status)));
+        json_object_set(pr, "review", rv);
+        rc = json_dump_doc(f, out);
+    }
+    json_decref(f);
+    json_decref(rv);
+    return rc;
+}
+
+/* The withdrawn version of a document: the last one with "withdrawn": true. */
+static int
+withdrawn_doc(const char *doc, unsigned kind, int64_t version, char **out)
+{
+    json_t *f = json_loads(doc, 0, NULL);
+    json_t *pr = json_object_get(f, "properties");
+    int rc = TL_EPARSE;
+    if (pr) {
+        if (kind == TL__OBJ_EVENT) {
+            json_object_set_new(pr, "revision", json_integer((json_int_t)version));
+        }
+        json_object_set_new(pr, "withdrawn", json_true());
+        rc = json_dump_doc(f, out);
+    }
+    json_decref(f);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- store -- */
+
+static int
+store_changes_job(struct tl__conn *c, void *vctx)
+{
+    struct changes *cs = vctx;
+    tl_time_ns now = tl_time_now();
+    for (size_t i = 0; i < cs->n; i++) {
+        struct change *ch = &cs->v[i];
+        sqlite3_stmt *st = tl__stmt(c, "INSERT INTO versions(id, version, kind, cause, "
+                                       "published_ns, t_ns, doc, latency_ms) "
+                                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        if (!st) {
+            return TL_ESTORE;
+        }
+        sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, ch->version);
+        sqlite3_bind_int(st, 3, (int)ch->kind);
+        sqlite3_bind_text(st, 4, ch->cause, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, now);
+        sqlite3_bind_int64(st, 6, ch->t_ns);
+        sqlite3_bind_text(st, 7, ch->doc, -1, SQLITE_STATIC);
+        if (isfinite(ch->latency_ms)) {
+            sqlite3_bind_double(st, 8, ch->latency_ms);
+        } else {
+            sqlite3_bind_null(st, 8);
+        }
+        int rc = tl__sqlrc(c, sqlite3_step(st), "live: version");
+        if (rc != TL_OK) {
+            return rc;
+        }
+        ch->seq = sqlite3_last_insert_rowid(c->db);
+        st = tl__stmt(c, "INSERT INTO objects(id, kind, version, cur_seq, t_ns, lat, lon, lat2, "
+                         "lon2, side, class, confidence, zones, status, withdrawn, review, picks, "
+                         "link, updated_ns) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                         "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT(id) DO UPDATE SET "
+                         "version = excluded.version, cur_seq = excluded.cur_seq, "
+                         "t_ns = excluded.t_ns, lat = excluded.lat, lon = excluded.lon, "
+                         "lat2 = excluded.lat2, lon2 = excluded.lon2, side = excluded.side, "
+                         "class = excluded.class, confidence = excluded.confidence, "
+                         "zones = excluded.zones, status = excluded.status, "
+                         "withdrawn = excluded.withdrawn, review = excluded.review, "
+                         "picks = excluded.picks, link = excluded.link, "
+                         "updated_ns = excluded.updated_ns");
+        if (!st) {
+            return TL_ESTORE;
+        }
+        sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, (int)ch->kind);
+        sqlite3_bind_int64(st, 3, ch->version);
+        sqlite3_bind_int64(st, 4, ch->seq);
+        sqlite3_bind_int64(st, 5, ch->t_ns);
+        sqlite3_bind_double(st, 6, ch->lat);
+        sqlite3_bind_double(st, 7, ch->lon);
+        if (ch->has2) {
+            sqlite3_bind_double(st, 8, ch->lat2);
+            sqlite3_bind_double(st, 9, ch->lon2);
+        } else {
+            sqlite3_bind_null(st, 8);
+            sqlite3_bind_null(st, 9);
+        }
+        sqlite3_bind_int(st, 10, ch->side);
+        sqlite3_bind_int(st, 11, ch->cls);
+        sqlite3_bind_double(st, 12, ch->conf);
+        sqlite3_bind_text(st, 13, ch->zones, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 14, ch->status);
+        sqlite3_bind_int(st, 15, ch->withdrawn);
+        sqlite3_bind_text(st, 16, ch->review, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 17, ch->picks ? ch->picks : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 18, ch->link[0] ? ch->link : NULL, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 19, now);
+        if ((rc = tl__sqlrc(c, sqlite3_step(st), "live: object")) != TL_OK) {
+            return rc;
+        }
+        if (ch->review_doc) {
+            st = tl__stmt(c, "INSERT INTO reviews(object, version, action, reason, amend, token, "
+                             "time_ns, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+            if (!st) {
+                return TL_ESTORE;
+            }
+            sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, ch->version);
+            sqlite3_bind_text(st, 3, ch->review_action, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, ch->review_reason, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, ch->review_amend, -1, SQLITE_STATIC);
+            if (ch->review_token >= 0) {
+                sqlite3_bind_int64(st, 6, ch->review_token);
+            } else {
+                sqlite3_bind_null(st, 6);
+            }
+            sqlite3_bind_int64(st, 7, now);
+            sqlite3_bind_text(st, 8, ch->review_doc, -1, SQLITE_STATIC);
+            if ((rc = tl__sqlrc(c, sqlite3_step(st), "live: review")) != TL_OK) {
+                return rc;
+            }
+            char target[96], action[32];
+            snprintf(target, sizeof(target), "%s/%s",
+                     ch->kind == TL__OBJ_EVENT ? "event" : "finding", ch->id);
+            snprintf(action, sizeof(action), "review.%s", ch->review_action);
+            if ((rc = tl__audit(c, now, ch->actor, action, target, ch->review_doc)) != TL_OK) {
+                return rc;
+            }
+        }
+    }
+    return TL_OK;
+}
+
+/* After a commit: memory, live feed, counters. */
+static void
+apply_changes(struct tl__live *L, struct changes *cs)
+{
+    struct tl__sbuf b;
+    for (size_t i = 0; i < cs->n; i++) {
+        struct change *ch = &cs->v[i];
+        struct sobj *o = obj_get(L, ch->id);
+        if (!o) {
+            o = obj_add(L, ch->id, ch->kind);
+        }
+        if (o) {
+            o->version = ch->version;
+            o->t_ns = ch->t_ns;
+            tl_free(o->doc);
+            o->doc = ch->doc;
+            ch->doc = NULL;
+            if (ch->kind == TL__OBJ_EVENT) {
+                tl_free(o->picks);
+                o->picks = ch->picks;
+                ch->picks = NULL;
+            }
+            tl__strlcpy(o->link, ch->link, sizeof(o->link));
+            if (ch->review != o->review) {
+                tl_free(o->review);
+                o->review = ch->review ? tl_strdup(ch->review) : NULL;
+            }
+            if (ch->withdrawn) {
+                o->version = -1; /* dropped from memory at the next prune */
+            }
+        }
+        const char *doc = o ? o->doc : ch->doc;
+        tl__sbuf_init(&b, (size_t)64 << 20);
+        if (doc) {
+            tl__sse_frame(&b, ch->seq, ch->kind, ch->id, ch->version, ch->cause, doc);
+        }
+        if (!b.failed && b.n) {
+            tl__hub_publish(&L->s->hub, ch->seq, ch->kind, ch->t_ns, b.p, b.n);
+        }
+        tl__sbuf_fini(&b);
+        pthread_mutex_lock(&L->mu);
+        L->published++;
+        if (isfinite(ch->latency_ms)) {
+            L->lat.ms[L->lat.next] = ch->latency_ms;
+            L->lat.next = (L->lat.next + 1) % TL_ARRAY_LEN(L->lat.ms);
+            if (L->lat.n < TL_ARRAY_LEN(L->lat.ms)) {
+                L->lat.n++;
+            }
+        }
+        pthread_mutex_unlock(&L->mu);
+    }
+    prune(L, 0, true);
+}
+
+/* ------------------------------------------------------------------ log -- */
+
+struct logged {
+    bool review;
+    int64_t key; /* versions.seq or reviews.id */
+    uint64_t index;
+};
+
+struct log_ctx {
+    struct logged *v;
+    size_t n;
+};
+
+static int
+set_index_job(struct tl__conn *c, void *vctx)
+{
+    struct log_ctx *lc = vctx;
+    for (size_t i = 0; i < lc->n; i++) {
+        sqlite3_stmt *st = lc->v[i].review
+                               ? tl__stmt(c, "UPDATE reviews SET log_index = ?1 WHERE id = ?2")
+                               : tl__stmt(c, "UPDATE versions SET log_index = ?1 WHERE seq = ?2");
+        if (!st) {
+            return TL_ESTORE;
+        }
+        sqlite3_bind_int64(st, 1, (int64_t)lc->v[i].index);
+        sqlite3_bind_int64(st, 2, lc->v[i].key);
+        int rc = tl__sqlrc(c, sqlite3_step(st), "live: log index");
+        if (rc != TL_OK) {
+            return rc;
+        }
+    }
+    return TL_OK;
+}
+
+/* The log entry that commits to a document: {"kind":K,"sha256":hex(doc)}. */
+static void
+entry_text(const char *kind, const char *doc, char *buf, size_t size)
+{
+    uint8_t h[32];
+    char hex[65];
+    tl_sha256(doc, strlen(doc), h);
+    sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+    snprintf(buf, size, "{\"kind\":\"%s\",\"sha256\":\"%s\"}", kind, hex);
+}
+
+/* Append every finding version and review not yet in the log.  TL_OK when none is left. */
+static int
+log_pending(struct tl__live *L)
+{
+    struct tl_server *s = L->s;
+    for (;;) {
+        struct logged *v = NULL;
+        char(*text)[96] = NULL;
+        size_t n = 0, cap = 0;
+        int rc = TL_OK;
+        struct tl__conn *c = tl__store_reader(s->store);
+        static const char *const sql[2] = {
+            "SELECT seq, doc FROM versions WHERE log_index IS NULL AND kind = 2 ORDER BY seq "
+            "LIMIT 512",
+            "SELECT id, doc FROM reviews WHERE log_index IS NULL ORDER BY id LIMIT 512"};
+        for (int q = 0; q < 2 && rc == TL_OK; q++) {
+            sqlite3_stmt *st = tl__stmt(c, sql[q]);
+            if (!st) {
+                rc = TL_ESTORE;
+                break;
+            }
+            int step;
+            while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+                size_t c1 = cap;
+                if ((rc = tl__grow((void **)&v, &cap, n + 1, sizeof(*v), 4096)) != TL_OK) {
+                    break;
+                }
+                if (cap != c1) {
+                    void *t2 = tl_realloc(text, cap * sizeof(*text));
+                    if (!t2) {
+                        rc = TL_ENOMEM;
+                        break;
+                    }
+                    text = t2;
+                }
+                v[n].review = q == 1;
+                v[n].key = sqlite3_column_int64(st, 0);
+                entry_text(q == 1 ? "review" : "finding", (const char *)sqlite3_column_text(st, 1),
+                           text[n], sizeof(text[n]));
+                n++;
+            }
+            if (rc == TL_OK && step != SQLITE_DONE) {
+                rc = tl__sqlrc(c, step, "live: unlogged");
+            }
+            sqlite3_reset(st);
+        }
+        tl__store_release(s->store, c);
+        if (rc == TL_OK && n > 0) {
+            const void **ptrs = tl_calloc(n, sizeof(*ptrs));
+            size_t *lens = tl_calloc(n, sizeof(*lens));
+            uint64_t first = 0;
+            if (!ptrs || !lens) {
+                rc = TL_ENOMEM;
+            } else {
+                for (size_t i = 0; i < n; i++) {
+                    ptrs[i] = text[i];
+                    lens[i] = strlen(text[i]);
+                }
+                rc = tl_tlog_append_batch(s->log, ptrs, lens, n, &first);
+                if (rc != TL_OK) {
+                    TL_LOG(TL_LOG_ERROR, "live", "log append failed: %s (%s); will retry",
+                           tl_strerror(rc), tl_tlog_errmsg(s->log));
+                }
+            }
+            if (rc == TL_OK) {
+                for (size_t i = 0; i < n; i++) {
+                    v[i].index = first + i;
+                }
+                struct log_ctx lc = {v, n};
+                rc = tl__store_write(s->store, set_index_job, &lc);
+            }
+            tl_free(ptrs);
+            tl_free(lens);
+        }
+        tl_free(v);
+        tl_free(text);
+        pthread_mutex_lock(&L->mu);
+        L->log_pending = rc != TL_OK || n > 0;
+        pthread_mutex_unlock(&L->mu);
+        if (rc != TL_OK || n == 0) {
+            return rc;
+        }
+    }
+}
+
+/* ----------------------------------------------------------------- feed -- */
+
+static int
+feed_rows(struct tl__live *L, sqlite3_stmt *st, struct tl__conn *c, size_t *rows)
+{
+    int step, rc = TL_OK;
+    *rows = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        tl_time_ns t = sqlite3_column_int64(st, 1);
+        tl_time_ns rx = sqlite3_column_int64(st, 2);
+        const char *line = (const char *)sqlite3_column_text(st, 3);
+        size_t len = (size_t)sqlite3_column_bytes(st, 3);
+        (*rows)++;
+        if (id > L->cursor) {
+            L->cursor = id;
+        }
+        if (t < L->p_from) {
+            L->skipped_late++;
+            continue;
+        }
+        struct tl_record rec;
+        if (tl_record_parse(line, len, L->s->mission, &rec, NULL) != TL_OK) {
+            TL_LOG(TL_LOG_WARN, "live", "stored record %" PRId64 " does not parse; skipped", id);
+            continue;
+        }
+        int arc = tl_pipeline_add(L->p, &rec);
+        if (arc == TL_ENOMEM) {
+            rc = arc;
+            break;
+        }
+        if (arc == TL_OK) {
+            L->fed++;
+            L->dirty = true;
+            if (rec.type == TL_REC_PICK) {
+                char key[96];
+                pick_key(rec.u.pick.station, rec.u.pick.id, rec.u.pick.t_ns, key, sizeof(key));
+                if (smap_put(&L->rx, key, rx) != TL_OK) {
+                    rc = TL_ENOMEM;
+                    break;
+                }
+            }
+        }
+        if (t > L->clock) {
+            L->clock = t;
+        }
+    }
+    if (rc == TL_OK && step != SQLITE_DONE && step != SQLITE_ROW) {
+        rc = tl__sqlrc(c, step, "live: feed");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Feed the records committed since the cursor. */
+static int
+feed_new(struct tl__live *L)
+{
+    for (;;) {
+        struct tl__conn *c = tl__store_reader(L->s->store);
+        sqlite3_stmt *st = tl__stmt(c, "SELECT id, t_ns, received_ns, line FROM records WHERE "
+                                       "id > ?1 ORDER BY id LIMIT 5000");
+        size_t rows = 0;
+        int rc = st ? TL_OK : TL_ESTORE;
+        if (st) {
+            sqlite3_bind_int64(st, 1, L->cursor);
+            rc = feed_rows(L, st, c, &rows);
+        }
+        tl__store_release(L->s->store, c);
+        pthread_mutex_lock(&L->mu);
+        L->cursor_pub = L->cursor;
+        pthread_mutex_unlock(&L->mu);
+        if (rc != TL_OK || rows < FEED_CHUNK) {
+            return rc;
+        }
+    }
+}
+
+/* A fresh pipeline with the last window of records. */
+static int
+rebuild(struct tl__live *L)
+{
+    struct tl_server *s = L->s;
+    tl_pipeline_free(L->p);
+    L->p = NULL;
+    smap_clear(&L->rx);
+    int rc = tl_pipeline_new(s->mission, NULL, &L->p);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    L->p_from =
+        s->cfg.window_ns > 0 && L->clock != INT64_MIN ? L->clock - s->cfg.window_ns : INT64_MIN;
+    struct tl__conn *c = tl__store_reader(s->store);
+    sqlite3_stmt *st = tl__stmt(c, "SELECT max(id) FROM records");
+    int64_t upto = 0;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        upto = sqlite3_column_int64(st, 0);
+    }
+    if (st) {
+        sqlite3_reset(st);
+    }
+    st = tl__stmt(c, "SELECT id, t_ns, received_ns, line FROM records WHERE t_ns >= ?1 AND "
+                     "id <= ?2 ORDER BY t_ns");
+    size_t rows = 0;
+    rc = st ? TL_OK : TL_ESTORE;
+    if (st) {
+        sqlite3_bind_int64(st, 1, L->p_from);
+        sqlite3_bind_int64(st, 2, upto);
+        rc = feed_rows(L, st, c, &rows);
+    }
+    tl__store_release(s->store, c);
+    L->cursor = upto;
+    L->dirty = true;
+    L->rebuilds++;
+    if (rc == TL_OK) {
+        rc = L->p_from == INT64_MIN ? TL_OK : prune(L, L->p_from - SLACK_NS, false);
+    }
+    TL_LOG(TL_LOG_INFO, "live", "window rebuilt: %zu records from %" PRId64, rows, L->p_from);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- diff -- */
+
+struct cand {
+    size_t ev;  /* pipeline event */
+    size_t obj; /* object index */
+    int overlap;
+    tl_time_ns dt;
+};
+
+static int
+cmp_cand(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    if (x->overlap != y->overlap) {
+        return x->overlap > y->overlap ? -1 : 1;
+    }
+    if (x->dt != y->dt) {
+        return x->dt < y->dt ? -1 : 1;
+    }
+    if (x->ev != y->ev) {
+        return x->ev < y->ev ? -1 : 1;
+    }
+    return x->obj < y->obj ? -1 : (x->obj > y->obj);
+}
+
+/* Pick keys of an event, '\n'-joined (caller frees). */
+static char *
+event_picks(const struct tl_event *e)
+{
+    struct tl__sbuf b;
+    tl__sbuf_init(&b, (size_t)1 << 20);
+    for (size_t i = 0; i < e->n_arrivals; i++) {
+        char key[96];
+        const struct tl_arrival *a = &e->arrivals[i];
+        pick_key(a->station, a->pick_id, a->t_ns, key, sizeof(key));
+        tl__sbuf_str(&b, key);
+        tl__sbuf_add(&b, "\n", 1);
+    }
+    if (b.failed || !b.p) {
+        tl__sbuf_fini(&b);
+        return tl_strdup("");
+    }
+    return b.p;
+}
+
+/* Latest receive time of the picks of an event (INT64_MIN when unknown). */
+static tl_time_ns
+last_received(struct tl__live *L, const struct tl_event *e)
+{
+    tl_time_ns best = INT64_MIN;
+    for (size_t i = 0; i < e->n_arrivals; i++) {
+        char key[96];
+        const struct tl_arrival *a = &e->arrivals[i];
+        pick_key(a->station, a->pick_id, a->t_ns, key, sizeof(key));
+        int64_t *v = smap_find(&L->rx, key);
+        if (v && *v > best) {
+            best = *v;
+        }
+    }
+    return best;
+}
+
+static long
+find_event(const struct tl_event *ev, size_t ne, const char *id)
+{
+    for (size_t i = 0; i < ne; i++) {
+        if (strcmp(ev[i].id, id) == 0) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* Match the run's events to the stable objects and collect the changes. */
+static int
+diff(struct tl__live *L, struct changes *cs)
+{
+    struct tl_server *s = L->s;
+    size_t ne, nf;
+    const struct tl_event *ev = tl_pipeline_events(L->p, &ne);
+    const struct tl_finding *fd = tl_pipeline_findings(L->p, &nf);
+    tl_time_ns rel = reliable_from(L);
+    tl_time_ns cand_from = rel == INT64_MIN ? INT64_MIN : rel - SLACK_NS;
+    int rc = TL_OK;
+    struct smap pk = {0};
+    struct cand *cands = NULL;
+    size_t nc = 0, capc = 0;
+    char(*stable)[TL_ID_MAX] = tl_calloc(ne + 1, sizeof(*stable));
+    long *obj_of = tl_calloc(ne + 1, sizeof(*obj_of));
+    bool *taken = tl_calloc(L->n_objs + 1, sizeof(*taken));
+    struct tl__conn *c = tl__store_reader(s->store);
+    if (!stable || !obj_of || !taken) {
+        rc = TL_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < L->n_objs; i++) {
+        L->objs[i].seen = false;
+    }
+    /* pick -> candidate object */
+    for (size_t i = 0; i < L->n_objs && rc == TL_OK; i++) {
+        struct sobj *o = &L->objs[i];
+        if (o->kind != TL__OBJ_EVENT || o->version < 0 || o->t_ns < cand_from || !o->picks) {
+            continue;
+        }
+        for (char *p = o->picks; *p && rc == TL_OK;) {
+            char *nl = strchr(p, '\n');
+            size_t l = nl ? (size_t)(nl - p) : strlen(p);
+            char key[96];
+            if (l < sizeof(key)) {
+                memcpy(key, p, l);
+                key[l] = '\0';
+                rc = smap_put(&pk, key, (int64_t)i);
+            }
+            p += l + (nl ? 1 : 0);
+        }
+    }
+    /* overlaps */
+    for (size_t e = 0; e < ne && rc == TL_OK; e++) {
+        obj_of[e] = -1;
+        if (ev[e].t_ns < rel) {
+            continue;
+        }
+        size_t first = nc;
+        for (size_t a = 0; a < ev[e].n_arrivals && rc == TL_OK; a++) {
+            char key[96];
+            const struct tl_arrival *ar = &ev[e].arrivals[a];
+            pick_key(ar->station, ar->pick_id, ar->t_ns, key, sizeof(key));
+            int64_t *o = smap_find(&pk, key);
+            if (!o) {
+                continue;
+            }
+            size_t k;
+            for (k = first; k < nc && cands[k].obj != (size_t)*o; k++) {
+            }
+            if (k < nc) {
+                cands[k].overlap++;
+                continue;
+            }
+            if ((rc = tl__grow((void **)&cands, &capc, nc + 1, sizeof(*cands), 1u << 26)) !=
+                TL_OK) {
+                break;
+            }
+            tl_time_ns dt = ev[e].t_ns - L->objs[*o].t_ns;
+            cands[nc++] = (struct cand){e, (size_t)*o, 1, dt < 0 ? -dt : dt};
+        }
+    }
+    if (rc != TL_OK) {
+        goto done;
+    }
+    qsort(cands, nc, sizeof(*cands), cmp_cand);
+    for (size_t k = 0; k < nc; k++) {
+        if (obj_of[cands[k].ev] < 0 && !taken[cands[k].obj]) {
+            obj_of[cands[k].ev] = (long)cands[k].obj;
+            taken[cands[k].obj] = true;
+        }
+    }
+    /* stable ids: matched, or new */
+    for (size_t e = 0; e < ne; e++) {
+        if (ev[e].t_ns < rel) {
+            continue;
+        }
+        if (obj_of[e] >= 0) {
+            tl__strlcpy(stable[e], L->objs[obj_of[e]].id, TL_ID_MAX);
+            L->objs[obj_of[e]].seen = true;
+        } else {
+            unique_id(L, c, ev[e].id, stable[e]);
+            /* reserve the id so that a later event of this run cannot take it */
+            struct sobj *o = obj_add(L, stable[e], TL__OBJ_EVENT);
+            if (!o) {
+                rc = TL_ENOMEM;
+                goto done;
+            }
+            o->seen = true;
+            o->t_ns = ev[e].t_ns;
+            obj_of[e] = (long)(o - L->objs);
+        }
+    }
+    /* events: new and changed versions */
+    for (size_t e = 0; e < ne && rc == TL_OK; e++) {
+        if (ev[e].t_ns < rel) {
+            continue;
+        }
+        struct sobj *o = &L->objs[obj_of[e]];
+        struct tl_event x = ev[e];
+        tl__strlcpy(x.id, stable[e], sizeof(x.id));
+        if (x.pair[0]) {
+            long pe = find_event(ev, ne, x.pair);
+            if (pe >= 0 && stable[pe][0]) {
+                tl__strlcpy(x.pair, stable[pe], sizeof(x.pair));
+            }
+        }
+        int64_t version = o->version < 0 ? 0 : o->version;
+        x.revision = (int)version;
+        char *doc = NULL;
+        struct tl_event fin = x;
+        if ((rc = tl__make_event_doc(s->mission, &fin, o->review, &doc)) != TL_OK) {
+            break;
+        }
+        if (o->version >= 0 && o->doc && strcmp(doc, o->doc) == 0) {
+            tl_free(doc);
+            continue; /* unchanged */
+        }
+        if (o->version >= 0) {
+            tl_free(doc);
+            doc = NULL;
+            version = o->version + 1;
+            x.revision = (int)version;
+            fin = x;
+            if ((rc = tl__make_event_doc(s->mission, &fin, o->review, &doc)) != TL_OK) {
+                break;
+            }
+        }
+        struct change *ch = changes_add(cs);
+        if (!ch) {
+            tl_free(doc);
+            rc = TL_ENOMEM;
+            break;
+        }
+        ch->kind = TL__OBJ_EVENT;
+        tl__strlcpy(ch->id, stable[e], sizeof(ch->id));
+        ch->version = version;
+        ch->cause = o->version < 0 ? "new" : "revised";
+        ch->doc = doc;
+        ch->picks = event_picks(&ev[e]);
+        ch->review = o->review;
+        change_cols_event(L, ch, &fin);
+        if (!ch->picks) {
+            rc = TL_ENOMEM;
+        }
+    }
+    /* findings: identity by the stable launch */
+    for (size_t f = 0; f < nf && rc == TL_OK; f++) {
+        if (fd[f].launch_t_ns < rel) {
+            continue;
+        }
+        long le = find_event(ev, ne, fd[f].launch), ie = find_event(ev, ne, fd[f].impact);
+        if (le < 0 || !stable[le][0]) {
+            continue;
+        }
+        struct sobj *o = NULL;
+        for (size_t i = 0; i < L->n_objs; i++) {
+            struct sobj *q = &L->objs[i];
+            if (q->kind == TL__OBJ_FINDING && q->version >= 0 && !q->seen &&
+                strcmp(q->link, stable[le]) == 0) {
+                o = q;
+                break;
+            }
+        }
+        char fid[TL_ID_MAX];
+        if (o) {
+            tl__strlcpy(fid, o->id, sizeof(fid));
+        } else {
+            unique_id(L, c, fd[f].id, fid);
+            o = obj_add(L, fid, TL__OBJ_FINDING);
+            if (!o) {
+                rc = TL_ENOMEM;
+                break;
+            }
+            o->t_ns = fd[f].launch_t_ns;
+        }
+        o->seen = true;
+        struct tl_finding x = fd[f];
+        tl__strlcpy(x.id, fid, sizeof(x.id));
+        tl__strlcpy(x.launch, stable[le], sizeof(x.launch));
+        if (ie >= 0 && stable[ie][0]) {
+            tl__strlcpy(x.impact, stable[ie], sizeof(x.impact));
+        }
+        char *doc = NULL;
+        int status;
+        if ((rc = tl__make_finding_doc(s->mission, &x, o->review, &status, &doc)) != TL_OK) {
+            break;
+        }
+        if (o->version >= 0 && o->doc && strcmp(doc, o->doc) == 0) {
+            tl_free(doc);
+            continue;
+        }
+        struct change *ch = changes_add(cs);
+        if (!ch) {
+            tl_free(doc);
+            rc = TL_ENOMEM;
+            break;
+        }
+        ch->kind = TL__OBJ_FINDING;
+        tl__strlcpy(ch->id, fid, sizeof(ch->id));
+        ch->version = o->version < 0 ? 0 : o->version + 1;
+        ch->cause = o->version < 0 ? "new" : "revised";
+        ch->doc = doc;
+        ch->review = o->review;
+        tl__strlcpy(ch->link, stable[le], sizeof(ch->link));
+        change_cols_finding(L, ch, &x, status);
+        if (o->version < 0) {
+            tl_time_ns last = last_received(L, &ev[le]);
+            if (ie >= 0) {
+                tl_time_ns li = last_received(L, &ev[ie]);
+                last = li > last ? li : last;
+            }
+            if (last != INT64_MIN) {
+                ch->latency_ms = (double)(tl_time_now() - last) / 1e6;
+            }
+        }
+    }
+    /* withdrawn: published, in the live region, not produced by this run */
+    for (size_t i = 0; i < L->n_objs && rc == TL_OK; i++) {
+        struct sobj *o = &L->objs[i];
+        if (o->seen || o->version < 0 || o->t_ns < rel || !o->doc) {
+            continue;
+        }
+        struct change *ch = changes_add(cs);
+        if (!ch) {
+            rc = TL_ENOMEM;
+            break;
+        }
+        ch->kind = o->kind;
+        tl__strlcpy(ch->id, o->id, sizeof(ch->id));
+        ch->version = o->version + 1;
+        ch->cause = "withdrawn";
+        ch->withdrawn = true;
+        ch->review = o->review;
+        tl__strlcpy(ch->link, o->link, sizeof(ch->link));
+        ch->picks = tl_strdup(o->picks ? o->picks : "");
+        if ((rc = withdrawn_doc(o->doc, o->kind, ch->version, &ch->doc)) != TL_OK) {
+            break;
+        }
+        /* filter columns from the last version */
+        json_t *j = json_loads(o->doc, 0, NULL);
+        if (o->kind == TL__OBJ_EVENT) {
+            struct tl_event e;
+            struct tl_arrival *arr = NULL;
+            if (j && tl__event_from_feature(s->mission, j, &e, &arr) == TL_OK) {
+                change_cols_event(L, ch, &e);
+            }
+            tl_free(arr);
+        } else {
+            struct tl_finding x;
+            if (j && tl__finding_from_feature(s->mission, j, &x) == TL_OK) {
+                change_cols_finding(L, ch, &x, TL_STATUS_AUTOMATIC);
+            }
+        }
+        json_decref(j);
+        ch->t_ns = o->t_ns;
+    }
+done:
+    tl__store_release(s->store, c);
+    /* objects reserved for new ids but not published stay version -1: pruned after apply */
+    smap_clear(&pk);
+    tl_free(cands);
+    tl_free(stable);
+    tl_free(obj_of);
+    tl_free(taken);
+    return rc;
+}
+
+static int
+publish(struct tl__live *L, struct changes *cs)
+{
+    if (cs->n == 0) {
+        return prune(L, 0, true);
+    }
+    int rc = tl__store_write(L->s->store, store_changes_job, cs);
+    if (rc != TL_OK) {
+        TL_LOG(TL_LOG_ERROR, "live", "cannot store %zu new versions: %s", cs->n, tl_strerror(rc));
+        /* forget the reservations; the next run recomputes the same changes */
+        prune(L, 0, true);
+        return rc;
+    }
+    apply_changes(L, cs);
+    return log_pending(L);
+}
+
+static int
+run_once(struct tl__live *L)
+{
+    tl_time_ns t0 = tl_time_now();
+    L->last_run_start = t0;
+    L->dirty = false;
+    pthread_mutex_lock(&L->mu);
+    L->running = true;
+    L->dirty_pub = false;
+    pthread_mutex_unlock(&L->mu);
+    int rc = tl_pipeline_run(L->p, INT64_MAX);
+    struct changes cs = {0};
+    if (rc == TL_OK) {
+        rc = diff(L, &cs);
+    }
+    if (rc == TL_OK) {
+        rc = publish(L, &cs);
+    } else {
+        prune(L, 0, true);
+    }
+    changes_fini(&cs);
+    size_t nq;
+    const struct tl_station_qc *qc = tl_pipeline_station_qc(L->p, &nq);
+    struct tl_station_qc *copy = nq ? tl_calloc(nq, sizeof(*copy)) : NULL;
+    if (copy) {
+        memcpy(copy, qc, nq * sizeof(*copy));
+    }
+    double ms = (double)(tl_time_now() - t0) / 1e6;
+    pthread_mutex_lock(&L->mu);
+    L->running = false;
+    L->runs++;
+    L->last_run_ms = ms;
+    if (ms > L->max_run_ms) {
+        L->max_run_ms = ms;
+    }
+    if (copy || nq == 0) {
+        tl_free(L->qc);
+        L->qc = copy;
+        L->n_qc = nq;
+    }
+    pthread_mutex_unlock(&L->mu);
+    if (rc != TL_OK) {
+        L->dirty = true; /* try again */
+        pthread_mutex_lock(&L->mu);
+        L->dirty_pub = true;
+        pthread_mutex_unlock(&L->mu);
+    }
+    return rc;
+}
+
+/* -------------------------------------------------------------- reviews -- */
+
+static void do_review(struct tl__live *L, struct review_req *rq);
+
+static void
+serve_reviews(struct tl__live *L)
+{
+    for (;;) {
+        pthread_mutex_lock(&L->mu);
+        struct review_req *rq = L->rq_head;
+        if (rq) {
+            L->rq_head = rq->next;
+            if (!L->rq_head) {
+                L->rq_tail = NULL;
+            }
+        }
+        pthread_mutex_unlock(&L->mu);
+        if (!rq) {
+            return;
+        }
+        do_review(L, rq);
+        pthread_mutex_lock(&L->mu);
+        rq->done = true;
+        pthread_cond_broadcast(&L->cv_done);
+        pthread_mutex_unlock(&L->mu);
+    }
+}
+
+/* Load one object (current version) from the store into memory when it is not there. */
+static struct sobj *
+obj_load(struct tl__live *L, const char *id)
+{
+    struct sobj *o = obj_get(L, id);
+    if (o && o->version >= 0) {
+        return o;
+    }
+    struct tl__conn *c = tl__store_reader(L->s->store);
+    sqlite3_stmt *st = tl__stmt(c, "SELECT o.kind, o.version, o.t_ns, o.review, o.picks, o.link, "
+                                   "v.doc, o.withdrawn FROM objects o JOIN versions v ON v.seq = "
+                                   "o.cur_seq WHERE o.id = ?1");
+    o = NULL;
+    if (st) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 7) == 0) {
+            o = obj_add(L, id, (unsigned)sqlite3_column_int(st, 0));
+            if (o) {
+                o->version = sqlite3_column_int64(st, 1);
+                o->t_ns = sqlite3_column_int64(st, 2);
+                if (sqlite3_column_type(st, 3) == SQLITE_TEXT) {
+                    o->review = tl_strdup((const char *)sqlite3_column_text(st, 3));
+                }
+                o->picks = tl_strdup((const char *)sqlite3_column_text(st, 4));
+                if (sqlite3_column_type(st, 5) == SQLITE_TEXT) {
+                    tl__strlcpy(o->link, (const char *)sqlite3_column_text(st, 5), sizeof(o->link));
+                }
+                o->doc = tl_strdup((const char *)sqlite3_column_text(st, 6));
+            }
+        }
+        sqlite3_reset(st);
+    }
+    tl__store_release(L->s->store, c);
+    return o && o->doc ? o : NULL;
+}
+
+static void
+do_review(struct tl__live *L, struct review_req *rq)
+{
+    struct tl__review_in *in = rq->in;
+    struct tl__review_out *out = rq->out;
+    struct sobj *o = obj_load(L, in->id);
+    if (!o || o->kind != in->kind) {
+        out->status = 404;
+        snprintf(out->message, sizeof(out->message), "no %s %s",
+                 in->kind == TL__OBJ_EVENT ? "event" : "finding", in->id);
+        return;
+    }
+    if (in->expect_version >= 0 && in->expect_version != o->version) {
+        out->status = 409;
+        out->version = o->version;
+        snprintf(out->message, sizeof(out->message),
+                 "version %" PRId64 " was reviewed but the current version is %" PRId64,
+                 in->expect_version, o->version);
+        return;
+    }
+    char *standing = NULL, *review_doc = NULL, *doc = NULL;
+    int64_t version = o->version + 1;
+    int rc = tl__review_standing(o->review, in, version, &standing, &review_doc);
+    json_t *f = rc == TL_OK ? json_loads(o->doc, 0, NULL) : NULL;
+    struct change ch0;
+    memset(&ch0, 0, sizeof(ch0));
+    ch0.latency_ms = NAN;
+    ch0.review_token = in->token;
+    if (rc == TL_OK && !f) {
+        rc = TL_EPARSE;
+    }
+    if (rc == TL_OK && o->kind == TL__OBJ_EVENT) {
+        struct tl_event e;
+        struct tl_arrival *arr = NULL;
+        rc = tl__event_from_feature(L->s->mission, f, &e, &arr);
+        if (rc == TL_OK) {
+            e.revision = (int)version;
+            rc = tl__make_event_doc(L->s->mission, &e, standing, &doc);
+            change_cols_event(L, &ch0, &e);
+        }
+        tl_free(arr);
+    } else if (rc == TL_OK) {
+        struct tl_finding x;
+        int status = 0;
+        rc = tl__finding_from_feature(L->s->mission, f, &x);
+        if (rc == TL_OK) {
+            rc = tl__make_finding_doc(L->s->mission, &x, standing, &status, &doc);
+            change_cols_finding(L, &ch0, &x, status);
+        }
+    }
+    json_decref(f);
+    if (rc != TL_OK) {
+        out->status = 500;
+        snprintf(out->message, sizeof(out->message), "cannot apply the review: %s",
+                 tl_strerror(rc));
+        tl_free(standing);
+        tl_free(review_doc);
+        tl_free(doc);
+        return;
+    }
+    struct changes cs = {0};
+    struct change *ch = changes_add(&cs);
+    if (!ch) {
+        out->status = 503;
+        snprintf(out->message, sizeof(out->message), "out of memory");
+        tl_free(standing);
+        tl_free(review_doc);
+        tl_free(doc);
+        return;
+    }
+    *ch = ch0;
+    ch->kind = o->kind;
+    tl__strlcpy(ch->id, o->id, sizeof(ch->id));
+    ch->version = version;
+    ch->cause = "reviewed";
+    ch->doc = doc;
+    ch->picks = tl_strdup(o->picks ? o->picks : "");
+    tl__strlcpy(ch->link, o->link, sizeof(ch->link));
+    ch->review = standing;
+    ch->t_ns = ch0.t_ns;
+    ch->review_doc = review_doc;
+    ch->review_action = in->action;
+    ch->review_reason = in->reason;
+    ch->review_amend = in->amend;
+    ch->actor = in->actor;
+    rc = tl__store_write(L->s->store, store_changes_job, &cs);
+    if (rc != TL_OK) {
+        out->status = 503;
+        snprintf(out->message, sizeof(out->message), "the review could not be stored; retry");
+    } else {
+        out->status = 200;
+        out->version = version;
+        out->seq = ch->seq;
+        apply_changes(L, &cs);
+        log_pending(L);
+    }
+    changes_fini(&cs);
+    tl_free(standing);
+    tl_free(review_doc);
+}
+
+int
+tl__live_review(struct tl_server *s, struct tl__review_in *in, struct tl__review_out *out)
+{
+    struct tl__live *L = s->live;
+    struct review_req rq = {in, out, false, NULL};
+    pthread_mutex_lock(&L->mu);
+    if (L->stop) {
+        pthread_mutex_unlock(&L->mu);
+        return TL_ESTATE;
+    }
+    if (L->rq_tail) {
+        L->rq_tail->next = &rq;
+    } else {
+        L->rq_head = &rq;
+    }
+    L->rq_tail = &rq;
+    pthread_cond_signal(&L->cv);
+    while (!rq.done) {
+        pthread_cond_wait(&L->cv_done, &L->mu);
+    }
+    pthread_mutex_unlock(&L->mu);
+    return TL_OK;
+}
+
+/* ----------------------------------------------------------------- loop -- */
+
+static void *
+live_main(void *arg)
+{
+    struct tl__live *L = arg;
+    struct tl_server *s = L->s;
+    for (;;) {
+        pthread_mutex_lock(&L->mu);
+        while (!L->kicked && !L->stop && !L->rq_head) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 250 * 1000 * 1000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            if (pthread_cond_timedwait(&L->cv, &L->mu, &ts) != 0) {
+                break;
+            }
+        }
+        bool stop = L->stop;
+        L->kicked = false;
+        bool pending_log = L->log_pending;
+        pthread_mutex_unlock(&L->mu);
+        if (stop) {
+            break;
+        }
+        serve_reviews(L);
+        int frc = feed_new(L);
+        if (frc == TL_OK && s->cfg.window_ns > 0 && L->clock != INT64_MIN &&
+            (L->p_from == INT64_MIN || L->clock - L->p_from > s->cfg.window_ns * 3 / 2)) {
+            frc = rebuild(L);
+        }
+        pthread_mutex_lock(&L->mu);
+        L->dirty_pub = L->dirty;
+        pthread_mutex_unlock(&L->mu);
+        if (frc != TL_OK) {
+            continue;
+        }
+        if (pending_log) {
+            log_pending(L);
+        }
+        if (L->dirty && tl_time_now() - L->last_run_start >= s->cfg.run_interval_ns) {
+            run_once(L);
+        } else if (L->dirty) {
+            tl_time_ns wait = s->cfg.run_interval_ns - (tl_time_now() - L->last_run_start);
+            if (wait > 0) {
+                struct timespec ts = {(time_t)(wait / TL_NS_PER_S), (long)(wait % TL_NS_PER_S)};
+                nanosleep(&ts, NULL);
+            }
+            pthread_mutex_lock(&L->mu);
+            L->kicked = true;
+            pthread_mutex_unlock(&L->mu);
+        }
+    }
+    return NULL;
+}
+
+void
+tl__live_kick(struct tl_server *s)
+{
+    struct tl__live *L = s->live;
+    if (!L) {
+        return;
+    }
+    pthread_mutex_lock(&L->mu);
+    L->kicked = true;
+    pthread_cond_signal(&L->cv);
+    pthread_mutex_unlock(&L->mu);
+}
+
+int
+tl__live_start(struct tl_server *s, struct tl_diag *diag)
+{
+    struct tl__live *L = tl_calloc(1, sizeof(*L));
+    if (!L) {
+        return TL_ENOMEM;
+    }
+    L->s = s;
+    pthread_mutex_init(&L->mu, NULL);
+    pthread_cond_init(&L->cv, NULL);
+    pthread_cond_init(&L->cv_done, NULL);
+    L->p_from = INT64_MIN;
+    L->clock = INT64_MIN;
+    s->live = L;
+    /* the data clock: the latest record stored */
+    struct tl__conn *c = tl__store_reader(s->store);
+    sqlite3_stmt *st = tl__stmt(c, "SELECT max(t_ns) FROM records");
+    if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        L->clock = sqlite3_column_int64(st, 0);
+    }
+    if (st) {
+        sqlite3_reset(st);
+    }
+    tl__store_release(s->store, c);
+    int rc = TL_OK;
+    if (s->cfg.window_ns > 0 && L->clock != INT64_MIN) {
+        rc = rebuild(L);
+    } else {
+        rc = tl_pipeline_new(s->mission, NULL, &L->p);
+    }
+    if (rc == TL_OK) {
+        rc = load_objects(L, L->p_from == INT64_MIN ? INT64_MIN : L->p_from - SLACK_NS);
+    }
+    if (rc == TL_OK) {
+        L->last_run_start = 0;
+        L->dirty = true;
+        L->log_pending = true; /* first append what a crash left stored but not logged */
+        if (pthread_create(&L->thread, NULL, live_main, L) != 0) {
+            rc = TL_ENOMEM;
+        } else {
+            L->started = true;
+        }
+    }
+    if (rc != TL_OK) {
+        return tl__diag(diag, rc, NULL, "cannot start processing: %s", tl_strerror(rc));
+    }
+    return TL_OK;
+}
+
+void
+tl__live_stop(struct tl_server *s)
+{
+    struct tl__live *L = s->live;
+    if (!L) {
+        return;
+    }
+    pthread_mutex_lock(&L->mu);
+    L->stop = true;
+    pthread_cond_broadcast(&L->cv);
+    pthread_mutex_unlock(&L->mu);
+    if (L->started) {
+        pthread_join(L->thread, NULL);
+    }
+    /* fail queued reviews */
+    pthread_mutex_lock(&L->mu);
+    for (struct review_req *rq = L->rq_head; rq; rq = rq->next) {
+        rq->out->status = 503;
+        snprintf(rq->out->message, sizeof(rq->out->message), "the server is stopping");
+        rq->done = true;
+    }
+    L->rq_head = L->rq_tail = NULL;
+    pthread_cond_broadcast(&L->cv_done);
+    pthread_mutex_unlock(&L->mu);
+    tl_pipeline_free(L->p);
+    for (size_t i = 0; i < L->n_objs; i++) {
+        sobj_fini(&L->objs[i]);
+    }
+    tl_free(L->objs);
+    smap_clear(&L->ids);
+    smap_clear(&L->rx);
+    tl_free(L->qc);
+    pthread_mutex_destroy(&L->mu);
+    pthread_cond_destroy(&L->cv);
+    pthread_cond_destroy(&L->cv_done);
+    tl_free(L);
+    s->live = NULL;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : (x > y);
+}
+
+void
+tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id)
+{
+    struct tl__live *L = s->live;
+    if (!L) {
+        return;
+    }
+    double lat[TL_ARRAY_LEN(L->lat.ms)];
+    pthread_mutex_lock(&L->mu);
+    size_t nl = L->lat.n;
+    memcpy(lat, L->lat.ms, nl * sizeof(double));
+    char from[TL_TIME_TEXT_MAX], clk[TL_TIME_TEXT_MAX];
+    json_t *p = json_pack("{s:b,s:I,s:s?,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:b,s:b,s:b}", "idle",
+                          max_record_id <= L->cursor_pub && !L->dirty_pub && !L->running &&
+                              !L->log_pending && !L->rq_head,
+                          "window_s", (json_int_t)(s->cfg.window_ns / TL_NS_PER_S), "window_from",
+                          L->p_from == INT64_MIN ? NULL : tl__fmt_time(L->p_from, from), "clock",
+                          L->clock == INT64_MIN ? NULL : tl__fmt_time(L->clock, clk), "cursor",
+                          (json_int_t)L->cursor_pub, "fed", (json_int_t)L->fed, "late_skipped",
+                          (json_int_t)L->skipped_late, "runs", (json_int_t)L->runs, "rebuilds",
+                          (json_int_t)L->rebuilds, "published_versions", (json_int_t)L->published,
+                          "last_run_ms", L->last_run_ms, "max_run_ms", L->max_run_ms, "running",
+                          L->running, "dirty", L->dirty_pub, "log_pending", L->log_pending);
+    pthread_mutex_unlock(&L->mu);
+    qsort(lat, nl, sizeof(double), cmp_double);
+    json_t *lj = json_pack("{s:I}", "n", (json_int_t)nl);
+    if (nl) {
+        json_object_set_new(lj, "p50", json_real(lat[nl / 2]));
+        json_object_set_new(lj, "p99",
+                            json_real(lat[(nl * 99) / 100 < nl ? (nl * 99) / 100 : nl - 1]));
+        json_object_set_new(lj, "max", json_real(lat[nl - 1]));
+    }
+    json_object_set_new(p, "finding_latency_ms", lj);
+    json_object_set_new(o, "processing", p);
+}
+
+int
+tl__live_qc(struct tl_server *s, struct tl_station_qc **out, size_t *n)
+{
+    struct tl__live *L = s->live;
+    pthread_mutex_lock(&L->mu);
+    struct tl_station_qc *c = L->n_qc ? tl_calloc(L->n_qc, sizeof(*c)) : NULL;
+    if (c) {
+        memcpy(c, L->qc, L->n_qc * sizeof(*c));
+    }
+    *n = c ? L->n_qc : 0;
+    pthread_mutex_unlock(&L->mu);
+    *out = c;
+    return TL_OK;
+}
