@@ -3,6 +3,8 @@
  *
  *     truceline simulate --mission M --preset P [--seed N] [--start T] [--hours H]
  *                        [--keys KEYS] --out DIR
+ *                        [--waveforms [--waveform-stations A,B] [--waveform-rate HZ]
+ *                         [--waveform-gain G] [--waveform-noise-only]]
  *
  * Writes DIR/records.jsonl (what the stations send, in delivery order),
  * DIR/truth.jsonl (what happened), DIR/mission.geojson (the mission
@@ -12,7 +14,9 @@
  * give the same bytes.  docs/simulator.md describes the model.  With --keys,
  * every station gets an Ed25519 key in KEYS (kept when it exists) and
  * DIR/mission.geojson carries the public keys, ready for `truceline serve`
- * and `truceline replay --keys KEYS`.
+ * and `truceline replay --keys KEYS`.  With --waveforms it also writes
+ * DIR/waveforms/: miniSEED files of what the stations' microphones recorded,
+ * one per station and hour, with arrivals.jsonl (docs/detect.md).
  */
 #include "tool.h"
 
@@ -25,7 +29,9 @@
 
 static const char *const USAGE =
     "usage: truceline simulate --mission M --preset P [--seed N] [--start T] [--hours H]\n"
-    "                          [--keys KEYS] [--quiet] --out DIR\n\n"
+    "                          [--keys KEYS] [--quiet] --out DIR\n"
+    "                          [--waveforms [--waveform-stations A,B,...] [--waveform-rate HZ]\n"
+    "                           [--waveform-gain G] [--waveform-noise-only]]\n\n"
     "simulates a scenario on mission M and writes DIR/records.jsonl (station records in\n"
     "delivery order), DIR/truth.jsonl (events, pick-to-event map, faults),\n"
     "DIR/mission.geojson (the mission simulated) and DIR/scenario.json (counts).\n\n"
@@ -34,7 +40,11 @@ static const char *const USAGE =
     "         mirror (stations on one straight row, no arrays)\n"
     "--keys KEYS: station signing keys in KEYS/<ID>.key (made when missing) and their\n"
     "             public keys in DIR/mission.geojson, for `serve` and `replay`\n"
-    "defaults: --seed 1 --start 2026-03-01T00:00:00Z --hours 24\n";
+    "defaults: --seed 1 --start 2026-03-01T00:00:00Z --hours 24\n\n"
+    "--waveforms also writes DIR/waveforms/: one miniSEED file per station and hour\n"
+    "(Steim-2 counts at G counts per pascal, default 10000; --waveform-gain 0 writes\n"
+    "float32 pascal), rate 500 Hz by default, with arrivals.jsonl (every arrival\n"
+    "synthesised) and waveforms.json; --waveform-noise-only writes noise alone.\n";
 
 int
 cmd_simulate(int argc, char **argv)
@@ -45,12 +55,22 @@ cmd_simulate(int argc, char **argv)
     }
     const char *mission_path = NULL, *preset = NULL, *out = NULL, *keys = NULL;
     struct tl_sim_config cfg = {NULL, 1, TL_SIM_DEFAULT_START_NS, TL_SIM_DEFAULT_HOURS, false};
-    bool quiet = false;
+    bool quiet = false, waveforms = false;
+    struct tl_sim_waveform_config wcfg;
+    tl_sim_waveform_config_default(&wcfg);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--quiet") == 0) {
             quiet = true;
+            continue;
+        }
+        if (strcmp(a, "--waveforms") == 0) {
+            waveforms = true;
+            continue;
+        }
+        if (strcmp(a, "--waveform-noise-only") == 0) {
+            wcfg.noise_only = true;
             continue;
         }
         if (!v) {
@@ -86,6 +106,24 @@ cmd_simulate(int argc, char **argv)
                 return tool_fail(EXIT_USAGE, "simulate", "--hours: expected (0, 168]: %s", v);
             }
             cfg.hours = h;
+        } else if (strcmp(a, "--waveform-stations") == 0) {
+            wcfg.stations = v;
+        } else if (strcmp(a, "--waveform-rate") == 0) {
+            char *end;
+            double r = strtod(v, &end);
+            if (end == v || *end || !(r >= 50.0 && r <= 20000.0)) {
+                return tool_fail(EXIT_USAGE, "simulate", "--waveform-rate: expected [50, 20000]: %s",
+                                 v);
+            }
+            wcfg.rate_hz = r;
+        } else if (strcmp(a, "--waveform-gain") == 0) {
+            char *end;
+            double g = strtod(v, &end);
+            if (end == v || *end || !(g >= 0.0 && g <= 1e9)) {
+                return tool_fail(EXIT_USAGE, "simulate", "--waveform-gain: expected [0, 1e9]: %s",
+                                 v);
+            }
+            wcfg.gain = g;
         } else {
             return tool_fail(EXIT_USAGE, "simulate", "unknown option %s (see --help)", a);
         }
@@ -127,6 +165,18 @@ cmd_simulate(int argc, char **argv)
     if (rc != TL_OK) {
         tl_sim_free(s);
         return tool_fail(EXIT_RUNTIME, "simulate", "%s: %s", out, tl_strerror(rc));
+    }
+    if (waveforms) {
+        rc = tl_sim_write_waveforms(s, out, &wcfg);
+        if (rc != TL_OK) {
+            tl_sim_free(s);
+            if (rc == TL_EINVAL) {
+                return tool_fail(EXIT_USAGE, "simulate",
+                                 "--waveform-stations: not all of %s are stations of the mission",
+                                 wcfg.stations ? wcfg.stations : "");
+            }
+            return tool_fail(EXIT_RUNTIME, "simulate", "%s/waveforms: %s", out, tl_strerror(rc));
+        }
     }
     if (keys) {
         char mpath[4096];

@@ -15,6 +15,7 @@
 static int cmd_version(int argc, char **argv);
 
 static const struct tool_cmd commands[] = {
+    {"detect", "waveforms to picks (detect --mission M [--gain G] FILES... [--out F])", cmd_detect},
     {"evaluate", "score a bulletin against ground truth (evaluate --truth T --bulletin B)",
      cmd_evaluate},
     {"log", "the transparency log: init, append, checkpoint, prove, verify, witness", cmd_log},

@@ -22,6 +22,7 @@ struct tool_cmd {
 };
 
 /* Entry points (tools/cmd_<name>.c). */
+int cmd_detect(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_mission(int argc, char **argv);
 int cmd_log(int argc, char **argv);

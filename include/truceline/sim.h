@@ -155,6 +155,92 @@ TL_API bool tl_sim_station_down(const struct tl_sim *s, size_t station, tl_time_
 /** The preset names, NULL-terminated. */
 TL_API const char *const *tl_sim_presets(void);
 
+/* ------------------------------------------------------------------------ */
+/* Waveforms (src/sim/waveform.c, docs/detect.md)                            */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * An arrival in the synthetic waveforms: every blast, echo and N-wave that
+ * reaches a station, picked by the simulator's picker or not, and the
+ * transients (small arms, vehicles, gusts) behind its false picks.  Plain value.
+ */
+struct tl_sim_arrival {
+    size_t station;           /* index in tl_sim_mission(s) */
+    long event;               /* the true event, or -1 for a transient behind a false pick */
+    enum tl_sim_phase phase;  /* blast, shock or echo (a transient: blast or shock) */
+    tl_time_ns t_ns;          /* true arrival at the station's reference point (true clock) */
+    tl_time_ns station_t_ns;  /* the same on the station's clock, as the waveform shows it */
+    double snr_db;            /* the simulator's SNR (its trigger's view; shock: against HF noise) */
+    double amp_pa, freq_hz, dur_s;
+    double baz_deg;           /* direction synthesised across an array (apparent, with the
+                                 array's orientation error), NAN without an array */
+    double baz_true_deg;      /* geometric direction of the source (shock: emission point) */
+    double elev_deg;          /* elevation of the incoming ray (shock: from above), else 0 */
+    double dist_m;            /* source-station distance (shock: miss distance; transient: 300) */
+    long pick;                /* index of the simulator's pick of it (tl_sim_pick), or -1 */
+    bool emergent;            /* a rocket motor's emergent onset */
+};
+
+/** How to synthesise waveforms.  Plain value; start from tl_sim_waveform_config_default. */
+struct tl_sim_waveform_config {
+    double rate_hz;           /* samples per second (500) */
+    double gain;              /* counts per pascal of the Steim-2 files (10000); 0: float32 pascal */
+    const char *stations;     /* comma-separated station ids to synthesise; NULL: all */
+    bool noise_only;          /* noise alone, no arrivals */
+    bool interference;        /* the transients behind the false picks (true) */
+};
+
+TL_API void tl_sim_waveform_config_default(struct tl_sim_waveform_config *cfg);
+
+struct tl_sim_waves;
+
+/**
+ * Prepare the synthesis of a simulation's waveforms.
+ * @param s    the simulation (borrowed; must outlive the result).
+ * @param cfg  NULL for the defaults.
+ * @return TL_OK, TL_EINVAL (a rate below 50 Hz or above 20 kHz, an unknown
+ *         station in `stations`), TL_ENOMEM.
+ */
+TL_API int tl_sim_waves_new(const struct tl_sim *s,
+                            const struct tl_sim_waveform_config *cfg,
+                            struct tl_sim_waves **out);
+
+TL_API void tl_sim_waves_free(struct tl_sim_waves *w);
+
+/** The arrivals synthesised (of the selected stations), by station and time. */
+TL_API size_t tl_sim_waves_arrival_count(const struct tl_sim_waves *w);
+TL_API const struct tl_sim_arrival *tl_sim_waves_arrival(const struct tl_sim_waves *w, size_t i);
+
+/** True when station `station` is one of those selected. */
+TL_API bool tl_sim_waves_selected(const struct tl_sim_waves *w, size_t station);
+
+/**
+ * Render `n` samples of every element of a station from true time `t0`, in
+ * pascal; out[k] receives element k (max(1, n_elements) buffers of n floats).
+ * Noise is a continuous process per element: calls for a station should
+ * follow each other in time (a call that does not start where the last one
+ * ended restarts it).  Outages and clock offsets are not applied here (the
+ * writer applies them).  Deterministic for the same calls.
+ */
+TL_API int tl_sim_waves_render(struct tl_sim_waves *w,
+                               size_t station,
+                               tl_time_ns t0,
+                               size_t n,
+                               float *const *out);
+
+/**
+ * Write DIR/waveforms/: one miniSEED 2 file per station and hour
+ * (STATION.YYYYMMDDTHH.mseed, network TL, location code = element, channel
+ * ?DF with the band code of the rate, 512-byte records, Steim-2 counts or
+ * float32 pascal, record times on the station's clock, no data during
+ * outages), arrivals.jsonl (every arrival synthesised) and waveforms.json
+ * (rate, gain, encoding).  DIR must exist.
+ * @return TL_OK, TL_EINVAL (see tl_sim_waves_new), TL_EIO, TL_ENOMEM.
+ */
+TL_API int tl_sim_write_waveforms(const struct tl_sim *s,
+                                  const char *dir,
+                                  const struct tl_sim_waveform_config *cfg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 
 #include <truceline/bulletin.h>
 #include <truceline/common.h>
+#include <truceline/detect.h>
 #include <truceline/eval.h>
 #include <truceline/geo.h>
 #include <truceline/jsonl.h>

@@ -264,8 +264,11 @@ bearing(const struct tl_sim *s, const struct station *st, double src_lat, double
     (void)s;
 }
 
+/* The arrivals of event e at every station; the picked ones go to `cs`, and
+ * with `all` (waveform synthesis) every arrival goes there too. */
 static int
-event_paths(struct tl_sim *s, size_t e, struct rng *r, struct cands *cs)
+event_paths(const struct tl_sim *s, size_t e, struct rng *r, struct cands *cs,
+            struct tl__arrivals *all)
 {
     const struct tl_sim_event *ev = &s->ev[e];
     const struct ev_int *ei = &s->evi[e];
@@ -298,7 +301,31 @@ event_paths(struct tl_sim *s, size_t e, struct rng *r, struct cands *cs)
         double amp = pow(10.0, lvl / 20.0);
         double dur = ei->dur0_s + 0.03 * pa.r / 1000.0 * (1.0 + 0.5 * (1.0 - pa.stab));
         double snr = detector_snr_db(amp, noise, dur);
-        if (u_det >= p_detect(snr - ei->onset_db)) {
+        bool detected = u_det < p_detect(snr - ei->onset_db);
+        if (all) {
+            struct tl__arrival a;
+            memset(&a, 0, sizeof(a));
+            a.station = k;
+            a.event = (long)e;
+            a.phase = TL_SIM_BLAST;
+            a.t_s = t_arr;
+            a.snr_db = snr;
+            a.amp_pa = amp;
+            a.freq_hz = ei->f0_hz * exp(-pa.r / 40000.0);
+            a.dur_s = dur;
+            a.dist_m = pa.r;
+            a.onset_db = ei->onset_db;
+            a.detected = detected;
+            a.baz_app_deg = a.baz_geo_deg = NAN;
+            if (st->array) {
+                bearing(s, st, ev->lat_deg, ev->lon_deg, &pa, &a.baz_geo_deg, &a.baz_app_deg);
+            }
+            int rc = tl__arrival_push(all, &a);
+            if (rc != TL_OK) {
+                return rc;
+            }
+        }
+        if (!detected) {
             continue;
         }
         struct cand c;
@@ -333,7 +360,21 @@ event_paths(struct tl_sim *s, size_t e, struct rng *r, struct cands *cs)
             ec.phase = TL_SIM_ECHO;
             ec.baz_app = wrap360(c.baz_app + rng_range(r, -90.0, 90.0));
             ec.travel = ec.ray_travel = ec.jitter = ec.model_travel = 0.0;
-            if (rng_u(r) < p_detect(ec.snr)) {
+            bool echo_detected = rng_u(r) < p_detect(ec.snr);
+            if (all) {
+                struct tl__arrival a = all->a[all->n - 1]; /* the blast just pushed */
+                a.phase = TL_SIM_ECHO;
+                a.t_s = ec.t_s;
+                a.snr_db = ec.snr;
+                a.amp_pa = ec.amp;
+                a.baz_app_deg = st->array ? ec.baz_app : (double)NAN;
+                a.detected = echo_detected;
+                rc = tl__arrival_push(all, &a);
+                if (rc != TL_OK) {
+                    return rc;
+                }
+            }
+            if (echo_detected) {
                 rc = push(cs, &ec);
                 if (rc != TL_OK) {
                     return rc;
@@ -442,7 +483,7 @@ tl__sim_propagate(struct tl_sim *s)
     struct cands cs = {NULL, 0, 0};
     int rc = TL_OK;
     for (size_t e = 0; e < s->nev && rc == TL_OK; e++) {
-        rc = event_paths(s, e, &r, &cs);
+        rc = event_paths(s, e, &r, &cs, NULL);
     }
     if (rc == TL_OK) {
         qsort(cs.c, cs.n, sizeof(*cs.c), cmp_cand);
@@ -468,6 +509,39 @@ tl__sim_propagate(struct tl_sim *s)
         }
     }
     tl_free(cs.c);
+    return rc;
+}
+
+int
+tl__arrival_push(struct tl__arrivals *all, const struct tl__arrival *a)
+{
+    int rc = tl__grow((void **)&all->a, &all->cap, all->n + 1, sizeof(*a), 40000000u);
+    if (rc == TL_OK) {
+        all->a[all->n++] = *a;
+    }
+    return rc;
+}
+
+int
+tl__sim_arrivals(const struct tl_sim *s, struct tl__arrivals *out)
+{
+    struct rng r;
+    rng_seed(&r, s->cfg.seed, STREAM_PROPAGATE);
+    struct cands cs = {NULL, 0, 0};
+    int rc = TL_OK;
+    for (size_t e = 0; e < s->nev && rc == TL_OK; e++) {
+        rc = event_paths(s, e, &r, &cs, out);
+    }
+    tl_free(cs.c);
+    struct rng rs;
+    rng_seed(&rs, s->cfg.seed, STREAM_SHOCK);
+    for (size_t e = 0; e < s->nev && rc == TL_OK; e++) {
+        const struct tl_sim_event *ev = &s->ev[e];
+        const struct tl_weapon_info *wi = tl_weapon_get(ev->weapon);
+        if (ev->cls == TL_SIM_LAUNCH && wi && wi->supersonic) {
+            rc = tl__sim_shock_arrivals(s, &rs, e, out);
+        }
+    }
     return rc;
 }
 

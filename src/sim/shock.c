@@ -55,8 +55,11 @@ projectile(enum tl_weapon w)
     return p;
 }
 
-int
-tl__sim_shock(struct tl_sim *s, struct rng *r, size_t e)
+/* The shock cues of launch e; picks are added to `mut` (the simulation being
+ * built) and, with `all`, every N-wave reaching a station is recorded. */
+static int
+shock(const struct tl_sim *s, struct rng *r, size_t e, struct tl_sim *mut,
+      struct tl__arrivals *all)
 {
     static _Thread_local struct tl__traj_pt pts[TRAJ_CAP];
     const struct tl_sim_event *ev = &s->ev[e];
@@ -141,6 +144,35 @@ tl__sim_shock(struct tl_sim *s, struct rng *r, size_t e)
                                    st->noise_factor / 3.0;
                     double snr = 20.0 * log10(dp / noise) + 3.0 * nz;
                     double pdet = exp(-b / 3000.0) / (1.0 + exp(-(snr - 14.0) / 1.5));
+                    if (all) {
+                        struct tl__arrival a;
+                        memset(&a, 0, sizeof(a));
+                        a.station = k;
+                        a.event = (long)e;
+                        a.phase = TL_SIM_SHOCK;
+                        a.t_s = t_abs;
+                        a.snr_db = snr;
+                        a.amp_pa = dp;
+                        a.dur_s = dur;
+                        a.freq_hz = 1.0 / dur;
+                        a.dist_m = sd;
+                        a.detected = u_det < pdet;
+                        /* From the emission point, seen from the station (true north). */
+                        double ep[3] = {ei->p[0] + qx * ux, ei->p[1] + qx * uy, ei->p[2] + qz};
+                        double elat, elon, az1;
+                        tl__sim_geo(s, ep, &elat, &elon);
+                        tl_geo_inverse(st->st->lat_deg, st->st->lon_deg, elat, elon, NULL, &az1,
+                                       NULL);
+                        a.baz_geo_deg = fmod(az1 + 360.0, 360.0);
+                        a.baz_app_deg = st->array ? a.baz_geo_deg : (double)NAN;
+                        a.elev_deg = atan2(ep[2] - st->p[2],
+                                           hypot(ep[0] - st->p[0], ep[1] - st->p[1])) *
+                                     180.0 / M_PI;
+                        rc = tl__arrival_push(all, &a);
+                        if (rc != TL_OK) {
+                            return rc;
+                        }
+                    }
                     if (u_det < pdet) {
                         struct tl_sim_pick p;
                         memset(&p, 0, sizeof(p));
@@ -173,7 +205,7 @@ tl__sim_shock(struct tl_sim *s, struct rng *r, size_t e)
                         p.err_s = err;
                         p.clock_s = clock;
                         p.dist_m = sd;
-                        rc = tl__sim_add_pick(s, k, &p);
+                        rc = mut ? tl__sim_add_pick(mut, k, &p) : TL_OK;
                         if (rc != TL_OK) {
                             return rc;
                         }
@@ -185,4 +217,16 @@ tl__sim_shock(struct tl_sim *s, struct rng *r, size_t e)
         }
     }
     return TL_OK;
+}
+
+int
+tl__sim_shock(struct tl_sim *s, struct rng *r, size_t e)
+{
+    return shock(s, r, e, s, NULL);
+}
+
+int
+tl__sim_shock_arrivals(const struct tl_sim *s, struct rng *r, size_t e, struct tl__arrivals *all)
+{
+    return shock(s, r, e, NULL, all);
 }

@@ -223,6 +223,9 @@ void tl__wx_vertical(const struct tl__weather *wx, double t_s, double wind_mps,
                      struct wx_vertical *o);
 /* RMS noise (Pa) at a site of factor 1 with this local wind. */
 double tl__wx_noise_pa(const struct tl__weather *wx, double t_s, double wind_mps);
+/* Its two parts: ambient (activity) and wind noise, combined as sqrt(a^2 + w^2). */
+void tl__wx_noise_parts(const struct tl__weather *wx, double t_s, double wind_mps, double *amb_pa,
+                        double *wind_pa);
 /* Speed of sound in moist air (virtual temperature). */
 double tl__sound_speed_moist(double temp_c, double rh_pct, double pressure_hpa);
 
@@ -325,6 +328,37 @@ int tl__sim_scenario(struct tl_sim *s);
 int tl__sim_faults(struct tl_sim *s);
 int tl__sim_propagate(struct tl_sim *s);
 int tl__sim_shock(struct tl_sim *s, struct rng *r, size_t launch);
+
+/*
+ * Every arrival of the scenario at every station, picked or not, for the
+ * waveform synthesis (waveform.c).  tl__sim_arrivals replays the propagation
+ * and shock stages with their own random streams, so it finds exactly the
+ * arrivals (times, levels, directions) that tl_sim_generate drew, without
+ * keeping them in memory when no waveforms are asked for.
+ */
+struct tl__arrival {
+    size_t station;
+    long event;              /* -1: the transient behind a false pick */
+    int phase;               /* enum tl_sim_phase */
+    double t_s;              /* true arrival (true clock) */
+    double snr_db, amp_pa, freq_hz, dur_s;
+    double baz_app_deg;      /* direction it seems to come from (true north), NAN unknown */
+    double baz_geo_deg;      /* geometric direction of the source or emission point */
+    double elev_deg;         /* elevation of the ray at the station (shock: from above) */
+    double dist_m;
+    double onset_db;         /* emergent onset (rocket motor) */
+    bool detected;           /* the simulator's picker picked it (before masking) */
+};
+
+struct tl__arrivals {
+    struct tl__arrival *a;
+    size_t n, cap;
+};
+
+int tl__sim_arrivals(const struct tl_sim *s, struct tl__arrivals *out);
+int tl__sim_shock_arrivals(const struct tl_sim *s, struct rng *r, size_t launch,
+                           struct tl__arrivals *all);
+int tl__arrival_push(struct tl__arrivals *all, const struct tl__arrival *a);
 int tl__sim_false_picks(struct tl_sim *s);
 int tl__sim_met(struct tl_sim *s);
 int tl__sim_deliver(struct tl_sim *s);

@@ -201,13 +201,21 @@ tl__wx_vertical(const struct tl__weather *wx, double t_s, double wind_mps, struc
     o->duct_m = 120.0 + st * (wx->duct_night_m - 120.0);
 }
 
-double
-tl__wx_noise_pa(const struct tl__weather *wx, double t_s, double wind_mps)
+void
+tl__wx_noise_parts(const struct tl__weather *wx, double t_s, double wind_mps, double *amb_pa,
+                   double *wind_pa)
 {
     double h = tl__wx_local_hour(wx, t_s);
     double activity = fmax(0.0, sin(M_PI * (h - 5.0) / 14.0)); /* 05 h to 19 h */
-    double amb = (0.006 + 0.014 * activity) * wx->ambient_factor;
-    double wn = 0.001 * wind_mps * wind_mps;
+    *amb_pa = (0.006 + 0.014 * activity) * wx->ambient_factor;
+    *wind_pa = 0.001 * wind_mps * wind_mps;
+}
+
+double
+tl__wx_noise_pa(const struct tl__weather *wx, double t_s, double wind_mps)
+{
+    double amb, wn;
+    tl__wx_noise_parts(wx, t_s, wind_mps, &amb, &wn);
     return sqrt(amb * amb + wn * wn);
 }
 

@@ -1,0 +1,1495 @@
+/*
+ * detector.c - the streaming station processor: samples in, picks out.
+ *
+ * Channels.  Every (station, element) pair with data is a channel.  A channel
+ * runs, per band, a Butterworth high-pass at the band's lower corner (its
+ * output is the "picking trace": a high-pass does not delay an onset) then a
+ * low-pass at the upper corner (the band-pass output drives the trigger).
+ * Both outputs go to a ring holding the last RING_S seconds, from which
+ * picks are refined and array bearings measured; nothing else is kept, so a
+ * day of data takes the memory of a minute.
+ *
+ * Trigger.  A recursive STA/LTA (research/acoustics.md section 5.1) on the
+ * band-pass energy: STA += (x^2 - STA) / N_sta, the same for the LTA.  It
+ * triggers when STA > on * LTA and ends when STA < off * LTA (hysteresis).
+ * While triggered the LTA is frozen, so a long barrage does not raise its own
+ * noise estimate and hide the later rounds; a trigger that lasts more than
+ * MAX_TRIG_S ends and the LTA restarts from the current level (the noise
+ * itself changed).  There is no dead time: the STA's peak and its minimum
+ * since that peak are tracked, and a rise of the STA by `rearm` over that
+ * minimum, above the on threshold, is a new arrival inside the coda of the
+ * last one (shots 0.5 s apart are each picked).
+ *
+ * Pick.  A trigger becomes a candidate that is measured POST_S seconds
+ * later, when its window is in the ring:
+ *   - onset: Maeda's AIC on the picking trace from PRE_S before the trigger
+ *     (or just after the previous trigger of that band) to AIC_AFTER_S after it;
+ *   - SNR: mean band energy over SNR_WIN_S after the onset over the frozen LTA
+ *     (the noise before the arrival), minus one, in dB; the best band counts;
+ *   - amp_pa: the largest overpressure of the broadest picking trace in the
+ *     first half second; freq_hz: the peak of its spectrum (pickers.c);
+ *   - dur_s: from the onset until the 20 ms RMS envelope falls below a tenth
+ *     of its peak or to twice the noise, or the next arrival begins;
+ *   - shock: an N-wave is a few milliseconds long and high in frequency:
+ *     most of the high band's energy of the first 250 ms is in the first
+ *     SHOCK_WIN_S, the high band carries more energy than the low one, and
+ *     the dominant frequency is above SHOCK_MIN_HZ;
+ *   - sigma_s: the onset error of a pulse of dominant frequency f at an SNR
+ *     of s (power ratio): sqrt((0.5/fs)^2 + (SIGMA_K / (f sqrt(s)))^2),
+ *     the form of the time-delay bound (research section 4.5).
+ * Candidates of two bands within MERGE_S of each other are one arrival; the
+ * one with the better SNR gives the time.
+ *
+ * Station.  Element picks wait in the station's queue until every element
+ * has processed past them (or CLUSTER_WAIT_S has gone by on another one).
+ * Picks of different elements within the array's crossing time are one
+ * arrival; an array arrival needs min_elements elements (incoherent wind
+ * noise rarely triggers two microphones at once).  The bearing comes from
+ * every element with data, picked or not (array.c), and the pick time is
+ * moved to the array's reference point along the fitted plane wave.  The
+ * station pick's id is "<STATION>-<n>" with n its time in units of 0.1 ms
+ * since the epoch: unique per station, and the same whatever the files were
+ * cut into.
+ *
+ * Discontinuities.  A block that starts within half a sample of where the
+ * channel expects is continuous.  A gap up to BRIDGE_S is bridged by linear
+ * interpolation; a longer one restarts the channel (filters and trigger warm
+ * up again for WARM_S).  A block that starts before the expected time is an
+ * overlap when its samples repeat what was already seen (the overlapping
+ * head is dropped, or the whole block) and a clock jump otherwise (the
+ * channel restarts at the new time).  A change of sample rate restarts the
+ * channel.  All are counted and logged; none is an error.
+ */
+#include "detect_priv.h"
+
+#include <truceline/time.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PRE_S          0.5   /* onset search before the trigger */
+#define MTA_S          0.3   /* medium-term average of a coda, for re-triggering */
+#define REARM_LOW      1.5   /* STA / MTA below which a running trigger re-arms */
+#define RETRIG_GAP_S   0.1   /* shortest time between two triggers of a band */
+#define AIC_AFTER_S    0.1   /* and after it */
+#define POST_S         1.5   /* a candidate is measured this long after its trigger */
+#define SNR_WIN_S      0.15  /* signal window of the SNR */
+#define NOISE_GAP_S    0.05  /* the noise window ends this long before the onset */
+#define AMP_WIN_S      0.5   /* peak overpressure and spectrum window */
+#define ENV_WIN_S      0.02  /* RMS envelope for the duration */
+#define MERGE_S        0.05  /* candidates of two bands closer than this are one arrival */
+#define BRIDGE_S       0.1   /* gaps up to this are bridged */
+#define WARM_S         2.0   /* no trigger for this long after a (re)start */
+#define RING_S         32.0  /* history kept per channel */
+#define MAX_TRIG_S     30.0  /* longest trigger before the LTA restarts */
+#define CLUSTER_WAIT_S 10.0  /* longest wait for a lagging element */
+#define C_MIN_MPS      300.0 /* slowest wave crossing an array */
+#define SHOCK_WIN_S    0.025
+#define SHOCK_FRAC     0.95  /* share of the high band's energy in SHOCK_WIN_S */
+#define SHOCK_HF_LF    2.0   /* high band over low band energy in SHOCK_WIN_S */
+#define SIGMA_K        0.25  /* onset error scale (fraction of a period at SNR 1) */
+#define CREST_MIN      2.5   /* peak over RMS after the onset: not noise-like */
+#define MAX_CAND       64
+#define MAX_PENDING    4096
+
+struct band {
+    struct tl__biquad hp[TL__MAX_SECTIONS], lp[TL__MAX_SECTIONS];
+    int nhp, nlp;
+    double lo_hz, hi_hz;
+    double sta, lta;
+    double mta;         /* medium-term average (MTA_S), never frozen: the level of a coda */
+    bool trig;
+    bool armed;         /* STA fell back near the MTA since the last trigger */
+    int64_t on_since;   /* first trigger of the current run */
+    int64_t last_trig;  /* last (re)trigger */
+};
+
+struct cand {
+    int band;
+    bool retrigger;      /* inside a running trigger (a coda): judged against the coda */
+    int64_t trig_n;
+    int64_t prev_trig_n; /* the band's trigger before this one, or INT64_MIN */
+    double lta[TL_DETECT_MAX_BANDS];
+};
+
+struct station;
+
+struct chan {
+    struct station *st;
+    int element;
+    bool active;
+    uint64_t seg;          /* segment number (changes at every restart) */
+    double rate_hz;
+    tl_time_ns seg_t0;
+    int64_t n;             /* samples processed in this segment */
+    double dc;             /* offset removed (the first sample of the segment) */
+    double last_x;
+    int64_t warm_n;
+    int nb;
+    struct band b[TL_DETECT_MAX_BANDS];
+    float *ring;           /* ring_len rows of `stride` floats: hp and bp per band, raw */
+    size_t ring_len, stride;
+    struct cand cq[MAX_CAND];
+    size_t ncq;
+    double a_sta, a_lta, a_mta, on, off, rearm;
+    int64_t post_n, pre_n, max_trig_n, rearm_gap_n;
+};
+
+/* A pick on one channel, waiting for its station. */
+struct epick {
+    tl_time_ns t_ns;
+    double sigma_s, snr_db, amp_pa, freq_hz, dur_s;
+    bool shock;
+    int band;
+    int element;
+};
+
+struct station {
+    const struct tl_station *info;
+    struct chan *ch[TL_MAX_ELEMENTS];
+    struct epick *pend;
+    size_t npend, cap;
+    int64_t last_id;
+    double cross_s;        /* time for a wave to cross the array */
+    bool warned_element;
+};
+
+struct tl_detector {
+    const struct tl_mission *m;
+    struct tl_detect_config cfg;
+    tl_detect_pick_fn fn;
+    void *ud;
+    size_t ns;
+    struct station *st;
+    struct tl_detect_stats stats;
+    float *scratch;        /* finalisation work space */
+    size_t scratch_len;
+    double *aic;
+    size_t lo_band, hi_band; /* broadest-low and highest band */
+    char warned_station[64][TL_STATION_ID_MAX];
+    size_t n_warned;
+    int err;               /* a callback's error, sticky */
+};
+
+/* ------------------------------------------------------------- config -- */
+
+void
+tl_detect_config_default(struct tl_detect_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->n_bands = 2;
+    cfg->band[0].lo_hz = 2.0;
+    cfg->band[0].hi_hz = 40.0;
+    cfg->band[1].lo_hz = 40.0;
+    cfg->band[1].hi_hz = 200.0;
+    cfg->order = 4;
+    cfg->gain = 1.0;
+    cfg->sta_s = 0.05;
+    cfg->lta_s = 10.0;
+    cfg->on_ratio = 4.0;
+    cfg->off_ratio = 1.5;
+    cfg->rearm_ratio = 3.0;
+    cfg->min_snr_db = 16.0;
+    cfg->min_elements = 2;
+    cfg->bearings = true;
+}
+
+int
+tl_detect_config_check(const struct tl_detect_config *cfg, double rate_hz, char *why,
+                       size_t size)
+{
+    char tmp[8];
+    if (!why) {
+        why = tmp;
+        size = sizeof(tmp);
+    }
+    if (!cfg) {
+        snprintf(why, size, "no configuration");
+        return TL_EINVAL;
+    }
+    if (cfg->n_bands < 1 || cfg->n_bands > TL_DETECT_MAX_BANDS) {
+        snprintf(why, size, "1 to %d bands are needed", TL_DETECT_MAX_BANDS);
+        return TL_EINVAL;
+    }
+    for (size_t i = 0; i < cfg->n_bands; i++) {
+        const struct tl_detect_band *b = &cfg->band[i];
+        if (!(b->lo_hz > 0.0) || !(b->hi_hz > b->lo_hz)) {
+            snprintf(why, size, "band %g-%g Hz: need 0 < LO < HI", b->lo_hz, b->hi_hz);
+            return TL_EINVAL;
+        }
+        if (rate_hz > 0.0 && !(b->hi_hz < 0.5 * rate_hz)) {
+            snprintf(why, size, "band %g-%g Hz reaches the Nyquist frequency of %g Hz", b->lo_hz,
+                     b->hi_hz, rate_hz);
+            return TL_EINVAL;
+        }
+    }
+    if (cfg->order < 1 || cfg->order > 2 * TL__MAX_SECTIONS) {
+        snprintf(why, size, "filter order %d: expected 1 to %d", cfg->order, 2 * TL__MAX_SECTIONS);
+        return TL_EINVAL;
+    }
+    if (!(cfg->gain > 0.0) || !isfinite(cfg->gain)) {
+        snprintf(why, size, "gain must be positive");
+        return TL_EINVAL;
+    }
+    if (!(cfg->sta_s > 0.0) || !(cfg->lta_s > cfg->sta_s) || cfg->lta_s > 3600.0) {
+        snprintf(why, size, "need 0 < STA < LTA <= 3600 s");
+        return TL_EINVAL;
+    }
+    if (!(cfg->off_ratio >= 1.0) || !(cfg->on_ratio > cfg->off_ratio) ||
+        !(cfg->rearm_ratio > 1.0)) {
+        snprintf(why, size, "need 1 <= off < on and rearm > 1");
+        return TL_EINVAL;
+    }
+    if (cfg->min_elements < 1 || cfg->min_elements > TL_MAX_ELEMENTS ||
+        !isfinite(cfg->min_snr_db)) {
+        snprintf(why, size, "min_elements 1 to %d and a finite min_snr_db", TL_MAX_ELEMENTS);
+        return TL_EINVAL;
+    }
+    return TL_OK;
+}
+
+/* ----------------------------------------------------------- lifetime -- */
+
+int
+tl_detector_new(const struct tl_mission *mission, const struct tl_detect_config *cfg,
+                tl_detect_pick_fn fn, void *ud, struct tl_detector **out)
+{
+    if (!mission || !out) {
+        return TL_EINVAL;
+    }
+    struct tl_detect_config def;
+    if (!cfg) {
+        tl_detect_config_default(&def);
+        cfg = &def;
+    }
+    if (tl_detect_config_check(cfg, 0.0, NULL, 0) != TL_OK) {
+        return TL_EINVAL;
+    }
+    struct tl_detector *d = tl_calloc(1, sizeof(*d));
+    if (!d) {
+        return TL_ENOMEM;
+    }
+    d->m = mission;
+    d->cfg = *cfg;
+    d->fn = fn;
+    d->ud = ud;
+    d->ns = tl_mission_station_count(mission);
+    d->st = tl_calloc(d->ns ? d->ns : 1, sizeof(*d->st));
+    if (!d->st) {
+        tl_free(d);
+        return TL_ENOMEM;
+    }
+    for (size_t i = 0; i < d->ns; i++) {
+        struct station *s = &d->st[i];
+        s->info = tl_mission_station(mission, i);
+        double ap = 0.0;
+        for (size_t a = 0; a < s->info->n_elements; a++) {
+            for (size_t b = a + 1; b < s->info->n_elements; b++) {
+                double dx = s->info->element_m[a][0] - s->info->element_m[b][0];
+                double dy = s->info->element_m[a][1] - s->info->element_m[b][1];
+                ap = fmax(ap, hypot(dx, dy));
+            }
+        }
+        s->cross_s = ap / C_MIN_MPS;
+        s->last_id = INT64_MIN;
+    }
+    for (size_t i = 0; i < cfg->n_bands; i++) {
+        if (cfg->band[i].lo_hz < cfg->band[d->lo_band].lo_hz) {
+            d->lo_band = i;
+        }
+        if (cfg->band[i].lo_hz > cfg->band[d->hi_band].lo_hz) {
+            d->hi_band = i;
+        }
+    }
+    *out = d;
+    return TL_OK;
+}
+
+static void
+chan_free(struct chan *c)
+{
+    if (c) {
+        tl_free(c->ring);
+        tl_free(c);
+    }
+}
+
+void
+tl_detector_free(struct tl_detector *d)
+{
+    if (!d) {
+        return;
+    }
+    for (size_t i = 0; i < d->ns; i++) {
+        for (int k = 0; k < TL_MAX_ELEMENTS; k++) {
+            chan_free(d->st[i].ch[k]);
+        }
+        tl_free(d->st[i].pend);
+    }
+    tl_free(d->st);
+    tl_free(d->scratch);
+    tl_free(d->aic);
+    tl_free(d);
+}
+
+const struct tl_detect_stats *
+tl_detector_stats(const struct tl_detector *d)
+{
+    return &d->stats;
+}
+
+void
+tl__detector_count_bad(struct tl_detector *d)
+{
+    d->stats.bad_records++;
+}
+
+/* ------------------------------------------------------------ helpers -- */
+
+static tl_time_ns
+time_of(const struct chan *c, int64_t n)
+{
+    return c->seg_t0 + (tl_time_ns)llround((double)n * 1e9 / c->rate_hz);
+}
+
+static double
+idx_of(const struct chan *c, tl_time_ns t)
+{
+    return (double)(t - c->seg_t0) * c->rate_hz / 1e9;
+}
+
+static int64_t
+oldest(const struct chan *c)
+{
+    int64_t o = c->n - (int64_t)c->ring_len + 1;
+    return o > 0 ? o : 0;
+}
+
+static float *
+row(const struct chan *c, int64_t n)
+{
+    return &c->ring[((size_t)n & (c->ring_len - 1)) * c->stride];
+}
+
+/* Column of trace `k` (2 b: band b's picking trace, 2 b + 1: its band-pass,
+ * 2 nb: raw) over [a, b) into `dst`. */
+static void
+copy_trace(const struct chan *c, int k, int64_t a, int64_t b, float *dst)
+{
+    for (int64_t n = a; n < b; n++) {
+        dst[n - a] = row(c, n)[k];
+    }
+}
+
+static int
+ensure_scratch(struct tl_detector *d, size_t n)
+{
+    if (d->scratch_len >= n) {
+        return TL_OK;
+    }
+    float *s = tl_malloc(n * sizeof(float));
+    double *a = tl_malloc(n * sizeof(double));
+    if (!s || !a) {
+        tl_free(s);
+        tl_free(a);
+        return TL_ENOMEM;
+    }
+    tl_free(d->scratch);
+    tl_free(d->aic);
+    d->scratch = s;
+    d->aic = a;
+    d->scratch_len = n;
+    return TL_OK;
+}
+
+static void
+warn_station_once(struct tl_detector *d, const char *sta, const char *why)
+{
+    for (size_t i = 0; i < d->n_warned; i++) {
+        if (strcmp(d->warned_station[i], sta) == 0) {
+            return;
+        }
+    }
+    if (d->n_warned < TL_ARRAY_LEN(d->warned_station)) {
+        tl__strlcpy(d->warned_station[d->n_warned++], sta, TL_STATION_ID_MAX);
+    }
+    TL_LOG(TL_LOG_WARN, "detect", "station %s: %s; its data are skipped", sta, why);
+}
+
+/* ------------------------------------------------------------ channel -- */
+
+static void
+chan_start(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
+{
+    const struct tl_detect_config *cfg = &d->cfg;
+    c->active = true;
+    c->seg++;
+    c->rate_hz = rate;
+    c->seg_t0 = t0;
+    c->n = 0;
+    c->dc = NAN;
+    c->last_x = 0.0;
+    c->warm_n = (int64_t)ceil(WARM_S * rate);
+    c->ncq = 0;
+    c->a_sta = 1.0 / (cfg->sta_s * rate);
+    c->a_lta = 1.0 / (cfg->lta_s * rate);
+    c->a_mta = 1.0 / (MTA_S * rate);
+    c->on = cfg->on_ratio;
+    c->off = cfg->off_ratio;
+    c->rearm = cfg->rearm_ratio;
+    c->post_n = (int64_t)ceil(POST_S * rate);
+    c->pre_n = (int64_t)ceil(PRE_S * rate);
+    c->max_trig_n = (int64_t)ceil(MAX_TRIG_S * rate);
+    c->rearm_gap_n = (int64_t)ceil(RETRIG_GAP_S * rate);
+    c->nb = (int)cfg->n_bands;
+    for (int i = 0; i < c->nb; i++) {
+        struct band *b = &c->b[i];
+        memset(b, 0, sizeof(*b));
+        b->lo_hz = cfg->band[i].lo_hz;
+        b->hi_hz = cfg->band[i].hi_hz;
+        b->nhp = tl__butter_highpass(cfg->order, b->lo_hz, rate, b->hp);
+        b->nlp = tl__butter_lowpass(cfg->order, b->hi_hz, rate, b->lp);
+        b->last_trig = INT64_MIN;
+    }
+}
+
+/* Create the channel's ring for `rate`; false on allocation failure. */
+static int
+chan_ring(struct chan *c, double rate)
+{
+    size_t need = (size_t)ceil(RING_S * rate);
+    size_t len = 1024;
+    while (len < need) {
+        len *= 2;
+    }
+    size_t stride = (size_t)(2 * c->nb + 1);
+    if (c->ring && c->ring_len == len && c->stride == stride) {
+        return TL_OK;
+    }
+    float *r = tl_calloc(len * stride, sizeof(float));
+    if (!r) {
+        return TL_ENOMEM;
+    }
+    tl_free(c->ring);
+    c->ring = r;
+    c->ring_len = len;
+    c->stride = stride;
+    return TL_OK;
+}
+
+static int finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k);
+static int station_drain(struct tl_detector *d, struct station *s, bool force);
+
+/* Measure every queued candidate of a channel with what is in its ring. */
+static int
+chan_finalize_all(struct tl_detector *d, struct chan *c)
+{
+    int rc = TL_OK;
+    for (size_t i = 0; i < c->ncq && rc == TL_OK; i++) {
+        rc = finalize_cand(d, c, &c->cq[i]);
+    }
+    c->ncq = 0;
+    return rc;
+}
+
+/*
+ * The per-sample work: filters, STA/LTA, trigger state.  Kept in one loop over
+ * the block so that the compiler keeps the state in registers between samples.
+ */
+static int
+chan_run(struct tl_detector *d, struct chan *c, const float *x, size_t n, double scale)
+{
+    int nb = c->nb;
+    for (size_t i = 0; i < n; i++) {
+        double v = (double)x[i] * scale;
+        if (isnan(c->dc)) {
+            c->dc = v;
+        }
+        v -= c->dc;
+        c->last_x = v;
+        int64_t now = c->n;
+        float *r = row(c, now);
+        r[2 * nb] = (float)v;
+        for (int bi = 0; bi < nb; bi++) {
+            struct band *b = &c->b[bi];
+            double y = v;
+            for (int s = 0; s < b->nhp; s++) {
+                y = tl__biquad_step(&b->hp[s], y);
+            }
+            r[2 * bi] = (float)y;
+            for (int s = 0; s < b->nlp; s++) {
+                y = tl__biquad_step(&b->lp[s], y);
+            }
+            r[2 * bi + 1] = (float)y;
+            double e = y * y;
+            double as = c->a_sta, al = c->a_lta, am = c->a_mta;
+            if (now < c->warm_n) {
+                /* Warm-up: running means until the windows fill. */
+                double f = 1.0 / (double)(now + 1);
+                as = as > f ? as : f;
+                al = al > f ? al : f;
+                am = am > f ? am : f;
+            }
+            b->sta += as * (e - b->sta);
+            b->mta += am * (e - b->mta);
+            bool retrig = false;
+            if (!b->trig) {
+                if (now >= c->warm_n && b->sta > c->on * b->lta) {
+                    b->trig = true;
+                    b->on_since = now;
+                    goto new_trigger;
+                }
+                b->lta += al * (e - b->lta);
+                continue;
+            }
+            /* Triggered: LTA frozen. */
+            if (b->sta < c->off * b->lta) {
+                b->trig = false;
+                b->lta += al * (e - b->lta);
+                continue;
+            }
+            if (now - b->on_since > c->max_trig_n) {
+                /* The noise changed, not a signal: start again from here. */
+                b->trig = false;
+                b->lta = b->sta;
+                continue;
+            }
+            /* No dead time: once the STA has fallen back to the coda's level (the
+             * MTA), a new rise by `rearm` over that level is a new arrival. */
+            if (!b->armed) {
+                b->armed = b->sta < REARM_LOW * b->mta;
+                continue;
+            }
+            if (!(b->sta > c->rearm * b->mta && b->sta > c->on * b->lta &&
+                  now - b->last_trig >= c->rearm_gap_n)) {
+                continue;
+            }
+            retrig = true;
+        new_trigger:
+            d->stats.triggers++;
+            if (c->ncq < MAX_CAND) {
+                struct cand *k = &c->cq[c->ncq++];
+                k->band = bi;
+                k->retrigger = retrig;
+                k->trig_n = now;
+                k->prev_trig_n = b->last_trig;
+                for (int j = 0; j < nb; j++) {
+                    k->lta[j] = c->b[j].lta;
+                }
+            }
+            b->last_trig = now;
+            b->armed = false;
+        }
+        c->n = now + 1;
+        while (c->ncq > 0 && c->n >= c->cq[0].trig_n + c->post_n) {
+            struct cand k = c->cq[0];
+            memmove(&c->cq[0], &c->cq[1], (c->ncq - 1) * sizeof(c->cq[0]));
+            c->ncq--;
+            int rc = finalize_cand(d, c, &k);
+            if (rc != TL_OK) {
+                return rc;
+            }
+        }
+    }
+    d->stats.samples += n;
+    return TL_OK;
+}
+
+/* ------------------------------------------------------------ picking -- */
+
+static double
+mean_sq(const struct chan *c, int k, int64_t a, int64_t b)
+{
+    if (b <= a) {
+        return NAN;
+    }
+    double s = 0.0;
+    for (int64_t n = a; n < b; n++) {
+        double v = (double)row(c, n)[k];
+        s += v * v;
+    }
+    return s / (double)(b - a);
+}
+
+static double
+max_abs(const struct chan *c, int k, int64_t a, int64_t b)
+{
+    double m = 0.0;
+    for (int64_t n = a; n < b; n++) {
+        double v = fabs((double)row(c, n)[k]);
+        m = v > m ? v : m;
+    }
+    return m;
+}
+
+/* Pick sigma from the SNR (power ratio) and the dominant frequency. */
+static double
+pick_sigma(double snr_lin, double f_hz, double fs)
+{
+    double q = 0.5 / fs;
+    double f = isnan(f_hz) || f_hz < 1.0 ? 10.0 : f_hz;
+    double e = SIGMA_K / (f * sqrt(fmax(snr_lin, 1e-3)));
+    return sqrt(q * q + e * e);
+}
+
+static int add_epick(struct tl_detector *d, struct station *s, const struct epick *p);
+static double median(double *v, size_t n);
+
+static int
+finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
+{
+    double fs = c->rate_hz;
+    int nb = c->nb;
+    int64_t end = c->n;
+    int64_t lo = oldest(c);
+    int64_t a0 = k->trig_n - c->pre_n;
+    if (k->prev_trig_n != INT64_MIN && k->prev_trig_n + 1 > a0) {
+        a0 = k->prev_trig_n + 1;
+    }
+    a0 = a0 > lo ? a0 : lo;
+    /* The AIC window ends a little after the largest swing following the
+     * trigger: a short pulse followed by quiet would otherwise offer AIC a
+     * second variance change, at its end. */
+    int64_t a1 = k->trig_n + (int64_t)ceil(AIC_AFTER_S * fs);
+    a1 = a1 < end ? a1 : end;
+    {
+        int64_t np = k->trig_n;
+        double vp = 0.0;
+        for (int64_t n = k->trig_n; n < a1; n++) {
+            double v = fabs((double)row(c, n)[2 * k->band]);
+            if (v > vp) {
+                vp = v;
+                np = n;
+            }
+        }
+        int64_t tail = (int64_t)ceil(0.02 * fs);
+        tail = tail > 4 ? tail : 4;
+        a1 = np + tail < a1 ? np + tail : a1;
+    }
+    if (a1 - a0 < 16) {
+        return TL_OK;
+    }
+    bool dbg = tl__log_enabled(TL_LOG_DEBUG);
+    int rc = ensure_scratch(d, c->ring_len);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    copy_trace(c, 2 * k->band, a0, a1, d->scratch);
+    size_t ko = tl__aic_onset(d->scratch, (size_t)(a1 - a0), d->aic);
+    if (ko == 0) {
+        return TL_OK;
+    }
+    int64_t on = a0 + (int64_t)ko;
+    /*
+     * Precursors: a linear-phase anti-alias filter rings ahead of a sharp
+     * onset (a few per cent of the jump for energy near Nyquist), and at high
+     * SNR AIC finds where that ringing starts.  So the onset is moved to the
+     * first sample, from 5 ms before the AIC pick to 20 ms after it, beyond
+     * both four times the noise and 15% of the first peak, then back along
+     * the rise while the samples keep that sign, shrink and stay above twice
+     * the noise: the start of the arrival's own first swing.
+     */
+    {
+        int tr = 2 * k->band;
+        int64_t z0 = a0, z1 = on - (int64_t)ceil(NOISE_GAP_S * fs);
+        double noise = z1 - z0 > 8 ? sqrt(mean_sq(c, tr, z0, z1)) : 0.0;
+        double pk = 0.0;
+        for (int64_t n = on; n < a1; n++) {
+            pk = fmax(pk, fabs((double)row(c, n)[tr]));
+        }
+        double thr = fmax(4.0 * noise, 0.15 * pk);
+        int64_t from = on - (int64_t)ceil(0.005 * fs);
+        from = from > a0 ? from : a0;
+        int64_t lim = on + (int64_t)ceil(0.02 * fs);
+        for (int64_t n = from; n < a1 && n <= lim; n++) {
+            double v = (double)row(c, n)[tr];
+            if (fabs(v) > thr) {
+                int64_t back = n - (int64_t)ceil(0.01 * fs);
+                back = back > a0 ? back : a0;
+                while (n - 1 >= back) {
+                    double u = (double)row(c, n - 1)[tr];
+                    if (u * v <= 0.0 || fabs(u) >= fabs(v) || fabs(u) < 2.0 * noise) {
+                        break;
+                    }
+                    v = u;
+                    n--;
+                }
+                on = n;
+                break;
+            }
+        }
+    }
+
+    /* The next arrival bounds this one's windows: the next trigger of any
+     * band (later than the onset by more than the re-trigger gap), less 20 ms
+     * for its onset, which comes before its trigger. */
+    int64_t next = end;
+    for (size_t i = 0; i < c->ncq; i++) {
+        int64_t t = c->cq[i].trig_n;
+        if (t > on + c->rearm_gap_n && t - (int64_t)ceil(0.02 * fs) < next) {
+            next = t - (int64_t)ceil(0.02 * fs);
+        }
+    }
+    int64_t s_end = on + (int64_t)ceil(SNR_WIN_S * fs);
+    s_end = s_end < next ? s_end : next;
+    s_end = s_end < end ? s_end : end;
+    if (s_end - on < 4) {
+        return TL_OK;
+    }
+    /* SNR per band: the largest band-passed swing in SNR_WIN_S over the RMS of
+     * the noise before the trigger (the frozen LTA), in dB. */
+    double best_snr = -INFINITY;
+    int best_band = k->band;
+    double snr_band[TL_DETECT_MAX_BANDS];
+    for (int b = 0; b < nb; b++) {
+        double pk = max_abs(c, 2 * b + 1, on, s_end);
+        double en = k->lta[b];
+        snr_band[b] = en > 0.0 && pk > 0.0 ? 20.0 * log10(pk / sqrt(en)) : 100.0;
+        if (snr_band[b] > best_snr) {
+            best_snr = snr_band[b];
+            best_band = b;
+        }
+    }
+    if (dbg) {
+        char tt[TL_TIME_TEXT_MAX], to[TL_TIME_TEXT_MAX];
+        tl_time_format(time_of(c, k->trig_n), tt, sizeof(tt));
+        tl_time_format(time_of(c, on), to, sizeof(to));
+        TL_LOG(TL_LOG_DEBUG, "detect", "%s/%d band %d %s %s onset %s snr %.1f/%.1f dB",
+               c->st->info->id, c->element, k->band, k->retrigger ? "re-trigger" : "trigger", tt,
+               to, snr_band[0], nb > 1 ? snr_band[1] : 0.0);
+    }
+    /*
+     * Acceptance.  The SNR of a pick is its largest band-passed swing after
+     * the onset over the RMS just before it (the median energy of six 50 ms
+     * windows: robust to the pulse of an arrival just before, so that inside
+     * a coda the coda is the noise).  min_snr_db (16 dB by default: a 6-sigma
+     * excursion of Gaussian noise) keeps wind gusts and coda flickers out;
+     * and the arrival must be impulsive or at least not noise-like: its peak
+     * at least CREST_MIN times the RMS of the window after the onset.
+     */
+    double local_db = -INFINITY;
+    {
+        int64_t w = (int64_t)ceil(0.05 * fs);
+        double lv[6];
+        size_t nl = 0;
+        for (int i = 1; i <= 6; i++) {
+            int64_t q1 = on - (int64_t)ceil(0.01 * fs) - (int64_t)(i - 1) * w, q0 = q1 - w;
+            if (q0 >= lo) {
+                lv[nl++] = mean_sq(c, 2 * best_band + 1, q0, q1);
+            }
+        }
+        double after = max_abs(c, 2 * best_band + 1, on, s_end);
+        double before = nl > 0 ? median(lv, nl) : k->lta[best_band];
+        if (before > 0.0 && after > 0.0) {
+            local_db = 20.0 * log10(after / sqrt(before));
+        } else if (after > 0.0) {
+            local_db = 100.0;
+        }
+    }
+    double e_sig = mean_sq(c, 2 * best_band + 1, on, s_end);
+    double pk_b = max_abs(c, 2 * best_band + 1, on, s_end);
+    double crest = e_sig > 0.0 ? pk_b / sqrt(e_sig) : 0.0;
+    int lb = (int)d->lo_band, hb = (int)d->hi_band;
+    if (dbg) {
+        char to[TL_TIME_TEXT_MAX];
+        tl_time_format(time_of(c, on), to, sizeof(to));
+        TL_LOG(TL_LOG_DEBUG, "detect", "CAND %s %d %s snr %.1f local %.1f crest %.2f",
+               c->st->info->id, c->element, to, best_snr, local_db, crest);
+    }
+    if (local_db < d->cfg.min_snr_db || crest < CREST_MIN) {
+        d->stats.dropped_low_snr++;
+        return TL_OK;
+    }
+    /* Peak overpressure and spectrum of the broadest picking trace. */
+    int64_t w_end = on + (int64_t)ceil(AMP_WIN_S * fs);
+    w_end = w_end < next ? w_end : next;
+    w_end = w_end < end ? w_end : end;
+    double amp = 0.0;
+    for (int64_t n = on; n < w_end; n++) {
+        double v = (double)row(c, n)[2 * lb];
+        amp = v > amp ? v : amp;
+    }
+    /* The spectrum's window starts a tenth before the onset (its taper). */
+    int64_t f0 = on - (w_end - on) / 10;
+    f0 = f0 > lo ? f0 : lo;
+    copy_trace(c, 2 * lb, f0, w_end, d->scratch);
+    double lo_hz = c->b[lb].lo_hz, hi_hz = c->b[0].hi_hz;
+    for (int b = 0; b < nb; b++) {
+        hi_hz = fmax(hi_hz, c->b[b].hi_hz);
+    }
+    double freq = tl__dominant_hz(d->scratch, (size_t)(w_end - f0), fs, lo_hz, fmin(hi_hz, 0.45 * fs));
+    /* Duration from the RMS envelope of the broadest trace. */
+    int64_t ew = (int64_t)ceil(ENV_WIN_S * fs);
+    int64_t nz0 = on - (int64_t)ceil(PRE_S * fs), nz1 = on - (int64_t)ceil(NOISE_GAP_S * fs);
+    nz0 = nz0 > lo ? nz0 : lo;
+    if (k->prev_trig_n != INT64_MIN && nz0 < k->prev_trig_n) {
+        nz0 = k->prev_trig_n;
+    }
+    double noise_e = nz1 - nz0 > 8 ? mean_sq(c, 2 * lb, nz0, nz1) : k->lta[lb];
+    int64_t d_end = next < end ? next : end;
+    double acc = 0.0, env_peak = 0.0;
+    int64_t t_peak = on, t_end = d_end;
+    for (int64_t n = on; n < d_end; n++) {
+        double v = (double)row(c, n)[2 * lb];
+        acc += v * v;
+        if (n - on >= ew) {
+            double u = (double)row(c, n - ew)[2 * lb];
+            acc -= u * u;
+        }
+        double env = acc / (double)(n - on + 1 < ew ? n - on + 1 : ew);
+        if (env > env_peak && n - on < (int64_t)(0.3 * fs)) {
+            env_peak = env;
+            t_peak = n;
+        }
+        if (n > t_peak + ew && env < fmax(0.01 * env_peak, 4.0 * noise_e)) {
+            t_end = n;
+            break;
+        }
+    }
+    double dur = (double)(t_end - on) / fs;
+    /* The shock cue. */
+    bool shock = false;
+    if (hb != lb && c->b[hb].lo_hz >= 20.0) {
+        int64_t sw = (int64_t)ceil(SHOCK_WIN_S * fs);
+        int64_t tot = on + (int64_t)ceil(0.25 * fs);
+        tot = tot < next ? tot : next;
+        tot = tot < end ? tot : end;
+        /* Energy of the high band early and over 250 ms (or to the next
+         * arrival), and of the low band early. */
+        int64_t ee = on + sw < tot ? on + sw : tot;
+        double e_early = mean_sq(c, 2 * hb + 1, on, ee) * (double)(ee - on);
+        double e_tot = mean_sq(c, 2 * hb + 1, on, tot) * (double)(tot - on);
+        double e_lf = mean_sq(c, 2 * lb + 1, on, ee) * (double)(ee - on);
+        double frac = e_tot > 0.0 ? fmin(1.0, e_early / e_tot) : 0.0;
+        int64_t g0 = on - sw / 4, g1 = on + 2 * sw < end ? on + 2 * sw : end;
+        g0 = g0 > lo ? g0 : lo;
+        copy_trace(c, 2 * hb, g0, g1, d->scratch);
+        double f_hf = tl__dominant_hz(d->scratch, (size_t)(g1 - g0), fs, c->b[hb].lo_hz,
+                                      fmin(c->b[hb].hi_hz, 0.45 * fs));
+        shock = snr_band[hb] >= d->cfg.min_snr_db && frac >= SHOCK_FRAC &&
+                e_early >= SHOCK_HF_LF * e_lf;
+        if (dbg) {
+            char to[TL_TIME_TEXT_MAX];
+            tl_time_format(time_of(c, on), to, sizeof(to));
+            TL_LOG(TL_LOG_DEBUG, "detect", "SHOCK %s %d %s snr_hf %.1f frac %.2f early/lf %.2f f_hf %.1f",
+                   c->st->info->id, c->element, to, snr_band[hb], frac, e_early / e_lf, f_hf);
+        }
+        if (shock) {
+            /* Its length: to the last swing above 30% of its peak. */
+            double pk = max_abs(c, 2 * hb + 1, on, ee);
+            int64_t last = on;
+            for (int64_t n = on; n < ee; n++) {
+                if (fabs((double)row(c, n)[2 * hb + 1]) > 0.3 * pk) {
+                    last = n;
+                }
+            }
+            freq = f_hf;
+            dur = fmax(1.0, (double)(last - on)) / fs;
+        }
+    }
+    struct epick p;
+    memset(&p, 0, sizeof(p));
+    p.t_ns = time_of(c, on);
+    p.snr_db = local_db;
+    p.amp_pa = amp;
+    p.freq_hz = freq;
+    p.dur_s = dur;
+    p.shock = shock;
+    p.band = best_band;
+    p.element = c->element;
+    p.sigma_s = pick_sigma(pow(10.0, local_db / 10.0), freq, fs);
+    d->stats.element_picks++;
+    return add_epick(d, c->st, &p);
+}
+
+/* ------------------------------------------------------------ station -- */
+
+static int
+add_epick(struct tl_detector *d, struct station *s, const struct epick *p)
+{
+    /* The same arrival seen in another band of the same element: keep the better. */
+    tl_time_ns merge = (tl_time_ns)(MERGE_S * 1e9);
+    for (size_t i = 0; i < s->npend; i++) {
+        struct epick *q = &s->pend[i];
+        if (q->element == p->element && llabs(q->t_ns - p->t_ns) < merge &&
+            (q->shock == p->shock || llabs(q->t_ns - p->t_ns) < merge / 2)) {
+            if (p->snr_db > q->snr_db) {
+                *q = *p;
+            }
+            return TL_OK;
+        }
+    }
+    if (s->npend >= MAX_PENDING) {
+        int rc = station_drain(d, s, true);
+        if (rc != TL_OK) {
+            return rc;
+        }
+    }
+    int rc = tl__grow((void **)&s->pend, &s->cap, s->npend + 1, sizeof(*s->pend), MAX_PENDING + 1);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    size_t pos = s->npend;
+    while (pos > 0 && s->pend[pos - 1].t_ns > p->t_ns) {
+        pos--;
+    }
+    memmove(&s->pend[pos + 1], &s->pend[pos], (s->npend - pos) * sizeof(*p));
+    s->pend[pos] = *p;
+    s->npend++;
+    return TL_OK;
+}
+
+/* Time up to which a channel's element picks are final. */
+static tl_time_ns
+watermark(const struct chan *c)
+{
+    return time_of(c, c->n - c->post_n - c->pre_n);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : (x > y);
+}
+
+static double
+median(double *v, size_t n)
+{
+    if (n == 0) {
+        return NAN;
+    }
+    qsort(v, n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double
+wrap360(double a)
+{
+    a = fmod(a, 360.0);
+    return a < 0.0 ? a + 360.0 : a;
+}
+
+/* The bearing of a cluster from every element whose ring holds the window. */
+static bool
+cluster_bearing(struct tl_detector *d, struct station *s, tl_time_ns t_first, tl_time_ns t_next,
+                int band, struct tl__array_fit *fit)
+{
+    const struct tl_station *info = s->info;
+    size_t ne = info->n_elements;
+    if (ne < 3 || ne > TL__GCC_MAX_ELEMENTS || !d->cfg.bearings) {
+        return false;
+    }
+    double fs = 0.0;
+    for (size_t k = 0; k < ne; k++) {
+        if (s->ch[k] && s->ch[k]->active) {
+            fs = s->ch[k]->rate_hz;
+            break;
+        }
+    }
+    if (!(fs > 0.0)) {
+        return false;
+    }
+    /* Window: from just before the first onset, up to 0.35 s or the next arrival. */
+    double len_s = 0.35;
+    double gap = (double)(t_next - t_first) / 1e9 - 0.02;
+    if (gap < len_s) {
+        len_s = fmax(0.1, gap);
+    }
+    tl_time_ns ta = t_first - (tl_time_ns)(0.05 * 1e9);
+    size_t n = (size_t)ceil((len_s + 0.05) * fs);
+    float *buf = tl_malloc(2 * ne * n * sizeof(float));
+    if (!buf) {
+        return false;
+    }
+    const float *xs[TL__GCC_MAX_ELEMENTS], *xn[TL__GCC_MAX_ELEMENTS];
+    double off[TL__GCC_MAX_ELEMENTS], pos[TL__GCC_MAX_ELEMENTS][2];
+    size_t have = 0;
+    for (size_t k = 0; k < ne; k++) {
+        xs[k] = xn[k] = NULL;
+        off[k] = 0.0;
+        pos[k][0] = info->element_m[k][0];
+        pos[k][1] = info->element_m[k][1];
+        struct chan *c = s->ch[k];
+        if (!c || !c->active || fabs(c->rate_hz - fs) > 1e-6 * fs) {
+            continue;
+        }
+        double fi = idx_of(c, ta);
+        int64_t i0 = (int64_t)ceil(fi - 1e-9);
+        int64_t nz0 = i0 - (int64_t)n;
+        if (nz0 < oldest(c) || i0 + (int64_t)n > c->n) {
+            continue;
+        }
+        off[k] = ((double)i0 - fi) / fs;
+        float *sig = &buf[(2 * k) * n], *noi = &buf[(2 * k + 1) * n];
+        copy_trace(c, 2 * band, i0, i0 + (int64_t)n, sig);
+        copy_trace(c, 2 * band, nz0, i0, noi);
+        xs[k] = sig;
+        xn[k] = noi;
+        have++;
+    }
+    bool ok = false;
+    if (have >= 3) {
+        const struct chan *c0 = NULL;
+        for (size_t k = 0; k < ne && !c0; k++) {
+            c0 = xs[k] ? s->ch[k] : NULL;
+        }
+        double lo = c0->b[band].lo_hz, hi = fmin(c0->b[band].hi_hz, 0.45 * fs);
+        ok = tl__array_bearing(xs, xn, off, (const double(*)[2])pos, ne, n, fs, lo, hi, fit) ==
+             TL_OK;
+        /* A plane wave crossing the ground is not slower than sound. */
+        ok = ok && fit->app_speed_mps > 0.8 * C_MIN_MPS;
+    }
+    tl_free(buf);
+    return ok;
+}
+
+static int
+emit(struct tl_detector *d, struct station *s, struct epick *cl, size_t ncl, tl_time_ns t_next)
+{
+    const struct tl_station *info = s->info;
+    size_t active = 0;
+    for (size_t k = 0; k < TL_MAX_ELEMENTS; k++) {
+        active += s->ch[k] && s->ch[k]->active;
+    }
+    size_t need = (size_t)d->cfg.min_elements;
+    need = need < active ? need : active;
+    need = need > 0 ? need : 1;
+    if (ncl < need) {
+        d->stats.dropped_single++;
+        if (tl__log_enabled(TL_LOG_DEBUG)) {
+            char tt[TL_TIME_TEXT_MAX];
+            tl_time_format(cl[0].t_ns, tt, sizeof(tt));
+            TL_LOG(TL_LOG_DEBUG, "detect", "%s %s: %zu of %zu elements: dropped", info->id, tt,
+                   ncl, need);
+        }
+        return TL_OK;
+    }
+    /* The best element gives the band; the median of the elements the features. */
+    size_t best = 0;
+    size_t n_shock = 0;
+    for (size_t i = 0; i < ncl; i++) {
+        if (cl[i].snr_db > cl[best].snr_db) {
+            best = i;
+        }
+        n_shock += cl[i].shock;
+    }
+    double v[TL_MAX_ELEMENTS];
+    struct tl_pick pk;
+    memset(&pk, 0, sizeof(pk));
+    tl__strlcpy(pk.station, info->id, sizeof(pk.station));
+    for (size_t i = 0; i < ncl; i++) {
+        v[i] = cl[i].snr_db;
+    }
+    pk.snr_db = median(v, ncl);
+    for (size_t i = 0; i < ncl; i++) {
+        v[i] = cl[i].amp_pa;
+    }
+    pk.amp_pa = median(v, ncl);
+    size_t nf = 0;
+    for (size_t i = 0; i < ncl; i++) {
+        if (!isnan(cl[i].freq_hz)) {
+            v[nf++] = cl[i].freq_hz;
+        }
+    }
+    pk.freq_hz = median(v, nf);
+    for (size_t i = 0; i < ncl; i++) {
+        v[i] = cl[i].dur_s;
+    }
+    pk.dur_s = median(v, ncl);
+    pk.shock = 2 * n_shock > ncl || (ncl == 1 && n_shock == 1);
+    pk.baz_deg = NAN;
+    pk.baz_sigma_deg = NAN;
+    /* Time: at the reference point, along the plane wave when there is one. */
+    tl_time_ns t_first = cl[0].t_ns;
+    struct tl__array_fit fit;
+    bool have_fit = ncl >= 1 && info->n_elements >= 3 &&
+                    cluster_bearing(d, s, t_first, t_next, cl[best].band, &fit);
+    double sig_best = cl[best].sigma_s;
+    if (have_fit) {
+        double sw = 0.0, st = 0.0;
+        for (size_t i = 0; i < ncl; i++) {
+            const double *e = info->element_m[cl[i].element];
+            double corr = e[0] * fit.sx + e[1] * fit.sy;
+            double w = 1.0 / (cl[i].sigma_s * cl[i].sigma_s);
+            st += w * ((double)(cl[i].t_ns - t_first) / 1e9 - corr);
+            sw += w;
+        }
+        pk.t_ns = t_first + (tl_time_ns)llround(st / sw * 1e9);
+        pk.sigma_s = fmax(sqrt(1.0 / sw), 0.5 * sig_best);
+        pk.baz_deg = fit.baz_deg;
+        pk.baz_sigma_deg = fmax(1.0, fit.baz_sigma_deg);
+        d->stats.bearings++;
+    } else {
+        /* The element nearest the reference point, its offset in the error. */
+        size_t k = 0;
+        double dk = INFINITY;
+        for (size_t i = 0; i < ncl; i++) {
+            const double *e = info->element_m[cl[i].element];
+            double r = info->n_elements ? hypot(e[0], e[1]) : 0.0;
+            if (r < dk) {
+                dk = r;
+                k = i;
+            }
+        }
+        double extra = dk / (C_MIN_MPS * sqrt(3.0));
+        pk.t_ns = cl[k].t_ns;
+        pk.sigma_s = sqrt(cl[k].sigma_s * cl[k].sigma_s + extra * extra);
+    }
+    /* Records carry 0.1 ms; the id is that time, bumped past the last one. */
+    pk.t_ns = (tl_time_ns)llround((double)pk.t_ns / 1e5) * 100000;
+    int64_t id = pk.t_ns / 100000;
+    if (s->last_id != INT64_MIN && id <= s->last_id) {
+        id = s->last_id + 1;
+    }
+    s->last_id = id;
+    snprintf(pk.id, sizeof(pk.id), "%s-%lld", info->id, (long long)id);
+    pk.sigma_s = fmin(0.5, fmax(1e-4, pk.sigma_s));
+    d->stats.picks++;
+    d->stats.shock_picks += pk.shock;
+    if (d->fn) {
+        int rc = d->fn(d->ud, &pk);
+        if (rc != TL_OK) {
+            d->err = rc;
+            return rc;
+        }
+    }
+    return TL_OK;
+}
+
+/* Emit the clusters of a station whose elements have all moved past them. */
+static int
+station_drain(struct tl_detector *d, struct station *s, bool force)
+{
+    while (s->npend > 0) {
+        tl_time_ns t = s->pend[0].t_ns;
+        tl_time_ns w = (tl_time_ns)((s->cross_s + 0.02) * 1e9);
+        tl_time_ns need = t + w + (tl_time_ns)(MERGE_S * 1e9);
+        if (!force) {
+            bool all = true;
+            tl_time_ns max_wm = INT64_MIN;
+            for (size_t k = 0; k < TL_MAX_ELEMENTS; k++) {
+                struct chan *c = s->ch[k];
+                if (!c || !c->active) {
+                    continue;
+                }
+                tl_time_ns wm = watermark(c);
+                max_wm = wm > max_wm ? wm : max_wm;
+                all = all && wm >= need;
+            }
+            bool timeout = max_wm != INT64_MIN && max_wm - need > (tl_time_ns)(CLUSTER_WAIT_S * 1e9);
+            if (!all && !timeout) {
+                break;
+            }
+        }
+        /* The cluster: the earliest pick of each element within the crossing time. */
+        struct epick cl[TL_MAX_ELEMENTS];
+        size_t ncl = 0;
+        bool taken[TL_MAX_ELEMENTS] = {false};
+        size_t keep = 0;
+        for (size_t i = 0; i < s->npend; i++) {
+            struct epick *p = &s->pend[i];
+            int e = p->element;
+            if (p->t_ns <= t + w && e >= 0 && e < TL_MAX_ELEMENTS && !taken[e] &&
+                p->shock == s->pend[0].shock) {
+                taken[e] = true;
+                cl[ncl++] = *p;
+            } else {
+                s->pend[keep++] = *p;
+            }
+        }
+        s->npend = keep;
+        tl_time_ns t_next = s->npend > 0 ? s->pend[0].t_ns : t + (tl_time_ns)(10 * 1e9);
+        int rc = emit(d, s, cl, ncl, t_next);
+        if (rc != TL_OK) {
+            return rc;
+        }
+    }
+    return TL_OK;
+}
+
+/* --------------------------------------------------------------- feed -- */
+
+static struct chan *
+get_chan(struct tl_detector *d, const char *station, int element, double rate)
+{
+    long si = tl_mission_find_station(d->m, station);
+    if (si < 0) {
+        warn_station_once(d, station, "not in the mission");
+        return NULL;
+    }
+    struct station *s = &d->st[si];
+    size_t ne = s->info->n_elements ? s->info->n_elements : 1;
+    if (element < 0 || (size_t)element >= ne) {
+        if (!s->warned_element) {
+            TL_LOG(TL_LOG_WARN, "detect", "station %s: element %d is not in the mission (%zu)",
+                   station, element, ne);
+            s->warned_element = true;
+        }
+        return NULL;
+    }
+    char why[160];
+    if (tl_detect_config_check(&d->cfg, rate, why, sizeof(why)) != TL_OK) {
+        warn_station_once(d, station, why);
+        return NULL;
+    }
+    struct chan *c = s->ch[element];
+    if (!c) {
+        c = tl_calloc(1, sizeof(*c));
+        if (!c) {
+            return NULL;
+        }
+        c->st = s;
+        c->element = element;
+        c->nb = (int)d->cfg.n_bands;
+        s->ch[element] = c;
+        d->stats.channels++;
+    }
+    return c;
+}
+
+/* Restart a channel at t0 (finishing what its ring still allows). */
+static int
+restart(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
+{
+    int rc = TL_OK;
+    if (c->active) {
+        rc = chan_finalize_all(d, c);
+        d->stats.restarts++;
+    }
+    if (rc == TL_OK) {
+        c->nb = (int)d->cfg.n_bands;
+        rc = chan_ring(c, rate);
+    }
+    if (rc == TL_OK) {
+        chan_start(d, c, t0, rate);
+    }
+    return rc;
+}
+
+/* True when x[0..m) repeats what the channel saw from sample `from` on. */
+static bool
+repeats(const struct chan *c, int64_t from, const float *x, size_t m, double scale)
+{
+    if (from < oldest(c) || from + (int64_t)m > c->n) {
+        return false;
+    }
+    for (size_t i = 0; i < m; i++) {
+        double seen = (double)row(c, from + (int64_t)i)[2 * c->nb];
+        double now = (double)x[i] * scale - c->dc;
+        if (fabs(seen - now) > 1e-6 * (fabs(seen) + fabs(now)) + 1e-9) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+feed(struct tl_detector *d, const char *station, int element, tl_time_ns t0, double rate,
+     const float *x, size_t n, double scale)
+{
+    if (d->err) {
+        return d->err;
+    }
+    if (!x || n == 0) {
+        return TL_OK;
+    }
+    d->stats.records++;
+    if (!(rate > 0.0) || !isfinite(rate) || rate > 1e6) {
+        d->stats.skipped++;
+        return TL_OK;
+    }
+    struct chan *c = get_chan(d, station, element, rate);
+    if (!c) {
+        d->stats.skipped++;
+        return TL_OK;
+    }
+    int rc = TL_OK;
+    if (!c->active) {
+        rc = restart(d, c, t0, rate);
+    } else if (fabs(rate - c->rate_hz) > 1e-5 * c->rate_hz) {
+        TL_LOG(TL_LOG_WARN, "detect", "station %s element %d: sample rate %g Hz -> %g Hz",
+               station, element, c->rate_hz, rate);
+        d->stats.rate_changes++;
+        rc = restart(d, c, t0, rate);
+    } else {
+        tl_time_ns expect = time_of(c, c->n);
+        double dt = (double)(t0 - expect) / 1e9;
+        double half = 0.5 / rate;
+        if (dt > half) {
+            d->stats.gaps++;
+            d->stats.gap_s += dt;
+            int64_t k = (int64_t)llround(dt * rate);
+            if (dt <= BRIDGE_S && k > 0) {
+                /* Bridge: a straight line from the last sample to the next. */
+                float fill[64];
+                double first = (double)x[0] * scale - c->dc;
+                for (int64_t i = 0; i < k && rc == TL_OK;) {
+                    size_t m = 0;
+                    for (; m < TL_ARRAY_LEN(fill) && i < k; m++, i++) {
+                        double f = (double)(i + 1) / (double)(k + 1);
+                        fill[m] = (float)((c->last_x + f * (first - c->last_x) + c->dc) / scale);
+                    }
+                    rc = chan_run(d, c, fill, m, scale);
+                }
+                d->stats.gaps_bridged++;
+                d->stats.samples -= (uint64_t)k;
+            } else {
+                TL_LOG(TL_LOG_INFO, "detect", "station %s element %d: gap of %.3f s", station,
+                       element, dt);
+                rc = restart(d, c, t0, rate);
+            }
+        } else if (dt < -half) {
+            double back = -dt * rate;
+            int64_t from = c->n - (int64_t)llround(back);
+            size_t probe = n < 16 ? n : 16;
+            bool ends_before = (double)n <= back + 0.5;
+            if (repeats(c, from, x, probe, scale) || (from < oldest(c) && ends_before)) {
+                d->stats.overlaps++;
+                size_t drop = (size_t)llround(back);
+                drop = drop < n ? drop : n;
+                d->stats.overlap_samples += drop;
+                x += drop;
+                n -= drop;
+                if (n == 0) {
+                    return TL_OK;
+                }
+            } else {
+                TL_LOG(TL_LOG_WARN, "detect", "station %s element %d: clock jump of %.3f s",
+                       station, element, dt);
+                d->stats.clock_jumps++;
+                rc = restart(d, c, t0, rate);
+            }
+        }
+    }
+    if (rc == TL_OK) {
+        rc = chan_run(d, c, x, n, scale);
+    }
+    if (rc == TL_OK) {
+        rc = station_drain(d, c->st, false);
+    }
+    if (rc != TL_OK && rc != TL_ENOMEM) {
+        d->err = rc;
+    }
+    return rc;
+}
+
+int
+tl_detector_feed(struct tl_detector *d, const char *station, int element, tl_time_ns t0_ns,
+                 double rate_hz, const float *samples, size_t n)
+{
+    if (!d || !station) {
+        return TL_EINVAL;
+    }
+    return feed(d, station, element, t0_ns, rate_hz, samples, n, 1.0 / d->cfg.gain);
+}
+
+int
+tl__detector_feed_block(struct tl_detector *d, const struct tl__block *b)
+{
+    if (b->channel[0] && b->channel[1] != 'D') {
+        /* Not a pressure channel (formats.md section 6: instrument code D). */
+        d->stats.records++;
+        d->stats.skipped++;
+        return d->err;
+    }
+    if (b->element < 0) {
+        d->stats.records++;
+        d->stats.skipped++;
+        warn_station_once(d, b->station, "a location code that is not an element number");
+        return d->err;
+    }
+    double scale = b->scale > 0.0 ? b->scale : 1.0 / d->cfg.gain;
+    return feed(d, b->station, b->element, b->t0_ns, b->rate_hz, b->x, b->n, scale);
+}
+
+int
+tl_detector_flush(struct tl_detector *d)
+{
+    if (!d) {
+        return TL_EINVAL;
+    }
+    if (d->err) {
+        return d->err;
+    }
+    int rc = TL_OK;
+    for (size_t i = 0; i < d->ns && rc == TL_OK; i++) {
+        struct station *s = &d->st[i];
+        for (int k = 0; k < TL_MAX_ELEMENTS && rc == TL_OK; k++) {
+            if (s->ch[k] && s->ch[k]->active) {
+                rc = chan_finalize_all(d, s->ch[k]);
+            }
+        }
+        if (rc == TL_OK) {
+            rc = station_drain(d, s, true);
+        }
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------- output -- */
+
+/* Append to a fixed buffer; `*len` stops growing once the buffer is full. */
+static void
+put(char *buf, size_t size, size_t *len, const char *fmt, ...) TL_PRINTF(4, 5);
+
+static void
+put(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+    if (*len >= size) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *len, size - *len, fmt, ap);
+    va_end(ap);
+    *len = n < 0 ? size : *len + (size_t)n;
+}
+
+int
+tl_pick_format(const struct tl_pick *p, char *buf, size_t size)
+{
+    if (!p || !buf) {
+        return TL_EINVAL;
+    }
+    char t[TL_TIME_TEXT_MAX];
+    if (tl_time_format(p->t_ns, t, sizeof(t)) != TL_OK) {
+        return TL_ERANGE;
+    }
+    char line[640];
+    size_t n = 0, cap = sizeof(line);
+    put(line, cap, &n, "{\"type\":\"pick\",\"station\":\"%s\"", p->station);
+    if (p->id[0]) {
+        put(line, cap, &n, ",\"id\":\"%s\"", p->id);
+    }
+    put(line, cap, &n, ",\"time\":\"%s\",\"sigma_s\":%.4f", t, fmax(0.0001, p->sigma_s));
+    if (!isnan(p->snr_db)) {
+        put(line, cap, &n, ",\"snr_db\":%.1f", p->snr_db);
+    }
+    if (!isnan(p->amp_pa)) {
+        put(line, cap, &n, ",\"amp_pa\":%.4g", p->amp_pa);
+    }
+    if (!isnan(p->freq_hz)) {
+        put(line, cap, &n, ",\"freq_hz\":%.1f", p->freq_hz);
+    }
+    if (!isnan(p->dur_s)) {
+        put(line, cap, &n, ",\"dur_s\":%.4f", fmax(0.0001, p->dur_s));
+    }
+    if (!isnan(p->baz_deg)) {
+        double b = wrap360(round(p->baz_deg * 10.0) / 10.0);
+        double sb = isnan(p->baz_sigma_deg) ? TL_PICK_DEFAULT_BAZ_SIGMA_DEG : p->baz_sigma_deg;
+        put(line, cap, &n, ",\"baz_deg\":%.1f,\"baz_sigma_deg\":%.1f", b >= 360.0 ? 0.0 : b,
+            fmax(0.1, sb));
+    }
+    if (p->shock) {
+        put(line, cap, &n, ",\"shock\":true");
+    }
+    put(line, cap, &n, "}\n");
+    if (n >= cap || n + 1 > size) {
+        return TL_ETOOBIG;
+    }
+    memcpy(buf, line, n + 1);
+    return (int)n;
+}
