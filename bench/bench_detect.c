@@ -36,6 +36,14 @@
 #define MATCH_S 0.25
 
 static double
+strtod_or0(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    return end == s ? 0.0 : v;
+}
+
+static double
 now_s(void)
 {
     struct timespec ts;
@@ -556,7 +564,7 @@ main(int argc, char **argv)
     if (argc >= 5 && strcmp(argv[1], "noise") == 0) {
         size_t np;
         double sh;
-        double f = noise_only(argv[2], atof(argv[3]), atof(argv[4]), argc >= 6 ? argv[5] : NULL,
+        double f = noise_only(argv[2], strtod_or0(argv[3]), strtod_or0(argv[4]), argc >= 6 ? argv[5] : NULL,
                               &np, &sh);
         printf("noise only %s from %s h: %zu picks in %.0f station-hours: %.2f per station-hour\n",
                argv[2], argv[3], np, sh, f);
@@ -564,7 +572,7 @@ main(int argc, char **argv)
         return 0;
     }
     if (argc >= 3) {
-        accuracy(argv[1], 1, 18.0, atof(argv[2]), argc >= 4 ? argv[3] : NULL, getenv("VERBOSE") != NULL);
+        accuracy(argv[1], 1, 18.0, strtod_or0(argv[2]), argc >= 4 ? argv[3] : NULL, getenv("VERBOSE") != NULL);
         tl_mission_free(m);
         return 0;
     }

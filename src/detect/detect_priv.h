@@ -56,15 +56,95 @@ double tl__cascade_gain(const struct tl__biquad *sec, int n, double f_hz, double
 /* Zero the state of a cascade. */
 void tl__cascade_reset(struct tl__biquad *sec, int n);
 
+/* ------------------------------------------------------------ trigger -- */
+
+/*
+ * The recursive STA/LTA trigger of one band (research/acoustics.md section
+ * 5.1): STA += a_sta (e - STA), the same for the LTA, on the band's energy
+ * e = y^2.  It triggers when STA > on LTA and releases when STA < off LTA;
+ * the LTA is frozen while triggered (a barrage does not raise its own noise
+ * estimate) and restarts from the STA after max_n samples of trigger (the
+ * noise itself changed).  No dead time: a medium-term average MTA (never
+ * frozen) follows the level of a coda; once the STA has fallen below
+ * REARM_LOW MTA, a rise above rearm MTA (and on LTA), gap_n samples or more
+ * after the last trigger, is a new arrival.  During the first warm_n
+ * samples the averages are running means and nothing triggers.
+ */
+#define TL__REARM_LOW 1.5
+
+struct tl__trigger {
+    double sta, lta, mta;
+    double a_sta, a_lta, a_mta;
+    double on, off, rearm;
+    int64_t warm_n, max_n, gap_n;
+    bool trig, armed;
+    int64_t on_since, last_trig;
+};
+
+void tl__trigger_init(struct tl__trigger *t, double fs_hz, double sta_s, double lta_s,
+                      double mta_s, double on, double off, double rearm, double warm_s,
+                      double max_s, double gap_s);
+
+enum { TL__TRIG_NONE = 0, TL__TRIG_ON = 1, TL__TRIG_AGAIN = 2 };
+
+/* Feed the energy of sample `now` (consecutive from 0); returns TL__TRIG_*. */
+static inline int
+tl__trigger_step(struct tl__trigger *t, double e, int64_t now)
+{
+    double as = t->a_sta, al = t->a_lta, am = t->a_mta;
+    if (now < t->warm_n) {
+        double f = 1.0 / (double)(now + 1);
+        as = as > f ? as : f;
+        al = al > f ? al : f;
+        am = am > f ? am : f;
+    }
+    t->sta += as * (e - t->sta);
+    t->mta += am * (e - t->mta);
+    if (!t->trig) {
+        if (now >= t->warm_n && t->sta > t->on * t->lta) {
+            t->trig = true;
+            t->armed = false;
+            t->on_since = now;
+            t->last_trig = now;
+            return TL__TRIG_ON;
+        }
+        t->lta += al * (e - t->lta);
+        return TL__TRIG_NONE;
+    }
+    if (t->sta < t->off * t->lta) {
+        t->trig = false;
+        t->lta += al * (e - t->lta);
+        return TL__TRIG_NONE;
+    }
+    if (now - t->on_since > t->max_n) {
+        t->trig = false;
+        t->lta = t->sta;
+        return TL__TRIG_NONE;
+    }
+    if (!t->armed) {
+        t->armed = t->sta < TL__REARM_LOW * t->mta;
+        return TL__TRIG_NONE;
+    }
+    if (t->sta > t->rearm * t->mta && t->sta > t->on * t->lta && now - t->last_trig >= t->gap_n) {
+        t->armed = false;
+        t->last_trig = now;
+        return TL__TRIG_AGAIN;
+    }
+    return TL__TRIG_NONE;
+}
+
 /* -------------------------------------------------------------- picks -- */
 
 /*
  * Maeda's AIC on x[0..n): AIC(k) = k ln var(x[0..k]) + (n-k-1) ln var(x[k+1..n)),
  * computed in O(n) from running sums.  Returns the index of the first sample
- * after the change (the onset), in [2, n-2], or 0 when n < 8.  `aic` (optional,
+ * after the change (the onset), at least min(10, max(4, n/16)) samples from
+ * either end, or 0 when n < 8 (or, with
+ * `rising`, when no split has more variance after than before: only those
+ * are candidates, an onset being a rise).  `aic` (optional,
  * n values) receives the function (+inf where undefined).
  */
-size_t tl__aic_onset(const float *x, size_t n, double *aic);
+size_t tl__aic_onset(const float *x, size_t n, bool rising, double *aic);
 
 /*
  * The frequency of the largest peak of the Tukey-windowed power spectrum of

@@ -71,7 +71,6 @@
 
 #define PRE_S          0.5   /* onset search before the trigger */
 #define MTA_S          0.3   /* medium-term average of a coda, for re-triggering */
-#define REARM_LOW      1.5   /* STA / MTA below which a running trigger re-arms */
 #define RETRIG_GAP_S   0.1   /* shortest time between two triggers of a band */
 #define AIC_AFTER_S    0.1   /* and after it */
 #define POST_S         1.5   /* a candidate is measured this long after its trigger */
@@ -98,12 +97,8 @@ struct band {
     struct tl__biquad hp[TL__MAX_SECTIONS], lp[TL__MAX_SECTIONS];
     int nhp, nlp;
     double lo_hz, hi_hz;
-    double sta, lta;
-    double mta;         /* medium-term average (MTA_S), never frozen: the level of a coda */
-    bool trig;
-    bool armed;         /* STA fell back near the MTA since the last trigger */
-    int64_t on_since;   /* first trigger of the current run */
-    int64_t last_trig;  /* last (re)trigger */
+    struct tl__trigger tr;
+    int64_t last_trig;  /* last (re)trigger, or INT64_MIN */
 };
 
 struct cand {
@@ -126,15 +121,13 @@ struct chan {
     int64_t n;             /* samples processed in this segment */
     double dc;             /* offset removed (the first sample of the segment) */
     double last_x;
-    int64_t warm_n;
     int nb;
     struct band b[TL_DETECT_MAX_BANDS];
     float *ring;           /* ring_len rows of `stride` floats: hp and bp per band, raw */
     size_t ring_len, stride;
     struct cand cq[MAX_CAND];
     size_t ncq;
-    double a_sta, a_lta, a_mta, on, off, rearm;
-    int64_t post_n, pre_n, max_trig_n, rearm_gap_n;
+    int64_t post_n, pre_n, rearm_gap_n;
 };
 
 /* A pick on one channel, waiting for its station. */
@@ -190,7 +183,7 @@ tl_detect_config_default(struct tl_detect_config *cfg)
     cfg->lta_s = 10.0;
     cfg->on_ratio = 4.0;
     cfg->off_ratio = 1.5;
-    cfg->rearm_ratio = 3.0;
+    cfg->rearm_ratio = 2.0;
     cfg->min_snr_db = 16.0;
     cfg->min_elements = 2;
     cfg->bearings = true;
@@ -221,7 +214,7 @@ tl_detect_config_check(const struct tl_detect_config *cfg, double rate_hz, char 
         }
         if (rate_hz > 0.0 && !(b->hi_hz < 0.5 * rate_hz)) {
             snprintf(why, size, "band %g-%g Hz reaches the Nyquist frequency of %g Hz", b->lo_hz,
-                     b->hi_hz, rate_hz);
+                     b->hi_hz, 0.5 * rate_hz);
             return TL_EINVAL;
         }
     }
@@ -431,17 +424,9 @@ chan_start(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
     c->n = 0;
     c->dc = NAN;
     c->last_x = 0.0;
-    c->warm_n = (int64_t)ceil(WARM_S * rate);
     c->ncq = 0;
-    c->a_sta = 1.0 / (cfg->sta_s * rate);
-    c->a_lta = 1.0 / (cfg->lta_s * rate);
-    c->a_mta = 1.0 / (MTA_S * rate);
-    c->on = cfg->on_ratio;
-    c->off = cfg->off_ratio;
-    c->rearm = cfg->rearm_ratio;
     c->post_n = (int64_t)ceil(POST_S * rate);
     c->pre_n = (int64_t)ceil(PRE_S * rate);
-    c->max_trig_n = (int64_t)ceil(MAX_TRIG_S * rate);
     c->rearm_gap_n = (int64_t)ceil(RETRIG_GAP_S * rate);
     c->nb = (int)cfg->n_bands;
     for (int i = 0; i < c->nb; i++) {
@@ -452,6 +437,8 @@ chan_start(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
         b->nhp = tl__butter_highpass(cfg->order, b->lo_hz, rate, b->hp);
         b->nlp = tl__butter_lowpass(cfg->order, b->hi_hz, rate, b->lp);
         b->last_trig = INT64_MIN;
+        tl__trigger_init(&b->tr, rate, cfg->sta_s, cfg->lta_s, MTA_S, cfg->on_ratio,
+                         cfg->off_ratio, cfg->rearm_ratio, WARM_S, MAX_TRIG_S, RETRIG_GAP_S);
     }
 }
 
@@ -523,64 +510,22 @@ chan_run(struct tl_detector *d, struct chan *c, const float *x, size_t n, double
                 y = tl__biquad_step(&b->lp[s], y);
             }
             r[2 * bi + 1] = (float)y;
-            double e = y * y;
-            double as = c->a_sta, al = c->a_lta, am = c->a_mta;
-            if (now < c->warm_n) {
-                /* Warm-up: running means until the windows fill. */
-                double f = 1.0 / (double)(now + 1);
-                as = as > f ? as : f;
-                al = al > f ? al : f;
-                am = am > f ? am : f;
-            }
-            b->sta += as * (e - b->sta);
-            b->mta += am * (e - b->mta);
-            bool retrig = false;
-            if (!b->trig) {
-                if (now >= c->warm_n && b->sta > c->on * b->lta) {
-                    b->trig = true;
-                    b->on_since = now;
-                    goto new_trigger;
-                }
-                b->lta += al * (e - b->lta);
+            int tr = tl__trigger_step(&b->tr, y * y, now);
+            if (tr == TL__TRIG_NONE) {
                 continue;
             }
-            /* Triggered: LTA frozen. */
-            if (b->sta < c->off * b->lta) {
-                b->trig = false;
-                b->lta += al * (e - b->lta);
-                continue;
-            }
-            if (now - b->on_since > c->max_trig_n) {
-                /* The noise changed, not a signal: start again from here. */
-                b->trig = false;
-                b->lta = b->sta;
-                continue;
-            }
-            /* No dead time: once the STA has fallen back to the coda's level (the
-             * MTA), a new rise by `rearm` over that level is a new arrival. */
-            if (!b->armed) {
-                b->armed = b->sta < REARM_LOW * b->mta;
-                continue;
-            }
-            if (!(b->sta > c->rearm * b->mta && b->sta > c->on * b->lta &&
-                  now - b->last_trig >= c->rearm_gap_n)) {
-                continue;
-            }
-            retrig = true;
-        new_trigger:
             d->stats.triggers++;
             if (c->ncq < MAX_CAND) {
                 struct cand *k = &c->cq[c->ncq++];
                 k->band = bi;
-                k->retrigger = retrig;
+                k->retrigger = tr == TL__TRIG_AGAIN;
                 k->trig_n = now;
                 k->prev_trig_n = b->last_trig;
                 for (int j = 0; j < nb; j++) {
-                    k->lta[j] = c->b[j].lta;
+                    k->lta[j] = c->b[j].tr.lta;
                 }
             }
             b->last_trig = now;
-            b->armed = false;
         }
         c->n = now + 1;
         while (c->ncq > 0 && c->n >= c->cq[0].trig_n + c->post_n) {
@@ -645,8 +590,9 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
     int64_t end = c->n;
     int64_t lo = oldest(c);
     int64_t a0 = k->trig_n - c->pre_n;
-    if (k->prev_trig_n != INT64_MIN && k->prev_trig_n + 1 > a0) {
-        a0 = k->prev_trig_n + 1;
+    if (k->prev_trig_n != INT64_MIN && k->prev_trig_n + c->rearm_gap_n / 2 > a0) {
+        /* not into the previous arrival's own pulse */
+        a0 = k->prev_trig_n + c->rearm_gap_n / 2;
     }
     a0 = a0 > lo ? a0 : lo;
     /* The AIC window ends a little after the largest swing following the
@@ -677,7 +623,7 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
         return rc;
     }
     copy_trace(c, 2 * k->band, a0, a1, d->scratch);
-    size_t ko = tl__aic_onset(d->scratch, (size_t)(a1 - a0), d->aic);
+    size_t ko = tl__aic_onset(d->scratch, (size_t)(a1 - a0), true, d->aic);
     if (ko == 0) {
         return TL_OK;
     }
@@ -798,6 +744,9 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
         TL_LOG(TL_LOG_DEBUG, "detect", "CAND %s %d %s snr %.1f local %.1f crest %.2f",
                c->st->info->id, c->element, to, best_snr, local_db, crest);
     }
+    /* Against the noise of the last LTA_S seconds too (a better estimate of
+     * quiet noise than 0.3 s, where those are quiet). */
+    local_db = fmin(local_db, snr_band[best_band]);
     if (local_db < d->cfg.min_snr_db || crest < CREST_MIN) {
         d->stats.dropped_low_snr++;
         return TL_OK;

@@ -21,11 +21,11 @@
  * which the unit tests check.  A band-pass is a high-pass at the lower corner
  * followed by a low-pass at the upper one; the detector keeps the output of
  * the high-pass alone as its picking trace (a high-pass does not delay an
- * onset), and the band-pass output for its trigger.
+ * onset), and the band-pass output for its trigger.  The trigger's state
+ * (tl__trigger_init; the step is inline in detect_priv.h) lives here too.
  */
 #include "detect_priv.h"
 
-#include <complex.h>
 
 static int
 design(int order, double fc_hz, double fs_hz, bool high, struct tl__biquad *sec)
@@ -83,14 +83,15 @@ tl__butter_highpass(int order, double fc_hz, double fs_hz, struct tl__biquad *se
 double
 tl__cascade_gain(const struct tl__biquad *sec, int n, double f_hz, double fs_hz)
 {
+    /* H(e^jw) = (b0 + b1 e^-jw + b2 e^-2jw) / (1 + a1 e^-jw + a2 e^-2jw), in real arithmetic. */
     double w = 2.0 * M_PI * f_hz / fs_hz;
-    double complex z1 = cexp(CMPLX(0.0, -w)), z2 = z1 * z1;
+    double c1 = cos(w), s1 = sin(w), c2 = cos(2.0 * w), s2 = sin(2.0 * w);
     double g = 1.0;
     for (int i = 0; i < n; i++) {
         const struct tl__biquad *s = &sec[i];
-        double complex num = s->b0 + s->b1 * z1 + s->b2 * z2;
-        double complex den = 1.0 + s->a1 * z1 + s->a2 * z2;
-        g *= cabs(num / den);
+        double nr = s->b0 + s->b1 * c1 + s->b2 * c2, ni = -(s->b1 * s1 + s->b2 * s2);
+        double dr = 1.0 + s->a1 * c1 + s->a2 * c2, di = -(s->a1 * s1 + s->a2 * s2);
+        g *= sqrt((nr * nr + ni * ni) / (dr * dr + di * di));
     }
     return g;
 }
@@ -101,4 +102,24 @@ tl__cascade_reset(struct tl__biquad *sec, int n)
     for (int i = 0; i < n; i++) {
         sec[i].s1 = sec[i].s2 = 0.0;
     }
+}
+
+void
+tl__trigger_init(struct tl__trigger *t, double fs_hz, double sta_s, double lta_s, double mta_s,
+                 double on, double off, double rearm, double warm_s, double max_s, double gap_s)
+{
+    t->sta = t->lta = t->mta = 0.0;
+    t->a_sta = 1.0 / (sta_s * fs_hz);
+    t->a_lta = 1.0 / (lta_s * fs_hz);
+    t->a_mta = 1.0 / (mta_s * fs_hz);
+    t->on = on;
+    t->off = off;
+    t->rearm = rearm;
+    t->warm_n = (int64_t)ceil(warm_s * fs_hz);
+    t->max_n = (int64_t)ceil(max_s * fs_hz);
+    t->gap_n = (int64_t)ceil(gap_s * fs_hz);
+    t->trig = false;
+    t->armed = false;
+    t->on_since = 0;
+    t->last_trig = INT64_MIN / 2;
 }

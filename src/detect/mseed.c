@@ -165,6 +165,62 @@ bad(struct tl__src *s, struct tl_diag *diag, unsigned long long at, const char *
     return tl__diag(diag, TL_EPARSE, NULL, "offset %llu: %s", at, msg);
 }
 
+/* Our own words for libmseed's codes (stable whatever its version says). */
+static const char *
+ms_text(int rc)
+{
+    switch (rc) {
+    case MS_NOTSEED:
+        return "not a miniSEED record";
+    case MS_WRONGLENGTH:
+        return "record length does not match its header";
+    case MS_OUTOFRANGE:
+        return "record length out of range";
+    case MS_UNKNOWNFORMAT:
+        return "unknown data encoding";
+    case MS_STBADCOMPFLAG:
+        return "corrupt Steim compression";
+    default:
+        return "unreadable record";
+    }
+}
+
+/* Why a parsed header cannot be decoded safely, or NULL. */
+static const char *
+check_header(const MSRecord *m)
+{
+    int64_t n = m->samplecnt;
+    if (n <= 0) {
+        return NULL; /* no samples: nothing is decoded */
+    }
+    if (!m->fsdh || m->fsdh->data_offset < 48 || m->fsdh->data_offset >= m->reclen) {
+        return "data offset outside the record";
+    }
+    int64_t bytes = m->reclen - (int64_t)m->fsdh->data_offset;
+    int64_t most;
+    switch (m->encoding) {
+    case DE_INT16:
+        most = bytes / 2;
+        break;
+    case DE_INT32:
+    case DE_FLOAT32:
+        most = bytes / 4;
+        break;
+    case DE_FLOAT64:
+        most = bytes / 8;
+        break;
+    case DE_STEIM1:
+        most = bytes / 64 * 15 * 4;
+        break;
+    case DE_STEIM2:
+        most = bytes / 64 * 15 * 7;
+        break;
+    default:
+        return "unsupported data encoding (not integer, float or Steim)";
+    }
+    return n > most ? "more samples than the record can hold" : NULL;
+}
+
 /* Element number of a location code: "", "  " -> 0, "00".."99" -> n, else -1. */
 static int
 element_of(const char *loc)
@@ -261,8 +317,19 @@ tl__src_mseed_next(struct tl__src *s, struct tl__block *b, struct tl_diag *diag)
             s->off = s->len;
             return bad(s, diag, at, "truncated record (%zu bytes at the end of the input)", avail);
         }
+        /* The header first: libmseed 2 trusts a record's sample count when
+         * it decodes, so that count is checked against the record's size
+         * before any sample is decoded. */
         int rc = msr_parse((char *)s->buf + s->off, (int)(avail > MAX_RECLEN ? MAX_RECLEN : avail),
-                           &s->msr, 0, 1, 0);
+                           &s->msr, 0, 0, 0);
+        if (rc == 0 && s->msr && s->msr->reclen > 0 && (size_t)s->msr->reclen <= avail) {
+            const char *why = check_header(s->msr);
+            if (why) {
+                s->off += (size_t)s->msr->reclen;
+                return bad(s, diag, at, "%s", why);
+            }
+            rc = msr_parse((char *)s->buf + s->off, s->msr->reclen, &s->msr, s->msr->reclen, 1, 0);
+        }
         if (rc > 0) {
             if (s->eof || avail + (size_t)rc > MAX_RECLEN) {
                 s->off = s->len;
@@ -283,7 +350,7 @@ tl__src_mseed_next(struct tl__src *s, struct tl__block *b, struct tl_diag *diag)
             s->off += 64 < avail ? 64 : avail;
             s->junk += 64;
             if (first) {
-                return bad(s, diag, at, "%s", rc < 0 ? ms_errorstr(rc) : "bad record length");
+                return bad(s, diag, at, "%s", rc < 0 ? ms_text(rc) : "bad record length");
             }
             continue;
         }

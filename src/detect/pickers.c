@@ -6,6 +6,8 @@
  * research/acoustics.md section 5.2) models a window as two stationary
  * segments, noise then signal, and picks the split that minimises
  *   AIC(k) = k ln var(x[0..k)) + (n - k - 1) ln var(x[k..n)).
+ * The model is symmetric (it would as well find where a pulse ends), so an
+ * onset is searched only among splits where the variance grows ("rising").
  * It needs no threshold and no characteristic function, and runs in O(n)
  * with Welford's running variance computed forward and backward (B. P.
  * Welford, Technometrics 4(3), 1962), which stays accurate when the signal is
@@ -29,7 +31,7 @@ pw(kiss_fft_cpx c)
 }
 
 size_t
-tl__aic_onset(const float *x, size_t n, double *aic)
+tl__aic_onset(const float *x, size_t n, bool rising, double *aic)
 {
     if (!x || n < 8) {
         return 0;
@@ -45,6 +47,10 @@ tl__aic_onset(const float *x, size_t n, double *aic)
         big = a > big ? a : big;
     }
     double floor_var = fmax(1e-30, 1e-14 * big * big);
+    /* Variances of fewer than a few samples mean nothing: keep splits away
+     * from the ends. */
+    size_t edge = n / 16 > 4 ? n / 16 : 4;
+    edge = edge < 10 ? edge : 10;
     /* Forward: f[k] = variance of x[0..k) (k >= 2). */
     double mean = 0.0, m2 = 0.0;
     f[0] = INFINITY;
@@ -69,9 +75,9 @@ tl__aic_onset(const float *x, size_t n, double *aic)
         m2 += d * (v - mean);
         double var2 = m2 / (double)len;
         double a = INFINITY;
-        if (k >= 2 && k <= n - 2) {
+        if (k >= edge && k <= n - edge) {
             a = (double)k * log(f[k] + floor_var) + (double)(n - k - 1) * log(var2 + floor_var);
-            if (a < best_v) {
+            if (a < best_v && (!rising || var2 > f[k])) {
                 best_v = a;
                 best = k;
             }
