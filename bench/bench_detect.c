@@ -181,6 +181,9 @@ struct result {
     size_t n_baz;
 };
 
+/* Arrivals inside the waveforms (the first seconds warm the filters up). */
+static tl_time_ns g_from, g_to;
+
 static void
 evaluate(struct tl_sim_waves *w, struct pks *o, struct result *r, bool verbose)
 {
@@ -243,7 +246,8 @@ evaluate(struct tl_sim_waves *w, struct pks *o, struct result *r, bool verbose)
         const struct tl_sim_arrival *a = tl_sim_waves_arrival(w, j);
         long pi = amatch[j];
         bool hit = pi >= 0;
-        if (a->event >= 0 && a->snr_db >= 10.0) {
+        bool inside = a->t_ns >= g_from && a->t_ns < g_to;
+        if (a->event >= 0 && a->snr_db >= 10.0 && inside) {
             r->n10++;
             r->hit10 += hit;
             /* Isolated: no other arrival at the station within a second. */
@@ -320,7 +324,7 @@ evaluate(struct tl_sim_waves *w, struct pks *o, struct result *r, bool verbose)
                 r->blast_as_shock += p->shock;
             }
             if (!isnan(p->baz_deg) && !isnan(a->baz_true_deg) && a->event >= 0 &&
-                a->snr_db >= 10.0) {
+                a->snr_db >= 10.0 && inside) {
                 baz[nb] = angdiff(p->baz_deg, a->baz_true_deg);
                 baz_app[nb] = angdiff(p->baz_deg, a->baz_deg);
                 nbin += baz_app[nb] <= 2.0 * p->baz_sigma_deg;
@@ -419,6 +423,8 @@ accuracy(const char *preset, uint64_t seed, double start_h, double hours, const 
     }
     uint64_t ns = 0;
     double t = run(w, tl_sim_mission(s), d, sc.start_ns, hours, wc.rate_hz, &ns);
+    g_from = sc.start_ns + 5 * TL_NS_PER_S;
+    g_to = sc.start_ns + (tl_time_ns)(hours * 3600.0 * 1e9) - 3 * TL_NS_PER_S;
     size_t nst = 0;
     for (size_t k = 0; k < tl_mission_station_count(tl_sim_mission(s)); k++) {
         nst += tl_sim_waves_selected(w, k);
@@ -572,7 +578,8 @@ main(int argc, char **argv)
         return 0;
     }
     if (argc >= 3) {
-        accuracy(argv[1], 1, 18.0, strtod_or0(argv[2]), argc >= 4 ? argv[3] : NULL, getenv("VERBOSE") != NULL);
+        accuracy(argv[1], 1, argc >= 5 ? strtod_or0(argv[4]) : 18.0, strtod_or0(argv[2]),
+                 argc >= 4 ? argv[3] : NULL, getenv("VERBOSE") != NULL);
         tl_mission_free(m);
         return 0;
     }

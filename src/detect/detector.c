@@ -82,6 +82,8 @@
 #define BRIDGE_S       0.1   /* gaps up to this are bridged */
 #define WARM_S         2.0   /* no trigger for this long after a (re)start */
 #define RING_S         32.0  /* history kept per channel */
+#define MAX_RING       (1u << 21) /* samples: a shorter history above 64 kHz */
+#define MIN_RING_S     8.0   /* the least history the windows need */
 #define MAX_TRIG_S     30.0  /* longest trigger before the LTA restarts */
 #define CLUSTER_WAIT_S 10.0  /* longest wait for a lagging element */
 #define C_MIN_MPS      300.0 /* slowest wave crossing an array */
@@ -448,7 +450,7 @@ chan_ring(struct chan *c, double rate)
 {
     size_t need = (size_t)ceil(RING_S * rate);
     size_t len = 1024;
-    while (len < need) {
+    while (len < need && len < MAX_RING) {
         len *= 2;
     }
     size_t stride = (size_t)(2 * c->nb + 1);
@@ -1180,6 +1182,10 @@ get_chan(struct tl_detector *d, const char *station, int element, double rate)
         return NULL;
     }
     char why[160];
+    if (rate * MIN_RING_S > (double)MAX_RING) {
+        warn_station_once(d, station, "sample rate above 262 kHz");
+        return NULL;
+    }
     if (tl_detect_config_check(&d->cfg, rate, why, sizeof(why)) != TL_OK) {
         warn_station_once(d, station, why);
         return NULL;
