@@ -182,6 +182,9 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
             rc = tl__compete(p);
         }
         if (rc == TL_OK) {
+            rc = tl__clock_qc(p);
+        }
+        if (rc == TL_OK) {
             rc = tl__station_qc(p);
         }
     }

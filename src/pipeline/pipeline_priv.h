@@ -185,6 +185,9 @@ int tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__m
 /* Side probability and the published geographic fields of a located event. */
 void tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e);
 
+/* pipeline/clock.c: detect clock offsets and misfitting stations, correct, relocate. */
+int tl__clock_qc(struct tl_pipeline *p);
+
 /* pipeline/qc.c */
 int tl__station_qc(struct tl_pipeline *p);
 

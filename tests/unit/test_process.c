@@ -75,7 +75,7 @@ struct src {
 static void
 feed(struct tl_pipeline *p, const struct tl_mission *m, const struct src *s, size_t n,
      double temp_c, double wind_mps, double wind_from_deg, double sigma_s, double range_m,
-     double span_s)
+     double span_s, const char *bad_sta, double bad_offset_s)
 {
     size_t ns = tl_mission_station_count(m);
     for (size_t k = 0; k < ns; k++) {
@@ -103,6 +103,9 @@ feed(struct tl_pipeline *p, const struct tl_mission *m, const struct src *s, siz
             }
             double v = tl_effective_speed_mps(temp_c, wind_mps, wind_from_deg, azi);
             double t = s[i].t_s + d / v + sigma_s * nrand();
+            if (bad_sta && strcmp(bad_sta, st->id) == 0) {
+                t += bad_offset_s; /* this station's clock is off */
+            }
             struct tl_record r = {.type = TL_REC_PICK};
             memcpy(r.u.pick.station, st->id, TL_STATION_ID_MAX);
             snprintf(r.u.pick.id, sizeof(r.u.pick.id), "%s-%06ld", st->id, id++);
@@ -170,7 +173,7 @@ test_isolated_events(void **state)
     make_sources(s, N, 20.0);
     struct tl_pipeline *p = NULL;
     assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &p));
-    feed(p, g_m, s, N, 5.0, 4.0, 250.0, 0.01, 20000.0, N * 20.0 + 200.0);
+    feed(p, g_m, s, N, 5.0, 4.0, 250.0, 0.01, 20000.0, N * 20.0 + 200.0, NULL, 0.0);
     assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
     size_t ne;
     const struct tl_event *ev = tl_pipeline_events(p, &ne);
@@ -219,11 +222,53 @@ test_isolated_events(void **state)
     tl_pipeline_free(p);
 }
 
+/* A station whose clock is 1.5 s off is found, corrected, and does not spoil the events. */
+static void
+test_clock_offset(void **state)
+{
+    (void)state;
+    enum { N = 80 };
+    struct src s[N];
+    make_sources(s, N, 20.0);
+    struct tl_pipeline *p = NULL;
+    assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &p));
+    feed(p, g_m, s, N, 5.0, 4.0, 250.0, 0.01, 20000.0, N * 20.0 + 200.0, "L031", 1.5);
+    assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
+    size_t nq;
+    const struct tl_station_qc *qc = tl_pipeline_station_qc(p, &nq);
+    int flagged = 0;
+    for (size_t i = 0; i < nq; i++) {
+        if (qc[i].clock_flag) {
+            flagged++;
+            assert_string_equal("L031", qc[i].station);
+            assert_true(fabs(qc[i].clock_offset_s - 1.5) < 0.05);
+        }
+    }
+    assert_int_equal(1, flagged);
+    size_t ne;
+    const struct tl_event *ev = tl_pipeline_events(p, &ne);
+    size_t found = 0;
+    double worst = 0;
+    for (size_t i = 0; i < N; i++) {
+        double d = 0;
+        if (match(ev, ne, &s[i], &d) >= 0) {
+            found++;
+            worst = fmax(worst, d);
+        }
+    }
+    print_message("clock: %zu/%d found, %zu events, worst %.1f m\n", found, N, ne, worst);
+    assert_int_equal(N, found);
+    assert_int_equal(N, ne);
+    assert_true(worst < 100.0);
+    tl_pipeline_free(p);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_isolated_events),
+        cmocka_unit_test(test_clock_offset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
