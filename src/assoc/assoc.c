@@ -49,10 +49,11 @@
 #define LEAF_M          150.0  /* leaf box side */
 #define COARSE_STEP_M   75.0   /* grid step of the leaf search */
 #define FINE_STEP_M     25.0   /* grid step around its best point */
-#define PICK_TOL_S      0.15   /* timing tolerance added to every interval (model spread near) */
 #define MAX_CAND_PICKS  4096
 #define ASSOC_STATIONS  20     /* stations that vote for a place: its nearest */
-#define SWEEP_MIN_BOX_M 5000.0 /* boxes larger than this are not swept (bound = stations) */
+#define SWEEP_MIN_BOX_M 5000.0 /* boxes larger than this get a binned bound, not a sweep */
+#define BIN_S           2.0    /* origin-time bin of that bound */
+#define CHANCE_PER_BLOCK 0.05 /* chance alignments the search may have to look at per block */
 #define REPEAT_WINDOW_S 60.0   /* repeats from one place are sought this far before and after */
 #define MAX_QUEUE       (1u << 22) /* boxes waiting, at most */
 /* Work one tile and block may take, at most: a barrage can make the space of chance
@@ -210,40 +211,58 @@ wrap_pi(double a)
     return a - M_PI;
 }
 
-/* Does the array bearing of pick c point into box b (within its tolerance)?  Half the
- * stations have arrays; a bearing rules out most of the map for its pick, which is what
- * keeps chance alignments rare in a barrage. */
-static bool
-bearing_meets(const struct ksta *s, const struct box *b, const struct cpick *c)
+/* What a box looks like from one station: computed once per station, used for each of
+ * its picks. */
+struct view {
+    bool in_reach;
+    double dmin, dmax, vlo, vhi;
+    double tol_s;     /* timing tolerance each side */
+    double azi, span; /* direction of the box from the station and its half-width (rad); */
+    bool all_dirs;    /* span covers every direction (station inside or next to the box) */
+};
+
+static void
+station_view(const struct actx *a, const struct box *b, double reach, int32_t k, struct view *v)
 {
+    const struct ksta *s = &a->ks[k];
+    double wmin, wmax;
+    box_dist(b, s->x, s->y, &v->dmin, &v->dmax);
+    v->in_reach = v->dmin <= reach;
+    if (!v->in_reach) {
+        return;
+    }
+    wind_proj_range(s, b, &wmin, &wmax);
+    v->vhi = s->c + wmax;
+    v->vlo = s->c + wmin;
+    v->dmax = fmin(v->dmax, a->max_range);
+    /* the same tolerance the leaf search and the locator use: 2.5 sigma of pick, path and
+     * turbulence noise at the box's far edge (so no source the locator would accept is
+     * ever pruned, and no box lives on a looser criterion than its leaves) */
+    double sp = v->dmax / 1000.0 * a->tl->path_err_s_per_km;
+    v->tol_s = 0.03 + 2.5 * sqrt(0.01 * 0.01 + sp * sp + 0.005 * 0.005 * v->dmax / 1000.0);
     double cx = 0.5 * (b->x0 + b->x1), cy = 0.5 * (b->y0 + b->y1);
     double dx = cx - s->x, dy = cy - s->y, dc = sqrt(dx * dx + dy * dy);
     double half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
-    if (dc <= half) {
-        return true;
-    }
-    double span = asin(half / dc);
-    return fabs(wrap_pi((double)c->baz - atan2(dx, dy))) <= span + (double)c->baz_tol;
+    v->all_dirs = dc <= half;
+    v->azi = v->all_dirs ? 0.0 : atan2(dx, dy);
+    v->span = v->all_dirs ? M_PI : asin(half / dc);
 }
 
-/* Origin-time interval pick c allows for a source in box b; false if out of reach. */
+/* Origin-time interval pick c allows for a source in the box seen as `v`; false if out of
+ * reach, if its bearing points elsewhere, or if it misses the box's time span. */
 static bool
-origin_interval(const struct actx *a, const struct box *b, double reach, const struct cpick *c,
-                double *lo, double *hi)
+origin_interval(const struct box *b, const struct view *v, const struct cpick *c, double *lo,
+                double *hi)
 {
-    const struct ksta *s = &a->ks[c->k];
-    double dmin, dmax, wmin, wmax;
-    box_dist(b, s->x, s->y, &dmin, &dmax);
-    if (dmin > reach) {
+    if (!v->in_reach) {
         return false;
     }
-    if (!isnan(c->baz) && !bearing_meets(s, b, c)) {
+    if (!isnan(c->baz) && !v->all_dirs &&
+        fabs(wrap_pi((double)c->baz - v->azi)) > v->span + (double)c->baz_tol) {
         return false;
     }
-    wind_proj_range(s, b, &wmin, &wmax);
-    double vhi = s->c + wmax + a->tol_mps, vlo = s->c + wmin - a->tol_mps;
-    *lo = c->t - fmin(dmax, a->max_range) / vlo - PICK_TOL_S;
-    *hi = c->t - dmin / vhi + PICK_TOL_S;
+    *lo = c->t - v->dmax / v->vlo - v->tol_s;
+    *hi = c->t - v->dmin / v->vhi + v->tol_s;
     return *hi >= b->t0 && *lo <= b->t1;
 }
 
@@ -263,6 +282,76 @@ cmp_endpt(const void *a, const void *b)
     return y->open - x->open; /* opens before closes at equal times */
 }
 
+/*
+ * Sort interval ends by time, opens before closes at equal times (cmp_endpt's order).
+ * This runs at every box of the search, so it is a radix sort on a 10-microsecond
+ * integer key (8-bit passes, as many as the key's range needs), with insertion sort
+ * for short lists.
+ */
+static void
+sort_endpts(struct endpt *e, size_t n)
+{
+    if (n < 48) {
+        for (size_t i = 1; i < n; i++) {
+            struct endpt t = e[i];
+            size_t j = i;
+            while (j > 0 && cmp_endpt(&t, &e[j - 1]) < 0) {
+                e[j] = e[j - 1];
+                j--;
+            }
+            e[j] = t;
+        }
+        return;
+    }
+    double tmin = e[0].t;
+    for (size_t i = 1; i < n; i++) {
+        tmin = fmin(tmin, e[i].t);
+    }
+    uint64_t *key = tl_malloc(2 * n * sizeof(uint64_t));
+    struct endpt *tmp = tl_malloc(n * sizeof(*tmp));
+    uint32_t *idx = tl_malloc(2 * n * sizeof(uint32_t));
+    if (!key || !tmp || !idx) {
+        tl_free(key);
+        tl_free(tmp);
+        tl_free(idx);
+        qsort(e, n, sizeof(*e), cmp_endpt);
+        return;
+    }
+    uint64_t *k2 = key + n;
+    uint32_t *i2 = idx + n;
+    uint64_t kmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        double q = (e[i].t - tmin) * 1e5;
+        uint64_t tq = q < 4.0e9 ? (uint64_t)q : UINT64_C(4000000000);
+        key[i] = (tq << 1) | (e[i].open > 0 ? 0u : 1u);
+        idx[i] = (uint32_t)i;
+        kmax = key[i] > kmax ? key[i] : kmax;
+    }
+    for (int sh = 0; sh < 64 && (kmax >> sh) != 0; sh += 8) {
+        size_t cnt[257] = {0};
+        for (size_t i = 0; i < n; i++) {
+            cnt[((key[i] >> sh) & 255u) + 1]++;
+        }
+        for (size_t b = 1; b <= 256; b++) {
+            cnt[b] += cnt[b - 1];
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t d = cnt[(key[i] >> sh) & 255u]++;
+            k2[d] = key[i];
+            i2[d] = idx[i];
+        }
+        memcpy(key, k2, n * sizeof(uint64_t));
+        memcpy(idx, i2, n * sizeof(uint32_t));
+    }
+    for (size_t i = 0; i < n; i++) {
+        tmp[i] = e[idx[i]];
+    }
+    memcpy(e, tmp, n * sizeof(*e));
+    tl_free(key);
+    tl_free(tmp);
+    tl_free(idx);
+}
+
 #define MAX_RUNS 256
 
 /* Origin-time runs where enough stations agree, with the best time of each. */
@@ -277,7 +366,7 @@ struct runs {
 static int
 sweep(struct endpt *ends, size_t ne, int *cover, int need, struct runs *r, double *best_t)
 {
-    qsort(ends, ne, sizeof(*ends), cmp_endpt);
+    sort_endpts(ends, ne);
     int distinct = 0, best = 0, run_best = 0;
     bool in_run = false;
     if (r) {
@@ -884,6 +973,41 @@ q_pop(struct queue *q)
 }
 
 /*
+ * An upper bound on the sweep's count for a big box, without sorting: origin times in
+ * BIN_S bins; a station counts in every bin its intervals touch (the list is grouped by
+ * station, so a stamp per bin counts each station once).  Any time where n stations agree
+ * lies in a bin that all n touch.
+ */
+static int
+bin_bound(const struct box *b, const struct endpt *ends, size_t ne)
+{
+    enum { NBINS = 512 };
+    double t0 = b->t0 - 1.0, span = b->t1 - b->t0 + 2.0;
+    double w = fmax(BIN_S, span / NBINS);
+    int count[NBINS] = {0};
+    int32_t stamp[NBINS];
+    for (int i = 0; i < NBINS; i++) {
+        stamp[i] = -1;
+    }
+    int best = 0;
+    for (size_t e = 0; e + 1 < ne; e += 2) {
+        /* ends come in (open, close) pairs of one pick */
+        int lo = (int)floor((ends[e].t - t0) / w), hi = (int)floor((ends[e + 1].t - t0) / w);
+        lo = lo < 0 ? 0 : lo;
+        hi = hi >= NBINS ? NBINS - 1 : hi;
+        for (int k = lo; k <= hi; k++) {
+            if (stamp[k] != ends[e].k) {
+                stamp[k] = ends[e].k;
+                if (++count[k] > best) {
+                    best = count[k];
+                }
+            }
+        }
+    }
+    return best;
+}
+
+/*
  * Score box b over the picks `in` that are still free: keep those whose origin-time
  * interval meets a time where at least min_sta stations agree, and return the largest
  * agreement (0 when under min_sta).  With `r`, the runs of such times are returned too.
@@ -902,11 +1026,17 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
     }
     size_t n = 0, ne = 0;
     int nsta = 0;
-    int32_t last_k = -1;
+    int32_t last_k = -1, cur = -1;
     double reach = box_reach(a, b);
+    struct view v = {0};
+    bool big = b->x1 - b->x0 > SWEEP_MIN_BOX_M && !r;
     for (size_t i = 0; i < n_in; i++) {
+        if (in[i].k != cur) {
+            cur = in[i].k;
+            station_view(a, b, reach, cur, &v);
+        }
         double lo, hi;
-        if (a->p->pk[in[i].pk].ev >= 0 || !origin_interval(a, b, reach, &in[i], &lo, &hi)) {
+        if (a->p->pk[in[i].pk].ev >= 0 || !origin_interval(b, &v, &in[i], &lo, &hi)) {
             continue;
         }
         lohi[2 * n] = lo;
@@ -925,7 +1055,10 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
     }
     *n_out = n;
     int best = nsta;
-    if (nsta >= a->need && (b->x1 - b->x0 <= SWEEP_MIN_BOX_M || r)) {
+    if (big && nsta >= a->need) {
+        best = bin_bound(b, ends, ne);
+    }
+    if (nsta >= a->need && !big) {
         struct runs local;
         struct runs *rr = r ? r : &local;
         best = sweep(ends, ne, a->cover, a->need, rr, NULL);
@@ -1084,8 +1217,9 @@ best_first(struct actx *a, struct cpick *root, size_t n_root)
  * the path error at 15 km, each side), a station agrees with a random place and time by
  * chance with probability q = lambda w.  The expected number of chance alignments of n of
  * the ASSOC_STATIONS nearest stations over the tile's places and the block's times is about
- * C(K, n) q^n cells; the search asks for the smallest n that makes it < 0.05, never below
- * min_stations.  In quiet hours that is min_stations; in a barrage it rises, and the
+ * C(K, n) q^n cells; the search asks for the smallest n that makes it < CHANCE_PER_BLOCK,
+ * never below min_stations.  (The count bounds the work; the significance test of each
+ * event, not this, keeps chance alignments out of the bulletin.)  In quiet hours that is min_stations; in a barrage it rises, and the
  * weaker events there are left to the repeat search (same place as a found event) - the
  * significance test would reject them anyway.
  */
@@ -1103,7 +1237,7 @@ adaptive_need(const struct actx *a, size_t n_root)
     int k = ASSOC_STATIONS;
     for (int n = a->min_sta; n <= k; n++) {
         double logc = lgamma(k + 1.0) - lgamma(n + 1.0) - lgamma(k - n + 1.0);
-        if (logc + n * log(q) + log(cells) < log(0.05)) {
+        if (logc + n * log(q) + log(cells) < log(CHANCE_PER_BLOCK)) {
             return n;
         }
     }

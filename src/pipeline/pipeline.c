@@ -173,10 +173,13 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
         }
         for (tl_time_ns b = from; b <= to && rc == TL_OK; b += BLOCK_S * TL_NS_PER_S) {
             for (size_t t = 0; t < p->n_tiles && rc == TL_OK; t++) {
-                /* two blocks of candidates, so that a later event with more stations is
-                 * not robbed of its picks by a ghost in the earlier block */
                 rc = tl__associate(p, t, b, b + 2 * BLOCK_S * TL_NS_PER_S);
             }
+        }
+        for (size_t t = 0; t < p->n_tiles; t++) {
+            TL_LOG(TL_LOG_DEBUG, "pipeline", "tile %zu: corr dc %.2f dw (%.2f %.2f) path %.4f s/km from %.0f events",
+                   t, p->tiles[t].corr_dc_mps, p->tiles[t].corr_we_mps, p->tiles[t].corr_wn_mps,
+                   p->tiles[t].path_err_s_per_km, p->tiles[t].corr_weight);
         }
         if (rc == TL_OK) {
             rc = tl__compete(p);
