@@ -42,6 +42,9 @@ struct tl_eval {
     long findings, attr_correct, attr_wrong, attr_ambiguous, attr_wrong_confident;
     double attr_wrong_confident_rate;      /* wrong_confident / findings with confidence >= 0.95 */
     long confident;                        /* findings with confidence >= 0.95 */
+    /* reliability of the confidence: findings per confidence band [0, .5) [.5, .8) [.8, .95)
+     * [.95, 1] and how many of them have both the pair and the side right */
+    long calib_n[4], calib_ok[4];
 };
 
 /**

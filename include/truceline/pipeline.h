@@ -89,6 +89,7 @@ struct tl_finding {
     double launch_lat_deg, launch_lon_deg, impact_lat_deg, impact_lon_deg;
     tl_time_ns launch_t_ns;
     enum tl_side fired_from;  /* TL_SIDE_AMBIGUOUS unless confidence >= 0.95 */
+    enum tl_side likely_side; /* the launch's more likely side, even when ambiguous */
     double confidence;        /* P(launch on fired_from side and pairing right) */
     double side_p, pair_p;    /* the two factors of confidence */
     bool crosses_line;

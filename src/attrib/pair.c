@@ -16,19 +16,22 @@
  * (each event in at most one pair), which is exact when candidate pairs do not
  * compete and close to it otherwise.
  *
- * The probability that a chosen pairing is right is its likelihood against the
- * alternatives for the same impact and the same launch, and against "no pair"
- * (a launch not heard, a dud), a softmax over the candidate costs.
+ * The probability that a chosen pairing is right weighs, at each end, its
+ * time-of-flight likelihood (a density in 1/s) against its rivals' and
+ * against "the partner was not heard, and this event is an unrelated one that
+ * happened to fall in the window" - whose density is the local rate of events.
+ * In quiet hours a match is telling; in a barrage, where events fall in every
+ * window, it is not, and the probability says so.  The smaller of the two
+ * ends' probabilities is used.
  *
- * Timing alone cannot say which of two events is the launch: two impacts can
- * be a time of flight apart too.  Independent evidence that the earlier event
- * is a launch: shock-wave picks (an N-wave of a supersonic projectile) at
- * stations along the path from it to the impact, between the two origin times
- * (acoustics.md section 2.4); and the place firing again (gun positions repeat,
- * impacts scatter).  Without such evidence the launch is only as likely as not,
- * and the finding's confidence - P(launch side) x P(pairing right) x P(it is the
- * launch), formats.md - stays well below 0.95: "ambiguous" beats a confident
- * wrong answer.
+ * Timing alone cannot tell a launch and its impact from two impacts (or two
+ * launches) a time of flight apart.  Independent evidence multiplies the
+ * pairing's odds: shock-wave picks (an N-wave of a supersonic projectile) at
+ * stations along the path from the earlier event to the later one, between
+ * the two origin times (acoustics.md section 2.4), and the earlier place firing
+ * again (gun positions repeat; impacts scatter) count for it; the later place
+ * firing again counts against.  A finding's confidence is P(launch side) x
+ * P(pairing right), formats.md; `fired_from` is named only at >= 0.95.
  */
 #include "../pipeline/pipeline_priv.h"
 
@@ -39,6 +42,9 @@
 
 #define TOF_SPREAD  0.12 /* relative 1-sigma of time of flight around the model */
 #define NULL_COST   4.5  /* cost of "not paired": a 3-sigma deviation */
+/* Chance that an event's partner was heard and located at all: an agnostic 0.5, not a
+ * measured recall, so that a missing partner always stays a live alternative. */
+#define P_DETECT    0.5
 #define MAX_DT_S    150.0
 #define MIN_RANGE_M 300.0
 
@@ -69,11 +75,18 @@ pair_cost(double range_m, double dt_s, double sig_t_s, int *weapon, double *tof_
     double best = HUGE_VAL;
     for (int w = 0; w < TL_WEAPON_COUNT; w++) {
         double lo, hi;
-        if (tl_tof_bounds_s((enum tl_weapon)w, range_m, &lo, &hi) != TL_OK || dt_s < lo ||
+        const struct tl_weapon_info *wi = tl_weapon_get((enum tl_weapon)w);
+        /* a class is not fired below its minimum range (a howitzer at 300 m would
+         * pair two impacts of one salvo) nor beyond its maximum */
+        if (range_m < 0.8 * wi->min_range_m || range_m > 1.05 * wi->max_range_m ||
+            tl_tof_bounds_s((enum tl_weapon)w, range_m, &lo, &hi) != TL_OK || dt_s < lo ||
             dt_s > hi) {
             continue;
         }
         for (int ang = 0; ang < 2; ang++) {
+            if (ang == 0 && wi->high_angle) {
+                continue; /* mortars are fired at high angle only */
+            }
             double tof;
             if (tl_tof_s((enum tl_weapon)w, range_m, ang == 1, &tof) != TL_OK) {
                 continue;
@@ -122,6 +135,19 @@ shock_support(const struct tl_pipeline *p, const struct tl__ev *L, const struct 
         }
     }
     return n;
+}
+
+/* Events per second around event e's origin time (+-10 minutes), at least one an hour:
+ * the rate at which unrelated events fall into a time-of-flight window by chance. */
+static double
+event_rate(const struct tl_pipeline *p, size_t e)
+{
+    double t = p->ev[e].t0_s;
+    size_t n = 0;
+    for (size_t j = 0; j < p->n_ev; j++) {
+        n += fabs(p->ev[j].t0_s - t) <= 600.0;
+    }
+    return fmax((double)n / 1200.0, 1.0 / 3600.0);
 }
 
 /* Other events within 150 m of e over +-15 minutes (a place firing again). */
@@ -225,15 +251,24 @@ tl__classify_pair(struct tl_pipeline *p)
     }
     for (size_t c = 0; c < nch; c++) {
         const struct cpair *ch = &cp[chosen[c]];
-        double ref = ch->cost - log(TOF_SPREAD * ch->tof_model_s);
-        double sum = exp(-(NULL_COST - ref));
+        /* For each end, the pair against its rivals and against "its partner was not
+         * heard and this one is an unrelated event that happened to fall in the window":
+         * densities in 1/s, the unrelated events at the local event rate. */
+        double dens = exp(-ch->cost) / sqrt(2.0 * M_PI);
+        double w_l = 0, w_i = 0;
         for (size_t k = 0; k < ncp; k++) {
-            if (cp[k].l == ch->l || cp[k].i == ch->i) {
-                double ck = cp[k].cost - log(TOF_SPREAD * cp[k].tof_model_s);
-                sum += exp(-(ck - ref));
+            double dk = exp(-cp[k].cost) / sqrt(2.0 * M_PI);
+            if (cp[k].l == ch->l) {
+                w_l += dk;
+            }
+            if (cp[k].i == ch->i) {
+                w_i += dk;
             }
         }
-        double pair_p = 1.0 / sum;
+        double rho_l = event_rate(p, ch->l), rho_i = event_rate(p, ch->i);
+        double p_l = P_DETECT * dens / ((1.0 - P_DETECT) * rho_l + P_DETECT * w_l);
+        double p_i = P_DETECT * dens / ((1.0 - P_DETECT) * rho_i + P_DETECT * w_i);
+        double pair_p = fmin(p_l, p_i);
         struct tl__ev *L = &p->ev[ch->l], *I = &p->ev[ch->i];
         /* is the earlier one the launch?  log-odds from independent evidence */
         int shocks = shock_support(p, L, I);
@@ -248,10 +283,13 @@ tl__classify_pair(struct tl_pipeline *p)
         } else if (rep_i >= 2 && rep_i > rep_l) {
             lo -= 1.5;
         }
-        double p_launch = 1.0 / (1.0 + exp(-lo));
+        /* the evidence multiplies the pairing's odds (a likelihood ratio): none leaves the
+         * timing's probability as it is */
+        double odds = pair_p / fmax(1.0 - pair_p, 1e-9) * exp(lo);
+        double p_pair = odds / (1.0 + odds);
         L->pub.cls = TL_CLASS_LAUNCH;
         I->pub.cls = TL_CLASS_IMPACT;
-        L->pub.class_p = I->pub.class_p = pair_p * p_launch + (1.0 - pair_p) * 0.5;
+        L->pub.class_p = I->pub.class_p = p_pair + (1.0 - p_pair) * 0.5;
         L->pub.weapon = I->pub.weapon = ch->weapon;
         memcpy(L->pub.pair, I->pub.id, TL_ID_MAX);
         memcpy(I->pub.pair, L->pub.id, TL_ID_MAX);
@@ -266,8 +304,9 @@ tl__classify_pair(struct tl_pipeline *p)
         f->impact_lon_deg = I->pub.lon_deg;
         f->launch_t_ns = L->pub.t_ns;
         f->fired_from = L->pub.side;
+        f->likely_side = L->pub.likely_side;
         f->side_p = L->pub.side_p;
-        f->pair_p = pair_p * p_launch;
+        f->pair_p = p_pair;
         f->confidence = L->pub.side_p * f->pair_p;
         if (f->confidence < p->prm.side_threshold) {
             f->fired_from = TL_SIDE_AMBIGUOUS;

@@ -49,7 +49,8 @@ struct fev {
 
 struct ffind {
     char launch[TL_ID_MAX], impact[TL_ID_MAX];
-    int fired; /* -1, 0 ambiguous, 1 */
+    int fired;  /* -1, 0 ambiguous, 1 */
+    int likely; /* the more likely side even when ambiguous (0 if not given) */
     double conf;
 };
 
@@ -302,6 +303,7 @@ read_bulletin(struct ctx *c, const char *path, struct tl_diag *d)
             copy_id(x->launch, json_object_get(pr, "launch"));
             copy_id(x->impact, json_object_get(pr, "impact"));
             x->fired = side_of(json_string_value(json_object_get(pr, "fired_from")));
+            x->likely = side_of(json_string_value(json_object_get(pr, "likely_side")));
             x->conf = json_number_value(json_object_get(pr, "confidence"));
         }
     }
@@ -565,6 +567,14 @@ score(struct ctx *c, struct tl_eval *out)
             long k = find_tev(c, tby, c->t[tix].pair);
             true_side = k >= 0 ? c->t[k].side : 0;
         }
+        int band = x->conf < 0.5 ? 0 : x->conf < 0.8 ? 1 : x->conf < 0.95 ? 2 : 3;
+        out->calib_n[band]++;
+        /* the finding's claim, whether or not it named the side: the side of the more likely
+         * launch (its confidence is of that) and the pairing */
+        int claimed = x->fired != 0 ? x->fired : x->likely;
+        if (pair_ok && true_side != 0 && claimed == true_side) {
+            out->calib_ok[band]++;
+        }
         if (x->fired == 0) {
             out->attr_ambiguous++;
         } else if (true_side != 0 && true_side == x->fired) {
@@ -664,6 +674,17 @@ tl_eval_json(const struct tl_eval *e)
                                   (json_int_t)e->attr_wrong_confident, "confident",
                                   (json_int_t)e->confident, "wrong_confident_rate",
                                   r4(e->attr_wrong_confident_rate)));
+    json_t *cal = json_array();
+    static const char *const bands[4] = {"0-0.5", "0.5-0.8", "0.8-0.95", "0.95-1"};
+    for (int k = 0; k < 4; k++) {
+        json_array_append_new(cal, json_pack("{s:s,s:I,s:I,s:o}", "confidence", bands[k], "n",
+                                             (json_int_t)e->calib_n[k], "right",
+                                             (json_int_t)e->calib_ok[k], "share",
+                                             r4(e->calib_n[k] ? (double)e->calib_ok[k] /
+                                                                    (double)e->calib_n[k]
+                                                              : 0.0)));
+    }
+    json_object_set_new(root, "confidence_reliability", cal);
     char *s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(root);
     return s;
@@ -697,5 +718,11 @@ tl_eval_table(const struct tl_eval *e)
              100.0 * e->pairs_precision, e->findings, e->attr_correct, e->attr_wrong,
              e->attr_ambiguous, e->attr_wrong_confident, e->confident,
              100.0 * e->attr_wrong_confident_rate);
+    size_t off = strlen(buf);
+    snprintf(buf + off, 4096 - off,
+             "confidence reliability (pair and side right): <0.5 %ld/%ld  0.5-0.8 %ld/%ld  "
+             "0.8-0.95 %ld/%ld  >=0.95 %ld/%ld\n",
+             e->calib_ok[0], e->calib_n[0], e->calib_ok[1], e->calib_n[1], e->calib_ok[2],
+             e->calib_n[2], e->calib_ok[3], e->calib_n[3]);
     return buf;
 }

@@ -157,6 +157,7 @@ finding_json(const struct tl_mission *m, const struct tl_finding *fd)
     json_object_set_new(pr, "impact", json_string(fd->impact));
     json_object_set_new(pr, "time", time_str(fd->launch_t_ns));
     json_object_set_new(pr, "fired_from", json_string(tl_side_name(fd->fired_from)));
+    json_object_set_new(pr, "likely_side", json_string(tl_side_name(fd->likely_side)));
     const char *party = tl_mission_party(m, fd->fired_from);
     json_object_set_new(pr, "party", party ? json_string(party) : json_null());
     json_object_set_new(pr, "confidence", num(fd->confidence, 4));
