@@ -45,6 +45,8 @@
 /* Chance that an event's partner was heard and located at all: an agnostic 0.5, not a
  * measured recall, so that a missing partner always stays a live alternative. */
 #define P_DETECT    0.5
+#define SHOCK_WINDOW_S  3.0   /* N-wave timing slack at a station under the path */
+#define REPEAT_RADIUS_M 60.0
 #define MAX_DT_S    150.0
 #define MIN_RANGE_M 300.0
 
@@ -105,36 +107,60 @@ pair_cost(double range_m, double dt_s, double sig_t_s, int *weapon, double *tof_
     return best;
 }
 
-/* Shock picks at stations within 2 km of the path L -> I, between the two origin times
- * (and a few seconds after: the N-wave's own travel to the station). */
-static int
-shock_support(const struct tl_pipeline *p, const struct tl__ev *L, const struct tl__ev *I)
+/*
+ * Evidence from shock waves, as a log-likelihood ratio.  A supersonic round from L to I
+ * passes over the point a fraction u along the path at about t0(L) + u x tof; a station
+ * within 2 km of the path hears its N-wave then, give or take the flight model's spread
+ * and the wave's own travel (SHOCK_WINDOW_S).  The stations with a shock pick in their
+ * window are counted against what chance would give: each station's own rate of shock
+ * picks (false ones, and other rounds' in a barrage) times its window.  Only a count
+ * chance rarely reaches is evidence; in a barrage, shock picks are everywhere and prove
+ * nothing.
+ */
+static double
+shock_evidence(const struct tl_pipeline *p, const struct tl__ev *L, const struct tl__ev *I,
+               bool *seen)
 {
     const double kx = cos(L->pub.lat_deg * M_PI / 180.0) * 111320.0, ky = 110570.0;
     double ix = (I->pub.lon_deg - L->pub.lon_deg) * kx, iy = (I->pub.lat_deg - L->pub.lat_deg) * ky;
-    double len2 = ix * ix + iy * iy;
-    int n = 0;
+    double len2 = ix * ix + iy * iy, tof = I->t0_s - L->t0_s;
+    int k = 0;
+    double mu = 0;
     for (size_t s = 0; s < p->n_sta && len2 > 1.0; s++) {
         const struct tl_station *st = tl_mission_station(p->m, s);
         double sx = (st->lon_deg - L->pub.lon_deg) * kx, sy = (st->lat_deg - L->pub.lat_deg) * ky;
         double u = (sx * ix + sy * iy) / len2;
-        if (u < -0.05 || u > 1.05) {
+        if (u < 0.05 || u > 0.95) {
             continue;
         }
         double dx = sx - u * ix, dy = sy - u * iy;
         if (dx * dx + dy * dy > 2000.0 * 2000.0) {
             continue;
         }
+        double pred = L->t0_s + u * tof, w = SHOCK_WINDOW_S + 0.15 * tof;
         const struct tl__sta_index *x = &p->sx[s];
-        for (size_t k = 0; k < x->n_shocks; k++) {
-            double t = tl__pk_time_s(p, x->shocks[k]);
-            if (t >= L->t0_s && t <= I->t0_s + 8.0) {
-                n++;
-                break;
-            }
+        int hit = 0;
+        size_t around = 0;
+        for (size_t j = 0; j < x->n_shocks; j++) {
+            double t = tl__pk_time_s(p, x->shocks[j]);
+            hit |= fabs(t - pred) <= w;
+            around += fabs(t - pred) <= 600.0;
         }
+        k += hit;
+        mu += fmax((double)around / 1200.0, 1.0 / 86400.0) * 2.0 * w;
     }
-    return n;
+    if (k < 2) {
+        return 0.0;
+    }
+    /* P(at least k by chance), Poisson(mu) */
+    double term = exp(-mu), cdf = 0;
+    for (int j = 0; j < k; j++) {
+        cdf += term;
+        term *= mu / (j + 1);
+    }
+    double p_chance = fmax(1.0 - cdf, 1e-12);
+    *seen = true;
+    return fmin(3.0, fmax(0.0, -log(p_chance) - 2.0));
 }
 
 /* Events per second around event e's origin time (+-10 minutes), at least one an hour:
@@ -150,7 +176,8 @@ event_rate(const struct tl_pipeline *p, size_t e)
     return fmax((double)n / 1200.0, 1.0 / 3600.0);
 }
 
-/* Other events within 150 m of e over +-15 minutes (a place firing again). */
+/* Other events within REPEAT_RADIUS_M of e over +-30 minutes (a gun position firing again:
+ * guns stand still to metres, while impacts scatter over tens to hundreds of metres). */
 static int
 repeats(const struct tl_pipeline *p, size_t e)
 {
@@ -158,8 +185,9 @@ repeats(const struct tl_pipeline *p, size_t e)
     int n = 0;
     for (size_t j = 0; j < p->n_ev; j++) {
         const struct tl__ev *b = &p->ev[j];
-        if (j != e && fabs(b->t0_s - a->t0_s) <= 900.0 &&
-            tl_geo_dist_m(a->pub.lat_deg, a->pub.lon_deg, b->pub.lat_deg, b->pub.lon_deg) <= 150.0) {
+        if (j != e && fabs(b->t0_s - a->t0_s) <= 1800.0 &&
+            tl_geo_dist_m(a->pub.lat_deg, a->pub.lon_deg, b->pub.lat_deg, b->pub.lon_deg) <=
+                REPEAT_RADIUS_M) {
             n++;
         }
     }
@@ -271,17 +299,16 @@ tl__classify_pair(struct tl_pipeline *p)
         double pair_p = fmin(p_l, p_i);
         struct tl__ev *L = &p->ev[ch->l], *I = &p->ev[ch->i];
         /* is the earlier one the launch?  log-odds from independent evidence */
-        int shocks = shock_support(p, L, I);
+        bool shock_seen = false;
+        double lo = shock_evidence(p, L, I, &shock_seen);
         int rep_l = repeats(p, ch->l), rep_i = repeats(p, ch->i);
-        double lo = 0.0;
-        if (shocks >= 2) {
-            lo += 2.5;
+        if (lo > 0) {
             L->pub.shock_cue = true;
         }
-        if (rep_l >= 2 && rep_l > rep_i) {
-            lo += 1.5;
-        } else if (rep_i >= 2 && rep_i > rep_l) {
-            lo -= 1.5;
+        if (rep_l >= 3 && rep_l > 2 * rep_i) {
+            lo += 1.0;
+        } else if (rep_i >= 3 && rep_i > 2 * rep_l) {
+            lo -= 1.0;
         }
         /* the evidence multiplies the pairing's odds (a likelihood ratio): none leaves the
          * timing's probability as it is */

@@ -1,0 +1,209 @@
+/*
+ * bench_process.c - speed and accuracy of the network processing (issue 4).
+ *
+ *   accuracy: each preset (seed 1, 24 h, demo mission) simulated, processed and evaluated
+ *             against its ground truth: the figures of formats.md section 5;
+ *   speed:    the busy day at 1x, 2x and 4x its load (2 and 4 independent busy days of
+ *             other seeds laid over the same day, their pick ids made unique), each run in
+ *             a child process so that its peak RSS is its own: wall time, picks/s, RSS.
+ *
+ * Usage: bench_process [--quick]   (--quick: calm and a 2-hour busy slice only)
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <truceline/truceline.h>
+#include <truceline/sim.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Simulate preset/seed into dir (records.jsonl, truth.jsonl, mission.geojson). */
+static int
+simulate(const struct tl_mission *m, const char *preset, uint64_t seed, double hours,
+         const char *dir)
+{
+    struct tl_sim_config sp = {.preset = preset, .seed = seed, .start_ns = TL_SIM_DEFAULT_START_NS,
+                               .hours = hours};
+    struct tl_sim *s = NULL;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        return TL_EIO;
+    }
+    int rc = tl_sim_generate(m, &sp, &s);
+    if (rc == TL_OK) {
+        rc = tl_sim_write(s, dir);
+    }
+    tl_sim_free(s);
+    return rc;
+}
+
+/* Feed a records file, renaming pick ids with `suffix` (to lay several days over one). */
+static long
+feed(struct tl_pipeline *p, const struct tl_mission *m, const char *path, const char *suffix)
+{
+    struct tl_jsonl *r = NULL;
+    if (tl_jsonl_open(path, 0, &r, NULL) != TL_OK) {
+        return -1;
+    }
+    const char *line;
+    size_t len;
+    long picks = 0;
+    while (tl_jsonl_next(r, &line, &len, NULL) == 1) {
+        struct tl_record rec;
+        if (tl_record_parse(line, len, m, &rec, NULL) != TL_OK) {
+            continue;
+        }
+        if (rec.type == TL_REC_PICK) {
+            picks++;
+            if (suffix[0]) {
+                size_t n = strlen(rec.u.pick.id);
+                snprintf(rec.u.pick.id + n, sizeof(rec.u.pick.id) - n, "%s", suffix);
+            }
+        } else if (suffix[0]) {
+            continue; /* met and status of the first day only */
+        }
+        tl_pipeline_add(p, &rec);
+    }
+    tl_jsonl_free(r);
+    return picks;
+}
+
+static void
+accuracy(const char *preset, double hours, const char *base)
+{
+    char dir[512], path[600], bul[600];
+    snprintf(dir, sizeof(dir), "%s/%s", base, preset);
+    struct tl_mission *demo = NULL;
+    if (tl_mission_load(TL_SOURCE_DIR "/examples/demo/mission.geojson", &demo, NULL) != TL_OK ||
+        simulate(demo, preset, 1, hours, dir) != TL_OK) {
+        printf("%-8s simulation failed\n", preset);
+        tl_mission_free(demo);
+        return;
+    }
+    tl_mission_free(demo);
+    struct tl_mission *m = NULL;
+    snprintf(path, sizeof(path), "%s/mission.geojson", dir);
+    tl_mission_load(path, &m, NULL);
+    struct tl_pipeline *p = NULL;
+    tl_pipeline_new(m, NULL, &p);
+    snprintf(path, sizeof(path), "%s/records.jsonl", dir);
+    double t0 = now_s();
+    tl_pipeline_add_file(p, path, false, NULL, NULL);
+    tl_pipeline_run(p, INT64_MAX);
+    double dt = now_s() - t0;
+    struct tl_bulletin b = {.mission = m};
+    b.events = tl_pipeline_events(p, &b.n_events);
+    b.findings = tl_pipeline_findings(p, &b.n_findings);
+    tl_pipeline_span(p, &b.from_ns, &b.to_ns);
+    snprintf(bul, sizeof(bul), "%s/bulletin.geojson", dir);
+    tl_bulletin_write(&b, bul, NULL);
+    snprintf(path, sizeof(path), "%s/truth.jsonl", dir);
+    struct tl_eval e;
+    if (tl_eval_files(path, bul, &e, NULL) == TL_OK) {
+        printf("%-8s %5.1f h  recall %5.1f%%  precision %5.1f%%  impact median %6.1f m  launch "
+               "median %6.1f m p90 %6.1f m  ellipse %5.1f%%  pairs %5.1f%% / %5.1f%%  wrong "
+               "confident %ld/%ld  %.1f s\n",
+               preset, hours, 100 * e.all.recall, 100 * e.all.precision, e.loc_median_m[1],
+               e.loc_median_m[0], e.loc_p90_m[0], 100 * e.ellipse_coverage,
+               100 * e.pairs_recall, 100 * e.pairs_precision, e.attr_wrong_confident,
+               e.confident, dt);
+    }
+    tl_pipeline_free(p);
+    tl_mission_free(m);
+}
+
+static void
+load_run(int k, const char *base)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct tl_mission *m = NULL;
+        char path[600];
+        snprintf(path, sizeof(path), "%s/load1/mission.geojson", base);
+        tl_mission_load(path, &m, NULL);
+        struct tl_pipeline *p = NULL;
+        tl_pipeline_new(m, NULL, &p);
+        long picks = 0;
+        for (int i = 1; i <= k; i++) {
+            char suffix[8] = "";
+            if (i > 1) {
+                snprintf(suffix, sizeof(suffix), ".s%d", i);
+            }
+            snprintf(path, sizeof(path), "%s/load%d/records.jsonl", base, i);
+            picks += feed(p, m, path, suffix);
+        }
+        double t0 = now_s();
+        tl_pipeline_run(p, INT64_MAX);
+        double dt = now_s() - t0;
+        size_t ne;
+        tl_pipeline_events(p, &ne);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("busy x%d: %ld picks, %zu events, %.1f s, %.0f picks/s, peak RSS %.0f MB\n", k,
+               picks, ne, dt, (double)picks / dt, (double)ru.ru_maxrss / 1024.0);
+        fflush(stdout);
+        tl_pipeline_free(p);
+        tl_mission_free(m);
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)flag;
+    (void)f;
+    return remove(path);
+}
+
+int
+main(int argc, char **argv)
+{
+    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    char base[] = "/tmp/tl_bench_process_XXXXXX";
+    if (!mkdtemp(base)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    printf("network processing, demo mission, seed 1 (evaluation per formats.md section 5)\n");
+    static const char *const presets[] = {"calm", "busy", "windy", "faulty", "mirror"};
+    for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+        if (quick && strcmp(presets[i], "calm") != 0 && strcmp(presets[i], "busy") != 0) {
+            continue;
+        }
+        accuracy(presets[i], quick && strcmp(presets[i], "busy") == 0 ? 2.0 : 24.0, base);
+    }
+    /* load scaling: busy days of seeds 1..4 laid over one day */
+    struct tl_mission *demo = NULL;
+    tl_mission_load(TL_SOURCE_DIR "/examples/demo/mission.geojson", &demo, NULL);
+    int max_k = quick ? 2 : 4;
+    for (int i = 1; i <= max_k; i++) {
+        char dir[600];
+        snprintf(dir, sizeof(dir), "%s/load%d", base, i);
+        simulate(demo, "busy", (uint64_t)i, quick ? 2.0 : 24.0, dir);
+    }
+    tl_mission_free(demo);
+    printf("load scaling (busy %s), 2 cores:\n", quick ? "2 h slice" : "day");
+    for (int k = 1; k <= max_k; k *= 2) {
+        load_run(k, base);
+    }
+    nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
