@@ -171,6 +171,7 @@ tl__finding_from_feature(const struct tl_mission *m, json_t *f, struct tl_findin
     x.impact_lon_deg = json_number_value(json_array_get(json_array_get(co, 1), 0));
     x.impact_lat_deg = json_number_value(json_array_get(json_array_get(co, 1), 1));
     x.fired_from = side_of(str(pr, "fired_from"));
+    x.likely_side = side_of(str(pr, "likely_side"));
     x.confidence = num(pr, "confidence");
     x.crosses_line = json_is_true(json_object_get(pr, "crosses_line"));
     x.weapon = weapon_of(str(pr, "weapon"));
