@@ -244,7 +244,9 @@ tl__classify_pair(struct tl_pipeline *p)
         tl_free(cp);
         return rc;
     }
-    qsort(cp, ncp, sizeof(*cp), cmp_cpair);
+    if (ncp > 1) {
+        qsort(cp, ncp, sizeof(*cp), cmp_cpair);
+    }
     long *partner = tl_malloc((n + 1) * sizeof(long));
     size_t *chosen = tl_malloc((ncp + 1) * sizeof(size_t));
     if (!partner || !chosen) {

@@ -379,7 +379,9 @@ match(struct ctx *c)
         }
     }
     if (rc == TL_OK) {
-        qsort(cd, ncd, sizeof(*cd), cmp_cand);
+        if (ncd > 1) {
+            qsort(cd, ncd, sizeof(*cd), cmp_cand);
+        }
         for (size_t i = 0; i < ncd; i++) {
             if (c->f[cd[i].f].match < 0 && c->t[cd[i].t].match < 0) {
                 c->f[cd[i].f].match = (long)cd[i].t;

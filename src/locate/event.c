@@ -426,14 +426,15 @@ frame_north(const struct tl__tile *tl, double x, double y, double z)
 /* Probability that the source is on the right of the line, within one basin of the fit. */
 static double
 p_right_local(const struct tl__tile *tl, const struct tl_mission *m, double x, double y,
-              double z, double cov[3][3], struct tl_line_pos *pos)
+              double z, const double *cov9, struct tl_line_pos *pos)
 {
     double la, lo, h, q[3] = {x, y, z};
     tl_enu_to_geo(&tl->frame, q, &la, &lo, &h);
     tl_mission_line_pos(m, la, lo, pos);
     double nrm = (pos->line_azi_deg + 90.0) * M_PI / 180.0 + frame_north(tl, x, y, z);
     double nx = sin(nrm), ny = cos(nrm);
-    double var = nx * nx * cov[0][0] + 2 * nx * ny * cov[0][1] + ny * ny * cov[1][1];
+    /* cov9: the 3x3 covariance of x, y, t0, row major */
+    double var = nx * nx * cov9[0] + 2 * nx * ny * cov9[1] + ny * ny * cov9[4];
     double sd = sqrt(fmax(var, 1e-6));
     return norm_cdf(pos->signed_dist_m / sd);
 }
@@ -471,7 +472,7 @@ tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e)
 
     /* side: two hypotheses weighed by their evidence */
     struct tl_line_pos pos;
-    double pr = p_right_local(tl, p->m, e->x, e->y, e->z, e->cov, &pos);
+    double pr = p_right_local(tl, p->m, e->x, e->y, e->z, &e->cov[0][0], &pos);
     pub->dist_to_line_m = pos.dist_m;
     double p_alt = 0.0, pr_alt = 0.0;
     if (e->n_picks >= 3 && pos.dist_m > 1.0) {
@@ -496,7 +497,7 @@ tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e)
                 double c_main = tl__locate_cost(o, e->n_picks, &lp, &main_sol, main_sol.scale);
                 if (solve_event(p, &mirror, mfp, o, ks, e->n_picks, false, &alt) == TL_OK) {
                     struct tl_line_pos apos;
-                    double pra = p_right_local(tl, p->m, alt.x, alt.y, alt.z, alt.cov, &apos);
+                    double pra = p_right_local(tl, p->m, alt.x, alt.y, alt.z, &alt.cov[0][0], &apos);
                     if (apos.side != pos.side && apos.side != TL_SIDE_AMBIGUOUS) {
                         double c_alt = tl__locate_cost(o, e->n_picks, &lp, &alt, main_sol.scale);
                         double dm = main_sol.cov[0][0] * main_sol.cov[1][1] -

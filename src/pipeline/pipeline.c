@@ -198,7 +198,9 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
         tl__event_publish_geo(p, &p->ev[i]);
     }
     /* order by origin time; picks keep pointing at event indices, so renumber them */
-    qsort(p->ev, p->n_ev, sizeof(*p->ev), cmp_ev_time);
+    if (p->n_ev > 1) {
+        qsort(p->ev, p->n_ev, sizeof(*p->ev), cmp_ev_time);
+    }
     for (size_t i = 0; i < p->n_ev; i++) {
         for (size_t k = 0; k < p->ev[i].n_picks; k++) {
             p->pk[p->ev[i].picks[k]].ev = (int32_t)i;

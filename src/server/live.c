@@ -1141,7 +1141,9 @@ diff(struct tl__live *L, struct changes *cs)
     if (rc != TL_OK) {
         goto done;
     }
-    qsort(cands, nc, sizeof(*cands), cmp_cand);
+    if (nc > 1) {
+        qsort(cands, nc, sizeof(*cands), cmp_cand);
+    }
     for (size_t k = 0; k < nc; k++) {
         if (obj_of[cands[k].ev] < 0 && !taken[cands[k].obj]) {
             obj_of[cands[k].ev] = (long)cands[k].obj;
@@ -1791,7 +1793,9 @@ tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id)
                           "last_run_ms", L->last_run_ms, "max_run_ms", L->max_run_ms, "running",
                           L->running, "dirty", L->dirty_pub, "log_pending", L->log_pending);
     pthread_mutex_unlock(&L->mu);
-    qsort(lat, nl, sizeof(double), cmp_double);
+    if (nl > 1) {
+        qsort(lat, nl, sizeof(double), cmp_double);
+    }
     json_t *lj = json_pack("{s:I}", "n", (json_int_t)nl);
     if (nl) {
         json_object_set_new(lj, "p50", json_real(lat[nl / 2]));
