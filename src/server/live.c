@@ -17,14 +17,20 @@
  *   5. reviews: apply the analysts' reviews queued by HTTP threads.
  *
  * Sliding window.  tl_pipeline_run recomputes from every record held, so the
- * pipeline holds only records of the last `window` of record time (a
- * parameter; 0 = everything).  When the data clock (the latest record time
- * fed) gets 1.5 windows past the pipeline's start, a new pipeline is built
- * from the store with the last window of records.  Results near the start of
- * the window lack the records before it, so only events later than
- * window start + MARGIN are matched and published; older stable objects are
- * frozen at their last version.  A record arriving later than the window is
- * stored (and served) but not processed.
+ * pipeline holds only a slice of record time, [p_from, p_to), a window `W`
+ * long and half as much again (a parameter; W = 0 holds everything).  Results
+ * near the ends of a slice lack the records beyond them, so only events from
+ * p_from + MARGIN to p_to - MARGIN are matched and published (p_to is open
+ * while the slice reaches the latest record: the live case).  When the data
+ * clock (the latest record time fed) passes the slice's end, and the slice
+ * has been run, the slice moves on by W/2 and a new pipeline is built from the
+ * store; the published regions of consecutive slices meet (W >= 2 MARGIN), so
+ * a backlog - a server restarted after an outage, a replay faster than real
+ * time - is worked through slice by slice without a gap, each slice run at
+ * once, and the position is kept in the store (meta live_from) across
+ * restarts.  Older stable objects are frozen at their last version.  A record
+ * that arrives for a time before the slice is stored (and served) but not
+ * processed.
  *
  * Stable identity.  The pipeline names an event "EV" + its origin time, and
  * the origin time moves when late picks refine the location.  The server keeps
@@ -191,7 +197,8 @@ struct tl__live {
     struct review_req *rq_head, *rq_tail;
 
     struct tl_pipeline *p;
-    tl_time_ns p_from; /* records before this are not fed (INT64_MIN: no window) */
+    tl_time_ns p_from; /* the slice of record time held: [p_from, p_to) */
+    tl_time_ns p_to;   /* INT64_MAX: open (the slice reaches the latest record) */
     int64_t cursor;    /* last records.id fed */
     tl_time_ns clock;  /* latest record time fed */
     bool dirty;        /* fed since the last run */
@@ -238,6 +245,12 @@ static tl_time_ns
 reliable_from(const struct tl__live *L)
 {
     return L->p_from == INT64_MIN ? INT64_MIN : L->p_from + MARGIN_NS;
+}
+
+static tl_time_ns
+reliable_to(const struct tl__live *L)
+{
+    return L->p_to == INT64_MAX ? INT64_MAX : L->p_to - MARGIN_NS;
 }
 
 /* ------------------------------------------------------------- objects -- */
@@ -888,9 +901,15 @@ feed_rows(struct tl__live *L, sqlite3_stmt *st, struct tl__conn *c, size_t *rows
         if (id > L->cursor) {
             L->cursor = id;
         }
+        if (t > L->clock) {
+            L->clock = t;
+        }
         if (t < L->p_from) {
             L->skipped_late++;
             continue;
+        }
+        if (t >= L->p_to) {
+            continue; /* beyond the slice: fed when the slice gets there */
         }
         struct tl_record rec;
         if (tl_record_parse(line, len, L->s->mission, &rec, NULL) != TL_OK) {
@@ -913,9 +932,6 @@ feed_rows(struct tl__live *L, sqlite3_stmt *st, struct tl__conn *c, size_t *rows
                     break;
                 }
             }
-        }
-        if (t > L->clock) {
-            L->clock = t;
         }
     }
     if (rc == TL_OK && step != SQLITE_DONE && step != SQLITE_ROW) {
@@ -949,7 +965,7 @@ feed_new(struct tl__live *L)
     }
 }
 
-/* A fresh pipeline with the last window of records. */
+/* A fresh pipeline holding the records of the slice [p_from, p_to). */
 static int
 rebuild(struct tl__live *L)
 {
@@ -961,8 +977,6 @@ rebuild(struct tl__live *L)
     if (rc != TL_OK) {
         return rc;
     }
-    L->p_from =
-        s->cfg.window_ns > 0 && L->clock != INT64_MIN ? L->clock - s->cfg.window_ns : INT64_MIN;
     struct tl__conn *c = tl__store_reader(s->store);
     sqlite3_stmt *st = tl__stmt(c, "SELECT max(id) FROM records");
     int64_t upto = 0;
@@ -973,23 +987,83 @@ rebuild(struct tl__live *L)
         sqlite3_reset(st);
     }
     st = tl__stmt(c, "SELECT id, t_ns, received_ns, line FROM records WHERE t_ns >= ?1 AND "
-                     "id <= ?2 ORDER BY t_ns");
+                     "t_ns < ?2 AND id <= ?3 ORDER BY t_ns");
     size_t rows = 0;
     rc = st ? TL_OK : TL_ESTORE;
     if (st) {
         sqlite3_bind_int64(st, 1, L->p_from);
-        sqlite3_bind_int64(st, 2, upto);
+        sqlite3_bind_int64(st, 2, L->p_to);
+        sqlite3_bind_int64(st, 3, upto);
         rc = feed_rows(L, st, c, &rows);
     }
     tl__store_release(s->store, c);
-    L->cursor = upto;
+    if (upto > L->cursor) {
+        L->cursor = upto;
+    }
     L->dirty = true;
     L->rebuilds++;
     if (rc == TL_OK) {
-        rc = L->p_from == INT64_MIN ? TL_OK : prune(L, L->p_from - SLACK_NS, false);
+        rc = prune(L, L->p_from - SLACK_NS, false);
     }
-    TL_LOG(TL_LOG_INFO, "live", "window rebuilt: %zu records from %" PRId64, rows, L->p_from);
+    char a[TL_TIME_TEXT_MAX], b[TL_TIME_TEXT_MAX] = "open";
+    tl__fmt_time(L->p_from, a);
+    if (L->p_to != INT64_MAX) {
+        tl__fmt_time(L->p_to, b);
+    }
+    TL_LOG(TL_LOG_INFO, "live", "slice %s to %s: %zu records", a, b, rows);
     return rc;
+}
+
+struct from_ctx {
+    tl_time_ns from;
+};
+
+static int
+save_from_job(struct tl__conn *c, void *vctx)
+{
+    char v[32];
+    snprintf(v, sizeof(v), "%" PRId64, ((struct from_ctx *)vctx)->from);
+    return tl__meta_set(c, "live_from", v);
+}
+
+/* The end of a slice starting at `from`: 1.5 windows on, or open when that passes the data. */
+static tl_time_ns
+slice_end(const struct tl__live *L, tl_time_ns from)
+{
+    tl_time_ns to = from + L->s->cfg.window_ns * 3 / 2;
+    return to > L->clock ? INT64_MAX : to;
+}
+
+/* Move the slice on when the data has gone past it (and it was run). */
+static int
+advance(struct tl__live *L)
+{
+    tl_time_ns w = L->s->cfg.window_ns;
+    if (w <= 0 || L->clock == INT64_MIN || L->dirty) {
+        return TL_OK;
+    }
+    if (L->p_from == INT64_MIN) {
+        /* first records: start the slice at the earliest record (at most a week back) */
+        struct tl__conn *c = tl__store_reader(L->s->store);
+        sqlite3_stmt *st = tl__stmt(c, "SELECT min(t_ns) FROM records");
+        tl_time_ns first = L->clock;
+        if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            first = sqlite3_column_int64(st, 0);
+        }
+        tl__store_release(L->s->store, c);
+        tl_time_ns week = INT64_C(7) * 86400 * TL_NS_PER_S;
+        L->p_from = first > L->clock - week ? first : L->clock - week;
+    } else {
+        tl_time_ns end = L->p_to == INT64_MAX ? L->p_from + w * 3 / 2 : L->p_to;
+        if (L->clock < end) {
+            return TL_OK;
+        }
+        L->p_from += w / 2;
+    }
+    L->p_to = slice_end(L, L->p_from);
+    struct from_ctx fc = {L->p_from};
+    tl__store_write(L->s->store, save_from_job, &fc);
+    return rebuild(L);
 }
 
 /* ----------------------------------------------------------------- diff -- */
@@ -1073,7 +1147,7 @@ diff(struct tl__live *L, struct changes *cs)
     size_t ne, nf;
     const struct tl_event *ev = tl_pipeline_events(L->p, &ne);
     const struct tl_finding *fd = tl_pipeline_findings(L->p, &nf);
-    tl_time_ns rel = reliable_from(L);
+    tl_time_ns rel = reliable_from(L), rel_to = reliable_to(L);
     tl_time_ns cand_from = rel == INT64_MIN ? INT64_MIN : rel - SLACK_NS;
     int rc = TL_OK;
     struct smap pk = {0};
@@ -1111,7 +1185,7 @@ diff(struct tl__live *L, struct changes *cs)
     /* overlaps */
     for (size_t e = 0; e < ne && rc == TL_OK; e++) {
         obj_of[e] = -1;
-        if (ev[e].t_ns < rel) {
+        if (ev[e].t_ns < rel || ev[e].t_ns >= rel_to) {
             continue;
         }
         size_t first = nc;
@@ -1152,7 +1226,7 @@ diff(struct tl__live *L, struct changes *cs)
     }
     /* stable ids: matched, or new */
     for (size_t e = 0; e < ne; e++) {
-        if (ev[e].t_ns < rel) {
+        if (ev[e].t_ns < rel || ev[e].t_ns >= rel_to) {
             continue;
         }
         if (obj_of[e] >= 0) {
@@ -1173,7 +1247,7 @@ diff(struct tl__live *L, struct changes *cs)
     }
     /* events: new and changed versions */
     for (size_t e = 0; e < ne && rc == TL_OK; e++) {
-        if (ev[e].t_ns < rel) {
+        if (ev[e].t_ns < rel || ev[e].t_ns >= rel_to) {
             continue;
         }
         struct sobj *o = &L->objs[obj_of[e]];
@@ -1226,7 +1300,7 @@ diff(struct tl__live *L, struct changes *cs)
     }
     /* findings: identity by the stable launch */
     for (size_t f = 0; f < nf && rc == TL_OK; f++) {
-        if (fd[f].launch_t_ns < rel) {
+        if (fd[f].launch_t_ns < rel || fd[f].launch_t_ns >= rel_to) {
             continue;
         }
         long le = find_event(ev, ne, fd[f].launch), ie = find_event(ev, ne, fd[f].impact);
@@ -1298,7 +1372,7 @@ diff(struct tl__live *L, struct changes *cs)
     /* withdrawn: published, in the live region, not produced by this run */
     for (size_t i = 0; i < L->n_objs && rc == TL_OK; i++) {
         struct sobj *o = &L->objs[i];
-        if (o->seen || o->version < 0 || o->t_ns < rel || !o->doc) {
+        if (o->seen || o->version < 0 || o->t_ns < rel || o->t_ns >= rel_to || !o->doc) {
             continue;
         }
         struct change *ch = changes_add(cs);
@@ -1392,7 +1466,6 @@ run_once(struct tl__live *L)
     }
     double ms = (double)(tl_time_now() - t0) / 1e6;
     pthread_mutex_lock(&L->mu);
-    L->running = false;
     L->runs++;
     L->last_run_ms = ms;
     if (ms > L->max_run_ms) {
@@ -1632,9 +1705,8 @@ live_main(void *arg)
         }
         serve_reviews(L);
         int frc = feed_new(L);
-        if (frc == TL_OK && s->cfg.window_ns > 0 && L->clock != INT64_MIN &&
-            (L->p_from == INT64_MIN || L->clock - L->p_from > s->cfg.window_ns * 3 / 2)) {
-            frc = rebuild(L);
+        if (frc == TL_OK) {
+            frc = advance(L);
         }
         pthread_mutex_lock(&L->mu);
         L->dirty_pub = L->dirty;
@@ -1645,8 +1717,16 @@ live_main(void *arg)
         if (pending_log) {
             log_pending(L);
         }
-        if (L->dirty && tl_time_now() - L->last_run_start >= s->cfg.run_interval_ns) {
+        bool catching_up = L->p_to != INT64_MAX;
+        if (L->dirty &&
+            (catching_up || tl_time_now() - L->last_run_start >= s->cfg.run_interval_ns)) {
             run_once(L);
+            advance(L);
+            pthread_mutex_lock(&L->mu);
+            L->running = false;
+            L->dirty_pub = L->dirty;
+            L->kicked = L->kicked || L->dirty; /* the next slice at once */
+            pthread_mutex_unlock(&L->mu);
         } else if (L->dirty) {
             tl_time_ns wait = s->cfg.run_interval_ns - (tl_time_now() - L->last_run_start);
             if (wait > 0) {
@@ -1686,6 +1766,7 @@ tl__live_start(struct tl_server *s, struct tl_diag *diag)
     pthread_cond_init(&L->cv, NULL);
     pthread_cond_init(&L->cv_done, NULL);
     L->p_from = INT64_MIN;
+    L->p_to = INT64_MAX;
     L->clock = INT64_MIN;
     s->live = L;
     /* the data clock: the latest record stored */
@@ -1698,11 +1779,19 @@ tl__live_start(struct tl_server *s, struct tl_diag *diag)
         sqlite3_reset(st);
     }
     tl__store_release(s->store, c);
-    int rc = TL_OK;
-    if (s->cfg.window_ns > 0 && L->clock != INT64_MIN) {
-        rc = rebuild(L);
-    } else {
-        rc = tl_pipeline_new(s->mission, NULL, &L->p);
+    int rc = tl_pipeline_new(s->mission, NULL, &L->p);
+    if (rc == TL_OK && s->cfg.window_ns > 0) {
+        /* resume where the last run left the slice */
+        char v[32];
+        struct tl__conn *c2 = tl__store_reader(s->store);
+        if (tl__meta_get(c2, "live_from", v, sizeof(v)) == TL_OK) {
+            L->p_from = (tl_time_ns)strtoll(v, NULL, 10);
+        }
+        tl__store_release(s->store, c2);
+        if (L->p_from != INT64_MIN && L->clock != INT64_MIN) {
+            L->p_to = slice_end(L, L->p_from);
+            rc = rebuild(L);
+        }
     }
     if (rc == TL_OK) {
         rc = load_objects(L, L->p_from == INT64_MIN ? INT64_MIN : L->p_from - SLACK_NS);
@@ -1780,18 +1869,20 @@ tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id)
     pthread_mutex_lock(&L->mu);
     size_t nl = L->lat.n;
     memcpy(lat, L->lat.ms, nl * sizeof(double));
-    char from[TL_TIME_TEXT_MAX], clk[TL_TIME_TEXT_MAX];
-    json_t *p = json_pack("{s:b,s:I,s:s?,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:b,s:b,s:b}", "idle",
-                          max_record_id <= L->cursor_pub && !L->dirty_pub && !L->running &&
-                              !L->log_pending && !L->rq_head,
-                          "window_s", (json_int_t)(s->cfg.window_ns / TL_NS_PER_S), "window_from",
-                          L->p_from == INT64_MIN ? NULL : tl__fmt_time(L->p_from, from), "clock",
-                          L->clock == INT64_MIN ? NULL : tl__fmt_time(L->clock, clk), "cursor",
-                          (json_int_t)L->cursor_pub, "fed", (json_int_t)L->fed, "late_skipped",
-                          (json_int_t)L->skipped_late, "runs", (json_int_t)L->runs, "rebuilds",
-                          (json_int_t)L->rebuilds, "published_versions", (json_int_t)L->published,
-                          "last_run_ms", L->last_run_ms, "max_run_ms", L->max_run_ms, "running",
-                          L->running, "dirty", L->dirty_pub, "log_pending", L->log_pending);
+    char from[TL_TIME_TEXT_MAX], to[TL_TIME_TEXT_MAX], clk[TL_TIME_TEXT_MAX];
+    json_t *p =
+        json_pack("{s:b,s:I,s:s?,s:s?,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:b,s:b,s:b}", "idle",
+                  max_record_id <= L->cursor_pub && !L->dirty_pub && !L->running &&
+                      !L->log_pending && !L->rq_head,
+                  "window_s", (json_int_t)(s->cfg.window_ns / TL_NS_PER_S), "window_from",
+                  L->p_from == INT64_MIN ? NULL : tl__fmt_time(L->p_from, from), "window_to",
+                  L->p_to == INT64_MAX ? NULL : tl__fmt_time(L->p_to, to), "clock",
+                  L->clock == INT64_MIN ? NULL : tl__fmt_time(L->clock, clk), "cursor",
+                  (json_int_t)L->cursor_pub, "fed", (json_int_t)L->fed, "late_skipped",
+                  (json_int_t)L->skipped_late, "runs", (json_int_t)L->runs, "rebuilds",
+                  (json_int_t)L->rebuilds, "published_versions", (json_int_t)L->published,
+                  "last_run_ms", L->last_run_ms, "max_run_ms", L->max_run_ms, "running", L->running,
+                  "dirty", L->dirty_pub, "log_pending", L->log_pending);
     pthread_mutex_unlock(&L->mu);
     if (nl > 1) {
         qsort(lat, nl, sizeof(double), cmp_double);

@@ -1,0 +1,259 @@
+/*
+ * bench_server.c - the server under load: sustained signed ingest with its
+ * acknowledgement latency, and the time from a finding's last pick to its
+ * publication.  Run by `make bench` (release build), on this machine's cores
+ * shared by server, processing and load generator alike.
+ *
+ *   1. ingest, saturation: a simulated busy day (about 131,000 picks and
+ *      10,000 met and status records from 70 stations) played as fast as the
+ *      server acknowledges, 4 connections, batches of 100 records, with live
+ *      processing running;
+ *   2. ingest, paced: the same day at a pace of about 6,000 picks/s, which is
+ *      above the 5,000 picks/s target; p99 of the acknowledgement is the figure;
+ *   3. latency: two hours of the busy day played at 20 times real time into a
+ *      server with a 10-minute processing window; for each finding published
+ *      for the first time, the time from the reception of the last pick it
+ *      uses to its publication (p50, p99).
+ *
+ * The load generator is `truceline replay`'s engine (tl_replay_run) in this
+ * process: signing, HTTP and retries included.  Usage:
+ *     bench_server [--quick]      (--quick: 3 hours of data, for a smoke run)
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <truceline/truceline.h>
+
+#include "server/server_priv.h"
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)flag;
+    (void)f;
+    return remove(path);
+}
+
+static void
+rmrf(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+die(const char *what, int rc)
+{
+    fprintf(stderr, "bench_server: %s: %s\n", what, tl_strerror(rc));
+    exit(1);
+}
+
+/* A simulated scenario with station keys, written to dir. */
+static void
+scenario(const char *dir, const char *preset, double hours, tl_time_ns start)
+{
+    struct tl_mission *m = NULL;
+    int rc = tl_mission_load(TL_SOURCE_DIR "/examples/demo/mission.geojson", &m, NULL);
+    if (rc != TL_OK) {
+        die("mission", rc);
+    }
+    struct tl_sim_config cfg = {preset, 1, start, hours, false};
+    struct tl_sim *s = NULL;
+    if ((rc = tl_sim_generate(m, &cfg, &s)) != TL_OK) {
+        die("simulate", rc);
+    }
+    mkdir(dir, 0700);
+    if ((rc = tl_sim_write(s, dir)) != TL_OK) {
+        die("write", rc);
+    }
+    char keys[512], mission[512];
+    snprintf(keys, sizeof(keys), "%s/keys", dir);
+    snprintf(mission, sizeof(mission), "%s/mission.geojson", dir);
+    struct tl_diag d;
+    if ((rc = tl_station_keys_make(tl_sim_mission(s), keys, mission, &d)) != TL_OK) {
+        die("keys", rc);
+    }
+    tl_sim_free(s);
+    tl_mission_free(m);
+}
+
+static long
+count_picks(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long n = 0;
+    char line[8192];
+    while (f && fgets(line, sizeof(line), f)) {
+        n += strstr(line, "\"type\"") == NULL || strstr(line, "\"type\":\"pick\"") != NULL;
+    }
+    if (f) {
+        fclose(f);
+    }
+    return n;
+}
+
+static struct tl_server *
+start_server(const char *mission, const char *data, tl_time_ns window_ns)
+{
+    struct tl_server_config c;
+    tl_server_config_default(&c);
+    c.mission_path = mission;
+    c.data_dir = data;
+    c.listen = "127.0.0.1:0";
+    c.max_future_ns = -1;
+    c.window_ns = window_ns;
+    c.station_rate = 1e6;
+    c.station_burst = 1e6;
+    struct tl_server *s = NULL;
+    struct tl_diag d;
+    memset(&d, 0, sizeof(d));
+    int rc = tl_server_new(&c, &s, &d);
+    if (rc != TL_OK) {
+        fprintf(stderr, "bench_server: server: %s\n", d.text);
+        exit(1);
+    }
+    return s;
+}
+
+/* GET /v1/status with a token; the parsed JSON (caller decrefs). */
+static json_t *
+status(const char *url, const char *token)
+{
+    struct tl__http_client cl;
+    tl__http_client_init(&cl, url);
+    char auth[200];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    const char *h[] = {auth, NULL};
+    struct tl__http_resp r = {0};
+    json_t *j = NULL;
+    if (tl__http_request(&cl, "GET", "/v1/status", h, NULL, 0, &r) == TL_OK) {
+        j = json_loads(r.body, 0, NULL);
+    }
+    tl_free(r.body);
+    tl__http_client_close(&cl);
+    return j;
+}
+
+static void
+wait_idle(const char *url, const char *token, double max_s)
+{
+    int streak = 0;
+    for (int i = 0; i < (int)(max_s * 10); i++) {
+        json_t *j = status(url, token);
+        bool idle = json_is_true(json_object_get(json_object_get(j, "processing"), "idle"));
+        json_decref(j);
+        streak = idle ? streak + 1 : 0;
+        if (streak >= 3) {
+            return;
+        }
+        usleep(100000);
+    }
+    fprintf(stderr, "bench_server: processing did not settle in %.0f s\n", max_s);
+}
+
+static void
+ingest_phase(const char *label, const char *sc, const char *work, double speed, long picks)
+{
+    char mission[512], data[512], records[512], keys[512];
+    snprintf(mission, sizeof(mission), "%s/mission.geojson", sc);
+    snprintf(records, sizeof(records), "%s/records.jsonl", sc);
+    snprintf(keys, sizeof(keys), "%s/keys", sc);
+    snprintf(data, sizeof(data), "%s/data-%s", work, label);
+    struct tl_server *s = start_server(mission, data, INT64_C(3600) * TL_NS_PER_S);
+    struct tl_replay_config rc;
+    tl_replay_config_default(&rc);
+    rc.records_path = records;
+    rc.url = tl_server_url(s);
+    rc.keys_dir = keys;
+    rc.speed = speed;
+    rc.batch_max = 100;
+    rc.connections = 4;
+    struct tl_replay_stats st;
+    struct tl_diag d;
+    memset(&d, 0, sizeof(d));
+    int r = tl_replay_run(&rc, &st, &d);
+    if (r != TL_OK) {
+        fprintf(stderr, "bench_server: replay: %s (%s)\n", tl_strerror(r), d.text);
+    }
+    double rate = (double)st.records_sent / st.elapsed_s;
+    double prate = (double)picks / st.elapsed_s;
+    printf("ingest %-10s %7ld records (%ld picks) in %5.1f s = %6.0f records/s, %6.0f picks/s; "
+           "ack p50 %.1f ms, p99 %.1f ms, max %.1f ms (%ld batches, %ld retries)\n",
+           label, st.records_sent, picks, st.elapsed_s, rate, prate, st.ack_p50_ms, st.ack_p99_ms,
+           st.ack_max_ms, st.batches, st.retries);
+    fflush(stdout);
+    tl_server_free(s);
+}
+
+int
+main(int argc, char **argv)
+{
+    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    char work[] = "/tmp/tl_bench_server_XXXXXX";
+    if (!mkdtemp(work)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    double hours = quick ? 3.0 : 24.0;
+    char day[600];
+    snprintf(day, sizeof(day), "%s/busy", work);
+    scenario(day, "busy", hours, TL_SIM_DEFAULT_START_NS);
+    char records[700];
+    snprintf(records, sizeof(records), "%s/records.jsonl", day);
+    long picks = count_picks(records);
+    printf("server bench: busy preset, %.0f h, %ld picks; 2 cores shared by server, processing and "
+           "load\n",
+           hours, picks);
+    ingest_phase("saturation", day, work, 0, picks);
+    /* the day's mean pick rate is picks / (hours * 3600); pace it to about 6,000 picks/s */
+    double speed = 6000.0 / ((double)picks / (hours * 3600.0));
+    ingest_phase("paced", day, work, speed, picks);
+
+    /* latency: 2 hours at 20x into a server with a 10-minute window */
+    char lat[600], mission[700], keys[700], data[700];
+    snprintf(lat, sizeof(lat), "%s/latency", work);
+    scenario(lat, "busy", quick ? 0.5 : 2.0,
+             TL_SIM_DEFAULT_START_NS + INT64_C(6) * 3600 * TL_NS_PER_S);
+    snprintf(mission, sizeof(mission), "%s/mission.geojson", lat);
+    snprintf(records, sizeof(records), "%s/records.jsonl", lat);
+    snprintf(keys, sizeof(keys), "%s/keys", lat);
+    snprintf(data, sizeof(data), "%s/data-latency", work);
+    struct tl_server *s = start_server(mission, data, INT64_C(600) * TL_NS_PER_S);
+    char *tok = NULL;
+    struct tl_diag d;
+    if (tl_token_add(data, TL_ROLE_ANALYST, NULL, "bench", &tok, NULL, &d) != TL_OK) {
+        die("token", TL_ESTORE);
+    }
+    struct tl_replay_config rc;
+    tl_replay_config_default(&rc);
+    rc.records_path = records;
+    rc.url = tl_server_url(s);
+    rc.keys_dir = keys;
+    rc.speed = 20;
+    rc.connections = 4;
+    struct tl_replay_stats st;
+    tl_replay_run(&rc, &st, &d);
+    wait_idle(tl_server_url(s), tok, 300);
+    json_t *j = status(tl_server_url(s), tok);
+    json_t *p = json_object_get(j, "processing");
+    json_t *l = json_object_get(p, "finding_latency_ms");
+    printf("last pick -> published finding (busy, 20x real time, 10-min window): %lld findings, "
+           "p50 %.2f s, p99 %.2f s, max %.2f s; processing runs: %lld, last %.0f ms, max %.0f ms\n",
+           (long long)json_integer_value(json_object_get(l, "n")),
+           json_number_value(json_object_get(l, "p50")) / 1000.0,
+           json_number_value(json_object_get(l, "p99")) / 1000.0,
+           json_number_value(json_object_get(l, "max")) / 1000.0,
+           (long long)json_integer_value(json_object_get(p, "runs")),
+           json_number_value(json_object_get(p, "last_run_ms")),
+           json_number_value(json_object_get(p, "max_run_ms")));
+    json_decref(j);
+    tl_free(tok);
+    tl_server_free(s);
+    rmrf(work);
+    return 0;
+}
