@@ -10,7 +10,7 @@
  *      processing running;
  *   2. ingest, paced: the same day at a pace of about 6,000 picks/s, which is
  *      above the 5,000 picks/s target; p99 of the acknowledgement is the figure;
- *   3. latency: two hours of the busy day played at 20 times real time into a
+ *   3. latency: an hour of the busy day played at 30 times real time into a
  *      server with a 10-minute processing window; for each finding published
  *      for the first time, the time from the reception of the last pick it
  *      uses to its publication (p50, p99).
@@ -214,10 +214,10 @@ main(int argc, char **argv)
     double speed = 6000.0 / ((double)picks / (hours * 3600.0));
     ingest_phase("paced", day, work, speed, picks);
 
-    /* latency: 2 hours at 20x into a server with a 10-minute window */
+    /* latency: an hour at 30x into a server with a 10-minute window */
     char lat[600], mission[700], keys[700], data[700];
     snprintf(lat, sizeof(lat), "%s/latency", work);
-    scenario(lat, "busy", quick ? 0.5 : 2.0,
+    scenario(lat, "busy", quick ? 0.5 : 1.0,
              TL_SIM_DEFAULT_START_NS + INT64_C(6) * 3600 * TL_NS_PER_S);
     snprintf(mission, sizeof(mission), "%s/mission.geojson", lat);
     snprintf(records, sizeof(records), "%s/records.jsonl", lat);
@@ -234,7 +234,7 @@ main(int argc, char **argv)
     rc.records_path = records;
     rc.url = tl_server_url(s);
     rc.keys_dir = keys;
-    rc.speed = 20;
+    rc.speed = 30;
     rc.connections = 4;
     struct tl_replay_stats st;
     tl_replay_run(&rc, &st, &d);
@@ -242,7 +242,7 @@ main(int argc, char **argv)
     json_t *j = status(tl_server_url(s), tok);
     json_t *p = json_object_get(j, "processing");
     json_t *l = json_object_get(p, "finding_latency_ms");
-    printf("last pick -> published finding (busy, 20x real time, 10-min window): %lld findings, "
+    printf("last pick -> published finding (busy, 30x real time, 10-min window): %lld findings, "
            "p50 %.2f s, p99 %.2f s, max %.2f s; processing runs: %lld, last %.0f ms, max %.0f ms\n",
            (long long)json_integer_value(json_object_get(l, "n")),
            json_number_value(json_object_get(l, "p50")) / 1000.0,
