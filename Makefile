@@ -5,17 +5,21 @@
 #   make check   install what is missing, build and run every test (dev, then ASan+UBSan)
 #   make bench   release build, print the benchmark figures
 #   make fuzz    libFuzzer (clang) on every parser for FUZZ_SECONDS each
+#   make web     the web map only (web/dist; every CMake build makes it too)
 
 JOBS ?= 2
 FUZZ_SECONDS ?= 60
 DEMO_DIR ?= build/demo
 
-.PHONY: all deps build check demo bench fuzz format clean
+.PHONY: all deps build check demo bench fuzz format clean web
 
 all: build
 
 deps:
 	@scripts/deps
+
+web: deps
+	scripts/web.sh
 
 build: deps
 	cmake --preset dev >/dev/null

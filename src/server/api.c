@@ -705,6 +705,28 @@ tl__handle_status(struct tl__req *r)
     return tl__respond_json(r, 200, o);
 }
 
+/* The mission file as loaded (its bytes verbatim): the map draws the contact line, the zones,
+ * the places and the parties' names from it.  Public: the agreement's geometry and the
+ * stations' public keys are what every party is meant to check against. */
+int
+tl__handle_mission(struct tl__req *r)
+{
+    struct tl__arg args[TL__MAX_ARGS];
+    size_t nargs = 0;
+    if (tl__req_args(r, args, &nargs) != TL_OK || nargs > 0) {
+        return tl__respond_error(r, 400, "bad_query", NULL, "/v1/mission takes no query arguments");
+    }
+    size_t len = 0;
+    const char *src = tl_mission_source(r->s->mission, &len);
+    char *copy = tl_malloc(len + 1);
+    if (!copy) {
+        return tl__respond_error(r, 503, "no_memory", NULL, "out of memory");
+    }
+    memcpy(copy, src, len);
+    copy[len] = '\0';
+    return tl__respond(r, 200, "application/geo+json", copy, len);
+}
+
 int
 tl__handle_audit(struct tl__req *r)
 {

@@ -261,6 +261,10 @@ dispatch(struct tl__req *r)
         return tl__handle_status(r);
     case TL__R_AUDIT:
         return tl__handle_audit(r);
+    case TL__R_MISSION:
+        return tl__handle_mission(r);
+    case TL__R_REPORT:
+        return tl__handle_report(r);
     case TL__R_LOG:
         return tl__handle_static(r, r->s->log_dir, r->route.rest, true);
     case TL__R_WEB:

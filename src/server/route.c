@@ -173,6 +173,8 @@ tl__route_match(const char *method, const char *path, bool have_web, struct tl__
             st = pick(method, false, TL__R_STATUS, &r);
         } else if (n == 2 && seg_is(seg[1], len[1], "audit")) {
             st = pick(method, false, TL__R_AUDIT, &r);
+        } else if (n == 2 && seg_is(seg[1], len[1], "mission")) {
+            st = pick(method, false, TL__R_MISSION, &r);
         } else if (n == 3 && seg_is(seg[1], len[1], "bulletins")) {
             if (!valid_date(seg[2], len[2])) {
                 st = 400;
@@ -181,6 +183,17 @@ tl__route_match(const char *method, const char *path, bool have_web, struct tl__
                 r.arg[10] = '\0';
                 st = pick(method, false, TL__R_BULLETIN, &r);
             }
+        }
+    } else if (n >= 1 && seg_is(seg[0], len[0], "report")) {
+        /* /report/{date}: the daily report (HTML), whether or not web files are served */
+        if (n != 2 || len[1] == 0) {
+            st = 404;
+        } else if (!valid_date(seg[1], len[1])) {
+            st = 400;
+        } else {
+            memcpy(r.arg, seg[1], 10);
+            r.arg[10] = '\0';
+            st = pick(method, false, TL__R_REPORT, &r);
         }
     } else if (have_web && !(n >= 1 && seg_is(seg[0], len[0], "v1"))) {
         r.rest = path + 1;

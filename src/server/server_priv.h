@@ -55,6 +55,8 @@ enum tl__route_id {
     TL__R_STREAM,         /* GET  /v1/stream */
     TL__R_STATUS,         /* GET  /v1/status */
     TL__R_AUDIT,          /* GET  /v1/audit */
+    TL__R_MISSION,        /* GET  /v1/mission */
+    TL__R_REPORT,         /* GET  /report/{YYYY-MM-DD} */
     TL__R_LOG,            /* GET  /log/... */
     TL__R_WEB             /* GET  anything else, from web_dir */
 };
@@ -347,6 +349,8 @@ int tl__handle_proof(struct tl__req *r, bool entry_only);
 int tl__handle_records(struct tl__req *r);
 int tl__handle_bulletin(struct tl__req *r);
 int tl__handle_status(struct tl__req *r);
+int tl__handle_mission(struct tl__req *r);
+int tl__handle_report(struct tl__req *r);
 int tl__handle_audit(struct tl__req *r);
 int tl__handle_static(struct tl__req *r, const char *root, const char *rest, bool log);
 

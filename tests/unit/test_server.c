@@ -72,6 +72,17 @@ test_routes(void **state)
         {"GET", "/v1/stream", 200, TL__R_STREAM, ""},
         {"GET", "/v1/status", 200, TL__R_STATUS, ""},
         {"GET", "/v1/audit", 200, TL__R_AUDIT, ""},
+        {"GET", "/v1/mission", 200, TL__R_MISSION, ""},
+        {"POST", "/v1/mission", 405, TL__R_NONE, ""},
+        {"GET", "/v1/mission/x", 404, TL__R_NONE, ""},
+        {"GET", "/report/2026-03-01", 200, TL__R_REPORT, "2026-03-01"},
+        {"HEAD", "/report/2026-03-01", 200, TL__R_REPORT, "2026-03-01"},
+        {"POST", "/report/2026-03-01", 405, TL__R_NONE, ""},
+        {"GET", "/report/2026-02-30", 400, TL__R_NONE, ""},
+        {"GET", "/report/yesterday", 400, TL__R_NONE, ""},
+        {"GET", "/report/", 404, TL__R_NONE, ""},
+        {"GET", "/report", 404, TL__R_NONE, ""},
+        {"GET", "/report/2026-03-01/x", 404, TL__R_NONE, ""},
         {"GET", "/v1/bulletins/2026-03-01", 200, TL__R_BULLETIN, "2026-03-01"},
         {"GET", "/v1/bulletins/2026-02-29", 400, TL__R_NONE, ""},
         {"GET", "/v1/bulletins/2028-02-29", 200, TL__R_BULLETIN, "2028-02-29"},
@@ -104,6 +115,11 @@ test_routes(void **state)
     assert_int_equal(200, tl__route_match("GET", "/index.html", true, &r));
     assert_int_equal(r.id, TL__R_WEB);
     assert_string_equal(r.rest, "index.html");
+    /* the report is routed before the web files, which cannot shadow it */
+    assert_int_equal(200, tl__route_match("GET", "/report/2026-03-01", true, &r));
+    assert_int_equal(r.id, TL__R_REPORT);
+    assert_int_equal(200, tl__route_match("GET", "/report.css", true, &r));
+    assert_int_equal(r.id, TL__R_WEB);
 }
 
 /* ---------------------------------------------------------------- filters -- */
