@@ -24,6 +24,8 @@ static const struct tool_cmd commands[] = {
     {"replay", "play records into a server as its stations would (replay --records R --url U "
                "--keys DIR)",
      cmd_replay},
+    {"report", "the daily report of a running server as HTML or PDF (report --date D --pdf F)",
+     cmd_report},
     {"serve", "the server: signed ingest, live processing, API (serve --mission M --data DIR)",
      cmd_serve},
     {"simulate", "write a scenario with ground truth (simulate --mission M --preset P --out DIR)",

@@ -31,6 +31,7 @@ int cmd_process(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Print "truceline CMD: message" to stderr and return `code`. */
 int tool_fail(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -19,6 +19,7 @@
 #include <truceline/physics.h>
 #include <truceline/pipeline.h>
 #include <truceline/record.h>
+#include <truceline/report.h>
 #include <truceline/server.h>
 #include <truceline/sim.h>
 #include <truceline/time.h>

@@ -43,5 +43,19 @@ note "scenario ready in $(( $(date +%s) - T0 )) s: $(status_field '.processing.p
 OUT="$TL_BUILD_DIR/web-screenshots"
 URL="$URL" TOKEN="$AN" DAY="$DAY" OUT="$OUT" CHROMIUM="$CHROMIUM" \
     node "$WEB/test/browser.mjs"
+# truceline report: the same page to PDF through headless Chromium
+echo "$AN" >"$W/token"
+"$TL" report --url "$URL" --date "$DAY" --token-file "$W/token" --pdf "$OUT/report-cli.pdf" \
+    --html "$W/report.html" --chromium "$CHROMIUM" >/dev/null
+pages=$(pdfinfo "$OUT/report-cli.pdf" | sed -n 's/^Pages: *//p')
+[ "${pages:-0}" -ge 3 ] || fail "report PDF has ${pages:-no} pages"
+pdftotext "$OUT/report-cli.pdf" "$W/report.txt"
+grep -q "daily report $DAY" "$W/report.txt" || fail "report PDF lacks its title"
+n=$(all_features "/v1/findings?from=${DAY}T00:00:00Z" "$AN" | jq -s 'map(select(.properties.status != "rejected")) | length')
+grep -q "data-count=\"findings\">$n<" "$W/report.html" || fail "report: findings differ from the API's $n"
+grep -q "^$n findings" "$W/report.txt" || fail "report PDF does not say $n findings"
+set +e; "$TL" report --url "$URL" --date 2026-02-30 --html "$W/x.html" 2>"$W/err"; rc=$?; set -e
+[ $rc = 1 ] && grep -q "HTTP 400" "$W/err" || fail "report of a bad date: exit $rc $(cat "$W/err")"
+note "report PDF: $pages pages"
 stop_server "$SRV_PID"
 note "web_map: $(( $(date +%s) - T0 )) s in all; screenshots in $OUT"

@@ -239,6 +239,13 @@ export class Panel {
     this.ctx.select([]);
   }
 
+  /** A message for the next rendering of the same object (the review's outcome). */
+  takeNotice() {
+    const n = this.notice && this.isCurrent(this.notice.kind, this.notice.id) ? this.notice.text : '';
+    this.notice = null;
+    return n;
+  }
+
   isCurrent(kind, id) {
     return this.current && this.current.kind === kind && this.current.id === id;
   }
@@ -251,7 +258,7 @@ export class Panel {
       '<form id="review"><textarea name="reason" required placeholder="reason (required)"></textarea>' +
       '<button type="submit" name="action" value="confirm">Confirm</button>' +
       '<button type="submit" name="action" value="reject">Reject</button>' +
-      '<span id="review-result" role="status"></span></form>'
+      `<span id="review-result" role="status" class="ok">${esc(this.takeNotice())}</span></form>`
     );
   }
 
@@ -278,6 +285,7 @@ export class Panel {
         const res = await this.ctx.api.post(`/v1/${kind}/${encodeURIComponent(id)}/review`, body);
         out.textContent = `${res.action} recorded: version ${res.version}`;
         out.className = 'ok';
+        this.notice = { kind: this.current.kind, id, text: out.textContent };
         this.ctx.onReviewed(kind === 'findings' ? 'finding' : 'event', id);
       } catch (err) {
         out.textContent = `refused: ${err.message}`;

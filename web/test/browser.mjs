@@ -326,6 +326,11 @@ try {
   );
   const result = await page.textContent('#review-result');
   ok(/confirm recorded/.test(result), `confirm from the panel: "${result}"`);
+  await page.waitForFunction(() => document.querySelector('#panel .standing'));
+  ok(
+    /browser test: launch site seen by the patrol/.test(await page.textContent('#panel .standing')),
+    'the panel shows the standing review and its reason',
+  );
   const reviewed = await (await api(`/v1/findings/${target.id}`)).json();
   ok(
     reviewed.properties.status === 'reviewed' &&
@@ -361,6 +366,51 @@ try {
     `public view shows ${s.findings} findings, the API shows the public ${pubFindings.length}`,
   );
   await pub.close();
+
+  /* 9: the daily report shows the same counts as the API */
+  const rep = await browser.newPage();
+  await rep.setExtraHTTPHeaders({ Authorization: `Bearer ${TOKEN}` });
+  const tRep = Date.now();
+  const resp = await rep.goto(`${URL_}/report/${DAY}`);
+  ok(resp.status() === 200, `GET /report/${DAY}: ${resp.status()} in ${Date.now() - tRep} ms`);
+  const cnt = async (name) => Number(await rep.textContent(`[data-count="${name}"]`));
+  const fd = await allFeatures('/v1/findings', dayQuery);
+  const evs = await allFeatures('/v1/events', dayQuery);
+  const notRejected = (l) => l.filter((f) => f.properties.status !== 'rejected');
+  const fdKept = notRejected(fd);
+  const evKept = notRejected(evs);
+  const bySide = (side) => fdKept.filter((f) => f.properties.fired_from === side).length;
+  const byClass = (c) => evKept.filter((f) => f.properties.class === c).length;
+  ok((await cnt('findings')) === fdKept.length, `report: ${fdKept.length} findings (rejected apart)`);
+  ok((await cnt('rejected_findings')) === fd.length - fdKept.length, 'report: rejected findings');
+  ok(
+    (await cnt('fired_left')) === bySide('left') &&
+      (await cnt('fired_right')) === bySide('right') &&
+      (await cnt('fired_ambiguous')) === bySide('ambiguous'),
+    `report: per party ${bySide('left')}/${bySide('right')}/${bySide('ambiguous')}`,
+  );
+  ok(
+    (await cnt('events')) === evKept.length &&
+      (await cnt('launch')) === byClass('launch') &&
+      (await cnt('impact')) === byClass('impact') &&
+      (await cnt('unknown')) === byClass('unknown'),
+    `report: ${evKept.length} events per category`,
+  );
+  ok(
+    (await rep.locator('#findings-table tbody tr[data-id]').count()) === fd.length,
+    `report: the findings table lists all ${fd.length}`,
+  );
+  ok((await rep.locator('#report-map line.finding').count()) === fdKept.length, 'report map arrows');
+  const cp = await (await api('/log/checkpoint', '')).text();
+  const size = Number(cp.split('\n')[1]);
+  ok(
+    Number(await rep.getAttribute('[data-count="log_size"]', 'data-value')) <= size &&
+      /covers every finding/.test(await rep.textContent('#log')),
+    'report: the log checkpoint covers every finding',
+  );
+  await rep.screenshot({ path: join(OUT, 'report.png'), fullPage: true });
+  await rep.pdf({ path: join(OUT, 'report.pdf'), format: 'A4', printBackground: true });
+  await rep.close();
 
   ok(errors.length === 0, `no script errors${errors.length ? `: ${errors.join(' | ')}` : ''}`);
   ok(foreign.length === 0, `no request left the server${foreign.length ? `: ${foreign[0]}` : ''}`);
