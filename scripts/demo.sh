@@ -1,7 +1,11 @@
 #!/bin/sh
 # scripts/demo.sh TRUCELINE OUTDIR - the demo run by `make demo`:
 # validate the demo mission, simulate its busy day, process it into a bulletin, and score
-# the bulletin against the simulator's ground truth.
+# the bulletin against the simulator's ground truth; then start the server on
+# 127.0.0.1:8080 (DEMO_PORT) with the web map, replay the first DEMO_LIVE_HOURS (3) hours of
+# the busy day into it at DEMO_SPEED (120) times real time, print the map's and the daily
+# report's URLs and keep serving until Ctrl-C.  A shorter span than the whole day keeps the
+# live server responsive on 2 cores: it re-runs the processing over a sliding window.
 set -eu
 TL=$1
 OUT=$2
@@ -24,3 +28,52 @@ echo "== evaluation against the ground truth"
     | sed -n '/^events (heard/,$p'
 echo
 echo "bulletin: $OUT/bulletin.geojson (GeoJSON: open it in QGIS; the mission is $MISSION)"
+echo
+
+PORT=${DEMO_PORT:-8080}
+HOURS=${DEMO_LIVE_HOURS:-3}
+SPEED=${DEMO_SPEED:-120}
+echo "== the live server: the first $HOURS hours of the busy day, replayed at ${SPEED}x"
+"$TL" simulate --mission "$MISSION" --preset busy --seed 1 --hours "$HOURS" --keys "$OUT/keys" \
+    --out "$OUT/live" --quiet
+rm -rf "$OUT/data"
+"$TL" serve --mission "$OUT/live/mission.geojson" --data "$OUT/data" \
+    --listen "127.0.0.1:$PORT" --web web/dist >"$OUT/serve.out" 2>"$OUT/serve.err" &
+SERVER=$!
+REPLAY=""
+stop() {
+    [ -n "$REPLAY" ] && kill "$REPLAY" 2>/dev/null
+    kill -TERM "$SERVER" 2>/dev/null
+    wait "$SERVER" 2>/dev/null
+    echo
+    echo "server stopped; its data directory is $OUT/data"
+    exit 0
+}
+trap stop INT TERM
+i=0
+until grep -q '^listening on ' "$OUT/serve.out" 2>/dev/null; do
+    if ! kill -0 "$SERVER" 2>/dev/null || [ $i -ge 100 ]; then
+        echo "demo: the server did not start (is port $PORT free? DEMO_PORT=... picks another):" >&2
+        cat "$OUT/serve.err" >&2
+        exit 1
+    fi
+    i=$((i + 1))
+    sleep 0.1
+done
+TOKEN=$("$TL" token add --data "$OUT/data" --role analyst --label "demo analyst" 2>/dev/null)
+"$TL" replay --records "$OUT/live/records.jsonl" --url "http://127.0.0.1:$PORT" --keys "$OUT/keys" \
+    --speed "$SPEED" >"$OUT/replay.out" 2>&1 &
+REPLAY=$!
+DAY=$(sed -n 's/.*"start": "\([0-9-]*\)T.*/\1/p' "$OUT/live/scenario.json")
+echo
+echo "  map (analyst):   http://127.0.0.1:$PORT/?token=$TOKEN&date=$DAY"
+echo "  map (public):    http://127.0.0.1:$PORT/?date=$DAY"
+echo "  daily report:    http://127.0.0.1:$PORT/report/$DAY"
+echo "  report as PDF:   $TL report --url http://127.0.0.1:$PORT --date $DAY --pdf report.pdf"
+echo
+echo "serving until Ctrl-C (findings appear on the map as the replay goes on)"
+while kill -0 "$SERVER" 2>/dev/null; do
+    sleep 1
+done
+echo "demo: the server exited: $(tail -3 "$OUT/serve.err")" >&2
+exit 1

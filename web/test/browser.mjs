@@ -351,11 +351,19 @@ try {
     { timeout: 15000 },
   );
   ok(true, `a rejection made through the API reached the page live (${other.properties.id})`);
-  const dashed = await page.getAttribute(
-    `path.tl-finding[data-id="${other.properties.id}"]`,
-    'stroke-dasharray',
-  );
-  ok(dashed === '6 6', 'the rejected finding is drawn dashed');
+  // drawing follows on the next animation frame
+  const dashed = await page
+    .waitForFunction(
+      (id) =>
+        document
+          .querySelector(`path.tl-finding[data-id="${id}"]`)
+          ?.getAttribute('stroke-dasharray') === '6 6',
+      other.properties.id,
+      { timeout: 5000 },
+    )
+    .then(() => true)
+    .catch(() => false);
+  ok(dashed, 'the rejected finding is drawn dashed');
 
   /* 8: the public view */
   const pubFindings = await allFeatures('/v1/findings', dayQuery, '');
