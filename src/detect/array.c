@@ -20,8 +20,8 @@
  * 2. Steered response power (SRP-PHAT; J. DiBiase, H. Silverman and M.
  *    Brandstein, "Robust localization in reverberant rooms", in Microphone
  *    Arrays, Springer 2001): the sum over pairs of R_ij at the delays a trial
- *    slowness predicts, over a polar grid (1 degree, apparent speeds from 250
- *    m/s to vertical incidence).  Searching all pairs jointly avoids the
+ *    slowness predicts, over a polar grid (2 degrees then 0.25 degree around
+ *    the best, apparent speeds from 250 to 1200 m/s).  Searching all pairs jointly avoids the
  *    wrong peaks a single pair can pick (cycle skips on narrow-band signals).
  * 3. Each pair's delay is refined at the nearest local peak to the joint
  *    solution (parabolic interpolation), and the slowness fitted by least
@@ -49,16 +49,21 @@ wrap360(double a)
     return a < 0.0 ? a + 360.0 : a;
 }
 
-/* R at a delay of tau seconds (linear interpolation in the upsampled correlation). */
+/* R at a delay of tau seconds (linear interpolation in the upsampled
+ * correlation, whose negative lags wrap to its end). */
 static double
 corr_at(const float *r, size_t nup, double fs_up, double tau_s)
 {
     double m = tau_s * fs_up;
     double fl = floor(m);
     double fr = m - fl;
-    long i0 = (long)fl;
     long n = (long)nup;
-    long a = ((i0 % n) + n) % n, b = (((i0 + 1) % n) + n) % n;
+    long a = (long)fl;
+    a = a < 0 ? a + n : a;
+    if (a < 0 || a >= n) {
+        a = ((a % n) + n) % n; /* (beyond one period: not for physical delays) */
+    }
+    long b = a + 1 == n ? 0 : a + 1;
     return (1.0 - fr) * (double)r[a] + fr * (double)r[b];
 }
 
@@ -236,25 +241,31 @@ tl__array_bearing(const float *const *x, const float *const *x_noise, const doub
             }
         }
     }
-    /* Steered response power over a polar grid of slowness. */
-    static const double speeds[] = {250.0, 270.0, 290.0, 305.0, 315.0, 325.0, 335.0, 345.0,
-                                    355.0, 365.0, 380.0, 400.0, 430.0, 480.0, 550.0, 700.0,
-                                    1000.0, 2000.0};
+    /* Steered response power over a polar grid of slowness: 2 degrees and a
+     * dozen apparent speeds, then 0.25 degrees around the best. */
+    static const double speeds[] = {250.0, 280.0, 305.0, 320.0, 335.0, 350.0, 365.0, 385.0,
+                                    420.0, 500.0, 700.0, 1200.0};
     double fs_up = fs_hz * UPSAMPLE;
-    double best = -INFINITY, bsx = 0.0, bsy = 0.0;
-    for (size_t c = 0; c < TL_ARRAY_LEN(speeds); c++) {
-        for (int az = 0; az < 360; az++) {
-            double th = (double)az * M_PI / 180.0;
-            double sx = sin(th) / speeds[c], sy = cos(th) / speeds[c];
-            double sum = 0.0;
-            for (size_t k = 0; k < np; k++) {
-                sum += corr_at(&corr[k * nup], nup, fs_up,
-                               pr[k].dx * sx + pr[k].dy * sy - pr[k].off_s);
-            }
-            if (sum > best) {
-                best = sum;
-                bsx = sx;
-                bsy = sy;
+    double best = -INFINITY, bsx = 0.0, bsy = 0.0, baz0 = 0.0;
+    for (int pass = 0; pass < 2; pass++) {
+        double step = pass == 0 ? 2.0 : 0.25;
+        int count = pass == 0 ? 180 : 17;
+        double start = pass == 0 ? 0.0 : baz0 - 2.0;
+        for (size_t c = 0; c < TL_ARRAY_LEN(speeds); c++) {
+            for (int ai = 0; ai < count; ai++) {
+                double th = (start + step * (double)ai) * M_PI / 180.0;
+                double sx = sin(th) / speeds[c], sy = cos(th) / speeds[c];
+                double sum = 0.0;
+                for (size_t k = 0; k < np; k++) {
+                    sum += corr_at(&corr[k * nup], nup, fs_up,
+                                   pr[k].dx * sx + pr[k].dy * sy - pr[k].off_s);
+                }
+                if (sum > best) {
+                    best = sum;
+                    bsx = sx;
+                    bsy = sy;
+                    baz0 = start + step * (double)ai;
+                }
             }
         }
     }

@@ -87,9 +87,11 @@ void tl__trigger_init(struct tl__trigger *t, double fs_hz, double sta_s, double 
 
 enum { TL__TRIG_NONE = 0, TL__TRIG_ON = 1, TL__TRIG_AGAIN = 2 };
 
-/* Feed the energy of sample `now` (consecutive from 0); returns TL__TRIG_*. */
+/* Feed the energy of sample `now` (consecutive from 0), and that of a sample
+ * MTA_DELAY earlier for the MTA (so that a new arrival is weighed against the
+ * level before it); returns TL__TRIG_*. */
 static inline int
-tl__trigger_step(struct tl__trigger *t, double e, int64_t now)
+tl__trigger_step(struct tl__trigger *t, double e, double e_delayed, int64_t now)
 {
     double as = t->a_sta, al = t->a_lta, am = t->a_mta;
     if (now < t->warm_n) {
@@ -99,7 +101,7 @@ tl__trigger_step(struct tl__trigger *t, double e, int64_t now)
         am = am > f ? am : f;
     }
     t->sta += as * (e - t->sta);
-    t->mta += am * (e - t->mta);
+    t->mta += am * (e_delayed - t->mta);
     if (!t->trig) {
         if (now >= t->warm_n && t->sta > t->on * t->lta) {
             t->trig = true;

@@ -70,7 +70,8 @@
 #include <string.h>
 
 #define PRE_S          0.5   /* onset search before the trigger */
-#define MTA_S          0.3   /* medium-term average of a coda, for re-triggering */
+#define MTA_S          0.1   /* medium-term average of a coda, for re-triggering */
+#define MTA_DELAY_S    0.04  /* the MTA sees the energy this much later */
 #define RETRIG_GAP_S   0.1   /* shortest time between two triggers of a band */
 #define AIC_AFTER_S    0.1   /* and after it */
 #define POST_S         1.5   /* a candidate is measured this long after its trigger */
@@ -129,7 +130,7 @@ struct chan {
     size_t ring_len, stride;
     struct cand cq[MAX_CAND];
     size_t ncq;
-    int64_t post_n, pre_n, rearm_gap_n;
+    int64_t post_n, pre_n, rearm_gap_n, mta_delay_n;
 };
 
 /* A pick on one channel, waiting for its station. */
@@ -430,6 +431,7 @@ chan_start(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
     c->post_n = (int64_t)ceil(POST_S * rate);
     c->pre_n = (int64_t)ceil(PRE_S * rate);
     c->rearm_gap_n = (int64_t)ceil(RETRIG_GAP_S * rate);
+    c->mta_delay_n = (int64_t)ceil(MTA_DELAY_S * rate);
     c->nb = (int)cfg->n_bands;
     for (int i = 0; i < c->nb; i++) {
         struct band *b = &c->b[i];
@@ -483,53 +485,138 @@ chan_finalize_all(struct tl_detector *d, struct chan *c)
     return rc;
 }
 
+/* A trigger found while running a band over a block. */
+struct trig_ev {
+    int64_t n;
+    int band;
+    int type;
+    double lta;
+};
+
+#define SUB_BLOCK 4096 /* samples run through the bands at a time */
+#define LTA_STEP  16   /* other bands' LTA is looked up at this resolution */
+
 /*
- * The per-sample work: filters, STA/LTA, trigger state.  Kept in one loop over
- * the block so that the compiler keeps the state in registers between samples.
+ * One band over x[0..m) (samples n0..): the cascade, the ring's two columns,
+ * the trigger.  Band-major, so that a band's filter state stays in registers
+ * for the whole block; the common order-4 case is unrolled.  Triggers go to
+ * `ev`; the LTA every LTA_STEP samples to `lta_at` (for the other bands'
+ * candidates).
+ */
+static size_t
+band_run(struct chan *c, int bi, const double *x, size_t m, int64_t n0, struct trig_ev *ev,
+         size_t max_ev, float *lta_at)
+{
+    struct band *b = &c->b[bi];
+    struct tl__trigger tr = b->tr;
+    size_t nev = 0, mask = c->ring_len - 1, stride = c->stride;
+    float *ring = c->ring;
+    bool fast = b->nhp == 2 && b->nlp == 2;
+    int64_t delay_n = c->mta_delay_n;
+    struct tl__biquad q0 = b->hp[0], q1 = b->hp[1], q2 = b->lp[0], q3 = b->lp[1];
+    for (size_t i = 0; i < m; i++) {
+        int64_t now = n0 + (int64_t)i;
+        double y = x[i], hp;
+        if (fast) {
+            y = tl__biquad_step(&q0, y);
+            y = tl__biquad_step(&q1, y);
+            hp = y;
+            y = tl__biquad_step(&q2, y);
+            y = tl__biquad_step(&q3, y);
+        } else {
+            for (int s = 0; s < b->nhp; s++) {
+                y = tl__biquad_step(&b->hp[s], y);
+            }
+            hp = y;
+            for (int s = 0; s < b->nlp; s++) {
+                y = tl__biquad_step(&b->lp[s], y);
+            }
+        }
+        float *r = &ring[((size_t)now & mask) * stride];
+        r[2 * bi] = (float)hp;
+        r[2 * bi + 1] = (float)y;
+        if (i % LTA_STEP == 0) {
+            lta_at[i / LTA_STEP] = (float)tr.lta;
+        }
+        double lta_before = tr.lta;
+        double yd = now >= delay_n ? (double)ring[((size_t)(now - delay_n) & mask) * stride +
+                                                  (size_t)(2 * bi + 1)]
+                                   : 0.0;
+        int t = tl__trigger_step(&tr, y * y, yd * yd, now);
+        if (t != TL__TRIG_NONE && nev < max_ev) {
+            ev[nev].n = now;
+            ev[nev].band = bi;
+            ev[nev].type = t;
+            ev[nev].lta = lta_before;
+            nev++;
+        }
+    }
+    if (fast) {
+        b->hp[0] = q0;
+        b->hp[1] = q1;
+        b->lp[0] = q2;
+        b->lp[1] = q3;
+    }
+    b->tr = tr;
+    return nev;
+}
+
+/*
+ * A block of samples through a channel: offset removal, the bands, then
+ * the triggers (in time order) into the candidate queue, and every
+ * candidate whose window has arrived is measured.
  */
 static int
 chan_run(struct tl_detector *d, struct chan *c, const float *x, size_t n, double scale)
 {
     int nb = c->nb;
-    for (size_t i = 0; i < n; i++) {
-        double v = (double)x[i] * scale;
+    double v[SUB_BLOCK];
+    float lta_at[TL_DETECT_MAX_BANDS][SUB_BLOCK / LTA_STEP + 1];
+    struct trig_ev ev[TL_DETECT_MAX_BANDS][64];
+    size_t nev[TL_DETECT_MAX_BANDS];
+    for (size_t o = 0; o < n; o += SUB_BLOCK) {
+        size_t m = n - o < SUB_BLOCK ? n - o : SUB_BLOCK;
         if (isnan(c->dc)) {
-            c->dc = v;
+            c->dc = (double)x[o] * scale;
         }
-        v -= c->dc;
-        c->last_x = v;
-        int64_t now = c->n;
-        float *r = row(c, now);
-        r[2 * nb] = (float)v;
+        int64_t n0 = c->n;
+        for (size_t i = 0; i < m; i++) {
+            v[i] = (double)x[o + i] * scale - c->dc;
+            row(c, n0 + (int64_t)i)[2 * nb] = (float)v[i];
+        }
+        c->last_x = v[m - 1];
         for (int bi = 0; bi < nb; bi++) {
-            struct band *b = &c->b[bi];
-            double y = v;
-            for (int s = 0; s < b->nhp; s++) {
-                y = tl__biquad_step(&b->hp[s], y);
-            }
-            r[2 * bi] = (float)y;
-            for (int s = 0; s < b->nlp; s++) {
-                y = tl__biquad_step(&b->lp[s], y);
-            }
-            r[2 * bi + 1] = (float)y;
-            int tr = tl__trigger_step(&b->tr, y * y, now);
-            if (tr == TL__TRIG_NONE) {
-                continue;
-            }
-            d->stats.triggers++;
-            if (c->ncq < MAX_CAND) {
-                struct cand *k = &c->cq[c->ncq++];
-                k->band = bi;
-                k->retrigger = tr == TL__TRIG_AGAIN;
-                k->trig_n = now;
-                k->prev_trig_n = b->last_trig;
-                for (int j = 0; j < nb; j++) {
-                    k->lta[j] = c->b[j].tr.lta;
+            nev[bi] = band_run(c, bi, v, m, n0, ev[bi], 64, lta_at[bi]);
+        }
+        /* Merge the bands' triggers in time order into the queue. */
+        size_t at[TL_DETECT_MAX_BANDS] = {0};
+        for (;;) {
+            int bb = -1;
+            for (int bi = 0; bi < nb; bi++) {
+                if (at[bi] < nev[bi] && (bb < 0 || ev[bi][at[bi]].n < ev[bb][at[bb]].n)) {
+                    bb = bi;
                 }
             }
-            b->last_trig = now;
+            if (bb < 0) {
+                break;
+            }
+            const struct trig_ev *e = &ev[bb][at[bb]++];
+            d->stats.triggers++;
+            struct band *b = &c->b[bb];
+            if (c->ncq < MAX_CAND) {
+                struct cand *k = &c->cq[c->ncq++];
+                k->band = bb;
+                k->retrigger = e->type == TL__TRIG_AGAIN;
+                k->trig_n = e->n;
+                k->prev_trig_n = b->last_trig;
+                size_t li = (size_t)(e->n - n0) / LTA_STEP;
+                for (int j = 0; j < nb; j++) {
+                    k->lta[j] = j == bb ? e->lta : (double)lta_at[j][li];
+                }
+            }
+            b->last_trig = e->n;
         }
-        c->n = now + 1;
+        c->n = n0 + (int64_t)m;
         while (c->ncq > 0 && c->n >= c->cq[0].trig_n + c->post_n) {
             struct cand k = c->cq[0];
             memmove(&c->cq[0], &c->cq[1], (c->ncq - 1) * sizeof(c->cq[0]));

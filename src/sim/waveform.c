@@ -72,7 +72,7 @@
 
 struct noise {
     struct rng r;
-    double amb, wind, gust;
+    double amb, wind, gust, gust_f;
     double spare;
     bool have_spare;
     uint64_t k;
@@ -109,6 +109,8 @@ tl_sim_waveform_config_default(struct tl_sim_waveform_config *cfg)
 
 /* ------------------------------------------------------------- random -- */
 
+/* Standard normal deviates, two at a time (Marsaglia's polar method: no
+ * trigonometry, one logarithm per pair). */
 static double
 gauss(struct noise *ns)
 {
@@ -116,11 +118,16 @@ gauss(struct noise *ns)
         ns->have_spare = false;
         return ns->spare;
     }
-    double u1 = 1.0 - rng_u(&ns->r), u2 = rng_u(&ns->r);
-    double r = sqrt(-2.0 * log(u1));
-    ns->spare = r * sin(2.0 * M_PI * u2);
+    double u, v, q;
+    do {
+        u = 2.0 * rng_u(&ns->r) - 1.0;
+        v = 2.0 * rng_u(&ns->r) - 1.0;
+        q = u * u + v * v;
+    } while (q >= 1.0 || q == 0.0);
+    double f = sqrt(-2.0 * log(q) / q);
+    ns->spare = v * f;
     ns->have_spare = true;
-    return r * cos(2.0 * M_PI * u2);
+    return u * f;
 }
 
 /* ---------------------------------------------------------- arrivals -- */
@@ -510,8 +517,64 @@ grow(struct tl_sim_waves *w, size_t n)
 }
 
 /*
+ * Band noise around f under an envelope, at the output rate (noise needs no
+ * sub-sample timing), smoothed at fc, added to out[0..n) whose sample 0 is
+ * on_s seconds after the onset.  kind 0: a coda (1 - e^(-t/2T)) e^(-t/tau)
+ * times c0; 1: an emergent roar rising over `rise` then decaying over
+ * `tau`; 2: a Hann burst of length `tau`.  The noise is drawn from the onset
+ * on, so that any block gets the same samples.
+ */
+enum { ENV_CODA = 0, ENV_ROAR = 1, ENV_BURST = 2 };
+
+static int
+add_band_env(struct tl_sim_waves *w, struct noise *com, struct noise *own, double share,
+             double f, double fc, double on_s, double len, int kind, double c0, double T,
+             double rise, double tau, double amp_f, size_t n, float *out)
+{
+    double fs = w->cfg.rate_hz;
+    long k_on = (long)ceil(on_s * fs);      /* first sample at or after the onset */
+    long k_end = (long)ceil((on_s + len) * fs);
+    if (k_end <= 0 || k_on >= (long)n || k_end <= k_on) {
+        return TL_OK;
+    }
+    size_t m = (size_t)(k_end - k_on);
+    int rc = grow(w, m);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    double *y = w->y;
+    band_noise(y, m, fmin(f, 0.4 * fs), fs, com, own, share);
+    double h = 1.0 / fs;
+    double t0 = (double)k_on * h - on_s; /* >= 0 */
+    double r_rise = exp(-h / (2.0 * T)), r_decay = exp(-h / tau);
+    double e_rise = exp(-t0 / (2.0 * T)), e_decay = exp(-t0 / tau);
+    for (size_t i = 0; i < m; i++) {
+        double t = t0 + (double)i * h, env;
+        if (kind == ENV_CODA) {
+            env = c0 * (1.0 - e_rise) * e_decay;
+            e_rise *= r_rise;
+            e_decay *= r_decay;
+        } else if (kind == ENV_ROAR) {
+            env = fmin(1.0, t / rise) * exp(-fmax(0.0, t - rise) / tau);
+        } else {
+            env = t < tau ? 0.5 - 0.5 * cos(2.0 * M_PI * t / tau) : 0.0;
+        }
+        y[i] *= env;
+    }
+    smooth(y, m, fc, fs);
+    for (size_t i = 0; i < m; i++) {
+        long k = k_on + (long)i;
+        if (k >= 0 && k < (long)n) {
+            out[k] += (float)(y[i] * amp_f);
+        }
+    }
+    return TL_OK;
+}
+
+/*
  * Add arrival `ai` as element `e` hears it (its onset `on_s` seconds after
- * out[0]) to out[0..n), sampled at fs.
+ * out[0]) to out[0..n), sampled at fs.  Pulses are computed oversampled and
+ * decimated; noise-like parts (codas, roars) at the output rate.
  */
 static int
 add_arrival(struct tl_sim_waves *w, size_t ai, int e, double on_s, double amp_f, size_t n,
@@ -520,22 +583,11 @@ add_arrival(struct tl_sim_waves *w, size_t ai, int e, double on_s, double amp_f,
     const struct tl_sim_arrival *a = &w->a[ai];
     double fs = w->cfg.rate_hz, fsu = fs * UP, h = 1.0 / fsu;
     bool shock = a->phase == TL_SIM_SHOCK;
+    bool interference = a->event < 0;
     double f = fmin(fmax(a->freq_hz, 0.5), 0.45 * fsu);
     double T = shock ? fmax(a->dur_s, 2e-4) : 1.0 / (2.0 * M_PI * f);
-    double len = shock ? T + 0.01 : fmin(MAX_SIG_S, fmax(a->dur_s * 2.5, 8.0 * T) + 0.15);
-    long j0 = (long)floor(on_s * fsu) - FIR_HALF - 2;
-    long j1 = (long)ceil((on_s + len) * fsu) + FIR_HALF + 2;
-    long k0 = (long)ceil((double)j0 / UP) + 1, k1 = (long)floor((double)j1 / UP) - 1;
-    if (k1 < 0 || k0 >= (long)n || j1 <= j0) {
-        return TL_OK;
-    }
-    size_t nu = (size_t)(j1 - j0);
-    int rc = grow(w, nu);
-    if (rc != TL_OK) {
-        return rc;
-    }
-    double *x = w->x, *y = w->y;
-    memset(x, 0, nu * sizeof(double));
+    double dur = fmax(a->dur_s, 0.03);
+    double len = fmin(MAX_SIG_S, fmax(dur * 2.5, 8.0 * T) + 0.15);
     /* Random streams: one common to the elements, one per element. */
     struct noise com, own;
     memset(&com, 0, sizeof(com));
@@ -543,84 +595,86 @@ add_arrival(struct tl_sim_waves *w, size_t ai, int e, double on_s, double amp_f,
     uint64_t key = (uint64_t)ai * 64u;
     rng_seed(&com.r, w->s->cfg.seed ^ UINT64_C(0x57415645), key + 63u);
     rng_seed(&own.r, w->s->cfg.seed ^ UINT64_C(0x57415645), key + (uint64_t)e);
-    bool interference = a->event < 0;
+    double dist_fc = absorb_fc(interference ? 300.0 : a->dist_m);
     if (a->emergent) {
-        /* An emergent roar or a vehicle: band noise under a slow envelope. */
-        double dur = fmax(a->dur_s, 0.05);
-        band_noise(y, nu, f, fsu, &com, &own, 0.7);
-        double rise = 0.25 * dur, decay = 0.5 * dur;
+        /* An emergent roar (rocket motor) or a vehicle's burst. */
+        double a3 = a->amp_pa / 3.0;
+        return interference ? add_band_env(w, &com, &own, 0.7, f, dist_fc, on_s, dur, ENV_BURST,
+                                           0.0, 1.0, 1.0, dur, a3 * amp_f, n, out)
+                            : add_band_env(w, &com, &own, 0.7, f, dist_fc, on_s, len, ENV_ROAR,
+                                           0.0, 1.0, 0.25 * dur, 0.5 * dur, a3 * amp_f, n, out);
+    }
+    double d1 = 0.0, m1 = 0.0, d2 = 0.0, m2 = 0.0;
+    if (!shock && !interference) {
+        d1 = rng_range(&com.r, 0.003, 0.03);
+        m1 = rng_range(&com.r, 0.15, 0.45);
+        d2 = rng_range(&com.r, 0.02, 0.12);
+        m2 = rng_range(&com.r, 0.05, 0.25);
+    }
+    /* The pulse, oversampled: a Friedlander pulse is below 1e-15 of its peak
+     * after 35 T; the smoothing's tail is a few 1 / (2 pi fc). */
+    double fc = shock ? 1.0 / (2.0 * M_PI * 1e-4) : dist_fc;
+    double tail = isfinite(fc) ? fmin(0.5, 3.0 / fc) : 0.0;
+    double plen = shock ? T + tail + 0.002 : fmin(len, 35.0 * T + d2 + tail);
+    long j0 = (long)floor(on_s * fsu) - FIR_HALF - 2;
+    long j1 = (long)ceil((on_s + plen) * fsu) + FIR_HALF + 2;
+    long k0 = (long)ceil((double)j0 / UP) + 1, k1 = (long)floor((double)j1 / UP) - 1;
+    int rc = TL_OK;
+    if (k1 >= 0 && k0 < (long)n && j1 > j0) {
+        size_t nu = (size_t)(j1 - j0);
+        rc = grow(w, nu);
+        if (rc != TL_OK) {
+            return rc;
+        }
+        double *x = w->x;
         for (size_t j = 0; j < nu; j++) {
             double t = (double)(j0 + (long)j) * h - on_s;
-            double env = t < 0.0 ? 0.0
-                         : interference
-                             ? (t < dur ? 0.5 - 0.5 * cos(2.0 * M_PI * t / dur) : 0.0)
-                             : fmin(1.0, t / rise) * exp(-fmax(0.0, t - rise) / decay);
-            x[j] = a->amp_pa / 3.0 * env * y[j];
-        }
-    } else if (shock) {
-        for (size_t j = 0; j < nu; j++) {
-            x[j] = a->amp_pa * cell(nwave, (double)(j0 + (long)j) * h - on_s, T, h);
-        }
-        smooth(x, nu, 1.0 / (2.0 * M_PI * 1e-4), fsu);
-    } else {
-        /* Friedlander pulse with two multipath copies, smoothed by absorption. */
-        double d1 = 0.0, m1 = 0.0, d2 = 0.0, m2 = 0.0;
-        if (!interference) {
-            d1 = rng_range(&com.r, 0.003, 0.03);
-            m1 = rng_range(&com.r, 0.15, 0.45);
-            d2 = rng_range(&com.r, 0.02, 0.12);
-            m2 = rng_range(&com.r, 0.05, 0.25);
-        }
-        for (size_t j = 0; j < nu; j++) {
-            double t = (double)(j0 + (long)j) * h - on_s;
-            x[j] = cell(friedlander, t, T, h) + m1 * cell(friedlander, t - d1, T, h) +
-                   m2 * cell(friedlander, t - d2, T, h);
-        }
-        double dist_fc = absorb_fc(interference ? 300.0 : a->dist_m);
-        smooth(x, nu, dist_fc, fsu);
-        double peak = 0.0;
-        for (size_t j = 0; j < nu; j++) {
-            peak = fmax(peak, x[j]);
-        }
-        double g = peak > 0.0 ? a->amp_pa / peak : 0.0;
-        for (size_t j = 0; j < nu; j++) {
-            x[j] *= g;
-        }
-        /* Coda: band noise carrying 30-80% of the pulse's energy (A^2 T / 4),
-         * rising over two periods and decaying over the arrival's duration. */
-        band_noise(y, nu, f, fsu, &com, &own, 0.5);
-        double tau_c = fmax(a->dur_s, 0.03) / log(3.0);
-        double rho = rng_range(&com.r, 0.3, 0.8);
-        double c0 = a->amp_pa * sqrt(2.0 * rho * T / 4.0 / tau_c);
-        for (size_t j = 0; j < nu; j++) {
-            double t = (double)(j0 + (long)j) * h - on_s;
-            double env = t <= 0.0 ? 0.0 : (1.0 - exp(-t / (2.0 * T))) * exp(-t / tau_c);
-            y[j] *= c0 * env;
-        }
-        smooth(y, nu, dist_fc, fsu);
-        for (size_t j = 0; j < nu; j++) {
-            x[j] += y[j];
-        }
-    }
-    /* Decimate with the linear-phase filter. */
-    if (k0 < 0) {
-        k0 = 0;
-    }
-    if (k1 >= (long)n) {
-        k1 = (long)n - 1;
-    }
-    for (long k = k0; k <= k1; k++) {
-        long c = k * UP - j0;
-        double acc = 0.0;
-        for (int i = -FIR_HALF; i <= FIR_HALF; i++) {
-            long jj = c - i;
-            if (jj >= 0 && jj < (long)nu) {
-                acc += w->fir[i + FIR_HALF] * x[jj];
+            if (t < -h) {
+                x[j] = 0.0;
+            } else if (shock) {
+                x[j] = a->amp_pa * cell(nwave, t, T, h);
+            } else {
+                x[j] = cell(friedlander, t, T, h) + m1 * cell(friedlander, t - d1, T, h) +
+                       m2 * cell(friedlander, t - d2, T, h);
             }
         }
-        out[k] += (float)(acc * amp_f);
+        smooth(x, nu, fc, fsu);
+        if (!shock) {
+            /* scaled to the arrival's peak overpressure */
+            double peak = 0.0;
+            for (size_t j = 0; j < nu; j++) {
+                peak = fmax(peak, x[j]);
+            }
+            double g = peak > 0.0 ? a->amp_pa / peak : 0.0;
+            for (size_t j = 0; j < nu; j++) {
+                x[j] *= g;
+            }
+        }
+        /* Decimate with the linear-phase filter. */
+        k0 = k0 < 0 ? 0 : k0;
+        k1 = k1 >= (long)n ? (long)n - 1 : k1;
+        for (long k = k0; k <= k1; k++) {
+            long c = k * UP - j0;
+            double acc = 0.0;
+            for (int i = -FIR_HALF; i <= FIR_HALF; i++) {
+                long jj = c - i;
+                if (jj >= 0 && jj < (long)nu) {
+                    acc += w->fir[i + FIR_HALF] * x[jj];
+                }
+            }
+            out[k] += (float)(acc * amp_f);
+        }
     }
-    return TL_OK;
+    if (shock) {
+        return TL_OK;
+    }
+    /* Coda: band noise carrying 30-80% of the pulse's energy (A^2 T / 4),
+     * rising over two periods and decaying over the arrival's duration. */
+    double tau_c = dur / log(3.0);
+    double rho = rng_range(&com.r, 0.3, 0.8);
+    double c0 = a->amp_pa * sqrt(2.0 * rho * T / 4.0 / tau_c);
+    return add_band_env(w, &com, &own, 0.5, f, dist_fc, on_s, len, ENV_CODA, c0, T, 0.0, tau_c,
+                        amp_f, n, out);
 }
 
 /* -------------------------------------------------------------- noise -- */
@@ -666,12 +720,13 @@ noise_run(struct noise *ns, const struct nfilt *f, const double *lv, size_t step
         double wind = lv[2 * q + 1] + fr * (lv[2 * q + 3] - lv[2 * q + 1]);
         if (ns->k++ % 16 == 0) {
             ns->gust = f->a_gust * ns->gust + f->g_gust * gauss(ns);
+            ns->gust_f = exp(0.5 * ns->gust - 0.25);
         }
         ns->amb = f->a_amb * ns->amb + (1.0 - f->a_amb) * gauss(ns);
         ns->wind = f->a_wind * ns->wind + (1.0 - f->a_wind) * gauss(ns);
         double white = gauss(ns);
-        double g = exp(0.5 * ns->gust - 0.25);
-        double v = amb * (0.85 * f->g_amb * ns->amb + 0.53 * white) + wind * g * f->g_wind * ns->wind;
+        double v = amb * (0.85 * f->g_amb * ns->amb + 0.53 * white) +
+                   wind * ns->gust_f * f->g_wind * ns->wind;
         out[i] = (float)v;
     }
 }

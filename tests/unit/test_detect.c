@@ -293,7 +293,7 @@ test_trigger_matches_naive(void **state)
     size_t events = 0, again = 0, n_on = 0, n_again = 0;
     int64_t on_at[8] = {0}, again_at[8] = {0};
     for (int64_t i = 0; i < (int64_t)n; i++) {
-        int got = tl__trigger_step(&tr, e[i], i);
+        int got = tl__trigger_step(&tr, e[i], e[i], i);
         double sta = naive_avg(&nv, nv.a_sta, i, NULL);
         double mta = naive_avg(&nv, nv.a_mta, i, NULL);
         use[i] = true; /* decided below for the LTA of the next samples */
