@@ -306,6 +306,10 @@ evaluate(struct tl_sim_waves *w, struct pks *o, struct result *r, bool verbose)
                 err[ne++] = fabs(e) * 1000.0;
                 esum += e * 1000.0;
                 nin += fabs(e) <= p->sigma_s;
+                if (getenv("CALIB")) {
+                    printf("CAL %.1f %.3f %.3f %.1f %d\n", p->snr_db, fabs(e) * 1000.0,
+                           p->sigma_s * 1000.0, p->freq_hz, p->shock);
+                }
             }
             if (verbose && !hit && (iso || getenv("ALL"))) {
                 printf("  gap %.3f masked %d ", gap, masked);

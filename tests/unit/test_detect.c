@@ -637,9 +637,11 @@ test_bearings_on_demo_arrays(void **state)
             add_noise(x[e], n, 0.01, &r);
             for (int k = 0; k < 3; k++) {
                 double th = baz[k] * M_PI / 180.0;
-                /* the wave comes from baz: it reaches elements nearer the source first */
+                /* the wave comes from baz: it reaches elements nearer the source first;
+                 * its coda is the same wave at every element (a fixed seed per pulse) */
                 double delay = -(st->element_m[e][0] * sin(th) + st->element_m[e][1] * cos(th)) / c;
-                add_pulse(x[e], n, fs, t_ref[k] + delay, 1.0, 30.0, &r);
+                struct rnd rk = {1000u + 17u * (uint64_t)s + (uint64_t)k};
+                add_pulse(x[e], n, fs, t_ref[k] + delay, 1.0, 30.0, &rk);
             }
         }
         for (size_t c0 = 0; c0 < n; c0 += 1000) {
