@@ -30,10 +30,12 @@
  *     first half second; freq_hz: the peak of its spectrum (pickers.c);
  *   - dur_s: from the onset until the 20 ms RMS envelope falls below a tenth
  *     of its peak or to twice the noise, or the next arrival begins;
- *   - shock: an N-wave is a few milliseconds long and high in frequency:
- *     most of the high band's energy of the first 250 ms is in the first
- *     SHOCK_WIN_S, the high band carries more energy than the low one, and
- *     the dominant frequency is above SHOCK_MIN_HZ;
+ *   - shock: an N-wave is a few milliseconds long, high in frequency and
+ *     as deep as it is high: most of the high band's energy of the first
+ *     250 ms is in the first SHOCK_WIN_S, the high band carries twice the low
+ *     one's energy there, and in the first SHOCK_SYM_WIN_S the negative swing
+ *     of the picking trace reaches SHOCK_SYM of its positive one (a
+ *     Friedlander blast's reaches e^-2);
  *   - sigma_s: the onset error of a pulse of dominant frequency f at an SNR
  *     of s (power ratio): sqrt((0.5/fs)^2 + (SIGMA_K / (f sqrt(s)))^2),
  *     the form of the time-delay bound (research section 4.5).
@@ -91,7 +93,9 @@
 #define SRP_MIN        0.5   /* least steered power (0..1) for a bearing */
 #define BLAST_MAX_APP_MPS 600.0 /* fastest apparent speed of a blast's bearing */
 #define SHOCK_WIN_S    0.025
-#define SHOCK_FRAC     0.95  /* share of the high band's energy in SHOCK_WIN_S */
+#define SHOCK_FRAC     0.85  /* share of the high band's energy in SHOCK_WIN_S */
+#define SHOCK_SYM      0.85  /* an N-wave's negative swing over its positive one */
+#define SHOCK_SYM_WIN_S 0.03 /* where both swings are looked for, from the onset */
 #define SHOCK_HF_LF    2.0   /* high band over low band energy in SHOCK_WIN_S */
 #define SIGMA_K        0.7   /* onset error scale (fraction of a period at SNR 1) */
 #define CREST_MIN      2.5   /* peak over RMS after the onset: not noise-like */
@@ -918,13 +922,25 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
         copy_trace(c, 2 * hb, g0, g1, d->scratch);
         double f_hf = tl__dominant_hz(d->scratch, (size_t)(g1 - g0), fs, c->b[hb].lo_hz,
                                       fmin(c->b[hb].hi_hz, 0.45 * fs));
+        /* An N-wave swings as far down as up; a blast's negative phase is
+         * shallow (a Friedlander pulse's is e^-2 of its peak). */
+        double up = 0.0, down = 0.0;
+        int64_t sy1 = on + (int64_t)ceil(SHOCK_SYM_WIN_S * fs);
+        sy1 = sy1 < tot ? sy1 : tot;
+        for (int64_t n = on; n < sy1; n++) {
+            double v = (double)row(c, n)[2 * lb];
+            up = fmax(up, v);
+            down = fmax(down, -v);
+        }
+        double sym = up > 0.0 ? down / up : 0.0;
         shock = snr_band[hb] >= d->cfg.min_snr_db && frac >= SHOCK_FRAC &&
-                e_early >= SHOCK_HF_LF * e_lf;
+                e_early >= SHOCK_HF_LF * e_lf && sym >= SHOCK_SYM;
         if (dbg) {
             char to[TL_TIME_TEXT_MAX];
             tl_time_format(time_of(c, on), to, sizeof(to));
-            TL_LOG(TL_LOG_DEBUG, "detect", "SHOCK %s %d %s snr_hf %.1f frac %.2f early/lf %.2f f_hf %.1f",
-                   c->st->info->id, c->element, to, snr_band[hb], frac, e_early / e_lf, f_hf);
+            TL_LOG(TL_LOG_DEBUG, "detect",
+                   "SHOCK %s %d %s snr_hf %.1f frac %.2f early/lf %.2f f_hf %.1f sym %.2f",
+                   c->st->info->id, c->element, to, snr_band[hb], frac, e_early / e_lf, f_hf, sym);
         }
         if (shock) {
             /* Its length: to the last swing above 30% of its peak. */
