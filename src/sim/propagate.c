@@ -486,7 +486,9 @@ tl__sim_propagate(struct tl_sim *s)
         rc = event_paths(s, e, &r, &cs, NULL);
     }
     if (rc == TL_OK) {
-        qsort(cs.c, cs.n, sizeof(*cs.c), cmp_cand);
+        if (cs.n > 1) {
+            qsort(cs.c, cs.n, sizeof(*cs.c), cmp_cand);
+        }
         mask(&cs);
         for (size_t i = 0; i < cs.n && rc == TL_OK; i++) {
             if (cs.c[i].masked) {

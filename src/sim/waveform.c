@@ -288,7 +288,7 @@ collect(struct tl_sim_waves *w)
             nref++;
         }
     }
-    if (rc == TL_OK) {
+    if (rc == TL_OK && nref > 1) {
         qsort(ref, nref, sizeof(*ref), cmp_ref);
     }
     size_t n_false = 0;
@@ -356,7 +356,9 @@ collect(struct tl_sim_waves *w)
     tl_free(ref);
     tl_free(all.a);
     if (rc == TL_OK) {
-        qsort(w->a, w->na, sizeof(*w->a), cmp_arr);
+        if (w->na > 1) {
+            qsort(w->a, w->na, sizeof(*w->a), cmp_arr);
+        }
         for (size_t i = 0; i < w->na; i++) {
             struct wst *ws = &w->st[w->a[i].station];
             if (ws->count == 0) {
