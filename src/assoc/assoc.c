@@ -238,8 +238,7 @@ station_view(const struct actx *a, const struct box *b, double reach, int32_t k,
     /* the same tolerance the leaf search and the locator use: 2.5 sigma of pick, path and
      * turbulence noise at the box's far edge (so no source the locator would accept is
      * ever pruned, and no box lives on a looser criterion than its leaves) */
-    double sp = v->dmax / 1000.0 * a->tl->path_err_s_per_km;
-    v->tol_s = 0.03 + 2.5 * sqrt(0.01 * 0.01 + sp * sp + 0.005 * 0.005 * v->dmax / 1000.0);
+    v->tol_s = 0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, v->dmax)));
     double cx = 0.5 * (b->x0 + b->x1), cy = 0.5 * (b->y0 + b->y1);
     double dx = cx - s->x, dy = cy - s->y, dc = sqrt(dx * dx + dy * dy);
     double half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
@@ -508,8 +507,7 @@ votes_at(const struct actx *a, const struct cpick *cp, size_t n, double gx, doub
         v[nv].o = o;
         /* what the locator will accept: 2.5 sigma of the path error the tile has learnt
          * (and turbulence), plus the grid's own quantisation */
-        double sp = d / 1000.0 * a->tl->path_err_s_per_km;
-        v[nv].tol = 0.03 + 2.5 * sqrt(0.01 * 0.01 + sp * sp + 0.005 * 0.005 * d / 1000.0) +
+        v[nv].tol = 0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, d))) +
                     0.75 * quant_m / vv;
         v[nv].k = cp[i].k;
         v[nv].pk = cp[i].pk;
@@ -694,8 +692,7 @@ repeat_search(struct actx *a, size_t ev)
         }
         tl__metfield_path(a->mf, ex, ey, o.sx, o.sy, &o.temp_c, &o.we, &o.wn);
         tt[k] = tl__locate_predict(&o, &sol, ex, ey, ez, et0) - et0;
-        tol[k] = 0.03 + 3.0 * sqrt(tl__sq(d / 1000.0 * tl->path_err_s_per_km) +
-                                   0.005 * 0.005 * d / 1000.0 + loc_s * loc_s);
+        tol[k] = 0.03 + 3.0 * sqrt(tl__sq(tl__path_sigma_s(tl, d)) + loc_s * loc_s);
         const struct tl__sta_index *x = &p->sx[tl->stations[k]];
         double lo_t = et0 - REPEAT_WINDOW_S + tt[k], hi_t = et0 + REPEAT_WINDOW_S + tt[k];
         size_t lo = 0, hi = x->n_picks;
@@ -1229,8 +1226,7 @@ adaptive_need(const struct actx *a, size_t n_root)
     size_t ns = a->tl->n_stations ? a->tl->n_stations : 1;
     double span_s = a->bt1 - a->bt0 + a->max_range / 300.0;
     double lam = (double)n_root / (double)ns / span_s;
-    double sp = 15.0 * a->tl->path_err_s_per_km;
-    double w = 2.0 * (0.03 + 2.5 * sqrt(0.01 * 0.01 + sp * sp + 0.005 * 0.005 * 15.0));
+    double w = 2.0 * (0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, 15000.0))));
     double q = fmin(0.95, lam * w);
     double area = (a->tl->max_x - a->tl->min_x) * (a->tl->max_y - a->tl->min_y);
     double cells = area / (LEAF_M * LEAF_M) * (a->bt1 - a->bt0) / fmax(w, 0.05);

@@ -78,8 +78,7 @@ predict(struct tl_pipeline *p, const struct tl__ev *f, int32_t sta, double *t, d
     sol.dwn = f->dwind_n;
     sol.dc = f->dc;
     *t = tl__locate_predict(&o, &sol, f->x, f->y, f->z, f->t0_s);
-    double sw = d / 1000.0 * tl->path_err_s_per_km;
-    *sigma = sqrt(0.02 * 0.02 + 0.005 * 0.005 * d / 1000.0 + sw * sw);
+    *sigma = sqrt(0.02 * 0.02 + tl__sq(tl__path_sigma_s(tl, d)));
     return true;
 }
 

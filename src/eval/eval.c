@@ -394,6 +394,19 @@ match(struct ctx *c)
     return rc;
 }
 
+/* The q-quantile of the n sorted values v, interpolated between neighbours (so the median of
+ * two is their mean and no quantile is ever below a lower one); 0 when n is 0. */
+static double
+quantile(const double *v, size_t n, double q)
+{
+    if (n == 0) {
+        return 0.0;
+    }
+    double r = q * (double)(n - 1);
+    size_t i = (size_t)r;
+    return i + 1 < n ? v[i] + (r - (double)i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
 static int
 cmp_dbl(const void *a, const void *b)
 {
@@ -492,8 +505,8 @@ score(struct ctx *c, struct tl_eval *out)
         rates(per[k]);
         qsort(loc[k], (size_t)out->loc_n[k], sizeof(double), cmp_dbl);
         size_t n = (size_t)out->loc_n[k];
-        out->loc_median_m[k] = n ? loc[k][n / 2] : 0.0;
-        out->loc_p90_m[k] = n ? loc[k][(size_t)(0.9 * (double)(n - 1))] : 0.0;
+        out->loc_median_m[k] = quantile(loc[k], n, 0.5);
+        out->loc_p90_m[k] = quantile(loc[k], n, 0.9);
         tl_free(loc[k]);
     }
     out->ellipse_n = out->all.matched;

@@ -32,7 +32,6 @@
 #include <string.h>
 
 #define R_EARTH_M 6371000.0
-#define TURB_S    0.005 /* propagation jitter at 1 km */
 #define PICK_FLOOR_S 0.003
 #define REFRACTION_SIGMA_MPS 1.5
 /* Goodness of fit an event must reach: robust scale of normalised residuals. */
@@ -78,9 +77,7 @@ make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_
     o->sz = tl->sta_xyz[k][2];
     o->t_s = tl__pk_time_s(p, pk);
     double sp = isnan(q->sigma_s) ? TL_PICK_DEFAULT_SIGMA_S : (double)q->sigma_s;
-    double sw = dist_m / 1000.0 * tl->path_err_s_per_km;
-    o->sigma_s = sqrt(sp * sp + PICK_FLOOR_S * PICK_FLOOR_S +
-                      TURB_S * TURB_S * fmax(dist_m, 100.0) / 1000.0 + sw * sw);
+    o->sigma_s = sqrt(sp * sp + PICK_FLOOR_S * PICK_FLOOR_S + tl__sq(tl__path_sigma_s(tl, dist_m)));
     if (!isnan(q->baz_deg)) {
         o->baz_rad = (double)q->baz_deg * M_PI / 180.0 + tl->sta_north_rad[k];
         o->baz_sigma_rad = (double)q->baz_sigma_deg * M_PI / 180.0;
@@ -284,8 +281,7 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
                     var_loc += g[r1] * sol.cov[r1][c1] * g[c1];
                 }
             }
-            double tol = 0.05 + 3.0 * sqrt(tl__sq(d / 1000.0 * tl->path_err_s_per_km) +
-                                           tl__sq(TURB_S) * d / 1000.0 + fmax(var_loc, 0.0));
+            double tol = 0.05 + 3.0 * sqrt(tl__sq(tl__path_sigma_s(tl, d)) + fmax(var_loc, 0.0));
             const struct tl__sta_index *x = &p->sx[tl->stations[k]];
             size_t lo = 0, hi = x->n_picks;
             while (lo < hi) {
@@ -344,6 +340,23 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
     }
     e->n_picks = m;
     e->n_fit_check = sol.scale <= MAX_SCALE ? nfit : 0;
+    if (sol.scale > MAX_SCALE && m >= 3) {
+        /* a bad start can leave the nominal fit in a poor minimum: try again from the
+         * free fit's solution before judging */
+        struct tl__lsol fr;
+        if (solve_event(p, e, mf, o, ks, m, false, &fr) == TL_OK) {
+            e->x = fr.x;
+            e->y = fr.y;
+            e->t0_s = fr.t0;
+            if (solve_event(p, e, mf, o, ks, m, true, &sol) == TL_OK && sol.scale <= MAX_SCALE) {
+                nfit = 0;
+                for (size_t i = 0; i < m; i++) {
+                    nfit += o[i].w >= 0.5 && fabs(o[i].res_s) <= 3.0 * o[i].sigma_s;
+                }
+                e->n_fit_check = nfit;
+            }
+        }
+    }
     e->significance = significance(p, tl, o, ks, m, &sol);
     e->check_rms_s = sol.rms_s;
     e->x = sol.x;

@@ -205,6 +205,20 @@ tl__sq(double x)
     return x * x;
 }
 
+/*
+ * Timing uncertainty of a path of d_m metres beyond the pick's own: the path-to-path error
+ * the tile has learnt (s per km) and turbulence (5 ms at 1 km, growing as the square root
+ * of the distance; Ostashev & Wilson).  The locator, the add-a-station step and explaining
+ * away use it.
+ */
+static inline double
+tl__path_sigma_s(const struct tl__tile *tl, double d_m)
+{
+    double km = d_m / 1000.0;
+    double sp = km * tl->path_err_s_per_km;
+    return sqrt(sp * sp + 0.005 * 0.005 * (km > 0.1 ? km : 0.1));
+}
+
 /* sqrt(x^2 + y^2) without hypot's overflow care (5x faster; our lengths are metres). */
 static inline double
 tl__hypot(double x, double y)
