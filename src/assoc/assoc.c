@@ -64,6 +64,7 @@
 /* Significance an event needs (log units, locate/event.c): chance alignments this good
  * should be rarer than 1 in e^8 = 3000 searches; set with noise-only input (tests). */
 #define MIN_SIGNIFICANCE 8.0
+#define CORR_SD_MIN_MPS 0.2 /* least scatter allowed to the nominal model's corrections */
 #define MAX_LINE_DIST_M 32000.0 /* the monitored band: sources farther from the line are not sought */
 
 struct cpick {
@@ -855,11 +856,20 @@ try_event(struct actx *a, const struct fine *f)
     }
     int32_t idx = (int32_t)(e - p->ev);
     /* Well-observed events teach the tile how far the met model is off: the common
-     * correction, and the path-to-path error left after it (mean |residual| per km of
-     * path, times 1.25 for a Gaussian's sigma). */
+     * correction and how much single events scatter around it, and the path-to-path error
+     * left after it (mean |residual| per km of path, times 1.25 for a Gaussian's sigma). */
     if (e->n_fit_check >= 8) {
         struct tl__tile *wt = &p->tiles[a->tile];
         double alpha = 0.1;
+        double v_dc = tl__sq(e->dc - wt->corr_dc_mps);
+        double v_w = 0.5 * (tl__sq(e->dwind_e - wt->corr_we_mps) +
+                            tl__sq(e->dwind_n - wt->corr_wn_mps));
+        wt->corr_sd_dc_mps = fmax(CORR_SD_MIN_MPS,
+                                  sqrt(tl__sq(wt->corr_sd_dc_mps) +
+                                       alpha * (v_dc - tl__sq(wt->corr_sd_dc_mps))));
+        wt->corr_sd_wind_mps = fmax(CORR_SD_MIN_MPS,
+                                    sqrt(tl__sq(wt->corr_sd_wind_mps) +
+                                         alpha * (v_w - tl__sq(wt->corr_sd_wind_mps))));
         wt->corr_dc_mps += alpha * (e->dc - wt->corr_dc_mps);
         wt->corr_we_mps += alpha * (e->dwind_e - wt->corr_we_mps);
         wt->corr_wn_mps += alpha * (e->dwind_n - wt->corr_wn_mps);

@@ -99,9 +99,6 @@ tile_k(const struct tl__tile *tl, int32_t sta)
     return -1;
 }
 
-/* Fit event e with observations o (tile stations ks).  With `fixed`, the joint corrections
- * stay at the tile's running estimate: the nominal model, used to decide whether the
- * picks belong together at all (free corrections would let chance alignments fit). */
 /* Picks per second at mission station `sta` around time t (s from epoch): all picks within
  * +-60 s, at least one an hour. */
 static double
@@ -178,6 +175,10 @@ significance(const struct tl_pipeline *p, const struct tl__tile *tl, const struc
     return llr - log(cells) - log_choose(reach > nfit ? reach : nfit, nfit);
 }
 
+/* Fit event e with observations o (tile stations ks).  With `fixed`, the joint corrections
+ * stay within the scatter the tile has learnt around its running estimate: the nominal
+ * model, used to decide whether the picks belong together at all (corrections as free as
+ * the met records allow would let chance alignments fit). */
 static int
 solve_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf,
             struct tl__lobs *o, long *ks, size_t n, bool fixed, struct tl__lsol *sol)
@@ -186,7 +187,8 @@ solve_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *
     struct tl__lprm lp;
     priors(p, tl, mf, &lp);
     if (fixed) {
-        lp.sigma_wind_mps = lp.sigma_speed_mps = 1e-4;
+        lp.sigma_wind_mps = fmin(lp.sigma_wind_mps, tl->corr_sd_wind_mps);
+        lp.sigma_speed_mps = fmin(lp.sigma_speed_mps, tl->corr_sd_dc_mps);
     }
     memset(sol, 0, sizeof(*sol));
     sol->x = e->x;
@@ -340,23 +342,6 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
     }
     e->n_picks = m;
     e->n_fit_check = sol.scale <= MAX_SCALE ? nfit : 0;
-    if (sol.scale > MAX_SCALE && m >= 3) {
-        /* a bad start can leave the nominal fit in a poor minimum: try again from the
-         * free fit's solution before judging */
-        struct tl__lsol fr;
-        if (solve_event(p, e, mf, o, ks, m, false, &fr) == TL_OK) {
-            e->x = fr.x;
-            e->y = fr.y;
-            e->t0_s = fr.t0;
-            if (solve_event(p, e, mf, o, ks, m, true, &sol) == TL_OK && sol.scale <= MAX_SCALE) {
-                nfit = 0;
-                for (size_t i = 0; i < m; i++) {
-                    nfit += o[i].w >= 0.5 && fabs(o[i].res_s) <= 3.0 * o[i].sigma_s;
-                }
-                e->n_fit_check = nfit;
-            }
-        }
-    }
     e->significance = significance(p, tl, o, ks, m, &sol);
     e->check_rms_s = sol.rms_s;
     e->x = sol.x;

@@ -177,8 +177,9 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
             }
         }
         for (size_t t = 0; t < p->n_tiles; t++) {
-            TL_LOG(TL_LOG_DEBUG, "pipeline", "tile %zu: corr dc %.2f dw (%.2f %.2f) path %.4f s/km from %.0f events",
+            TL_LOG(TL_LOG_DEBUG, "pipeline", "tile %zu: corr dc %.2f dw (%.2f %.2f) sd %.2f %.2f path %.4f s/km from %.0f events",
                    t, p->tiles[t].corr_dc_mps, p->tiles[t].corr_we_mps, p->tiles[t].corr_wn_mps,
+                   p->tiles[t].corr_sd_dc_mps, p->tiles[t].corr_sd_wind_mps,
                    p->tiles[t].path_err_s_per_km, p->tiles[t].corr_weight);
         }
         if (rc == TL_OK) {

@@ -68,6 +68,9 @@ struct tl__tile {
      * speed offset and a wind offset common to the tile's paths (met.c, locate/event.c) */
     double corr_dc_mps, corr_we_mps, corr_wn_mps;
     double corr_weight;
+    /* how far single events' corrections scatter around it (weather changing through the
+     * day, refraction that differs by direction): the nominal model's allowance */
+    double corr_sd_dc_mps, corr_sd_wind_mps;
     /* running estimate of the path-to-path travel-time error left after the joint
      * corrections, in seconds per km of path (locate/event.c) */
     double path_err_s_per_km;

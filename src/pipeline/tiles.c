@@ -21,6 +21,7 @@
  * 1 m/s of wind not seen by the met model over a path, 1/c^2 = 8.5 ms per km (acoustics.md
  * 3.2), halved for the part the joint correction removes. */
 #define PATH_ERR_PRIOR_S_PER_KM 0.004
+#define CORR_SD_PRIOR_MPS 0.5 /* event-to-event scatter of the joint corrections, before learning */
 
 /* Chainage of the nearest line point of (lat, lon), and that point's distance. */
 static double
@@ -102,6 +103,8 @@ tl__tiles_build(struct tl_pipeline *p)
         tl->core_from_m = len * (double)t / (double)nt;
         tl->core_to_m = len * (double)(t + 1) / (double)nt;
         tl->path_err_s_per_km = PATH_ERR_PRIOR_S_PER_KM;
+        tl->corr_sd_dc_mps = CORR_SD_PRIOR_MPS;
+        tl->corr_sd_wind_mps = CORR_SD_PRIOR_MPS;
         double la, lo;
         line_point(p->m, (tl->core_from_m + tl->core_to_m) / 2.0, &la, &lo);
         tl_enu_init(&tl->frame, la, lo, mean_elev);
