@@ -437,11 +437,97 @@ p_right_local(const struct tl__tile *tl, const struct tl_mission *m, double x, d
     return norm_cdf(pos->signed_dist_m / sd);
 }
 
+/*
+ * The covariance says how far the location may be off if the model of every pick's error
+ * is right.  Where it is not - a pick of another source taken in, a path the met records
+ * describe badly, a station with a clock error not yet found - the fit still looks tight,
+ * and an ellipse, a side probability and a pairing built on it would claim too much.  The
+ * jackknife asks the data instead (Efron & Stein 1981; its use for hypocentre errors:
+ * Billings, Sambridge & Kennett 1994): refit with each pick left out in turn; the scatter
+ * of those locations, (n-1)/n sum (x_i - x_mean)(x_i - x_mean)', estimates the
+ * covariance without trusting the error model.  Where it exceeds the formal covariance
+ * (the mean ratio over the two horizontal directions, tr(C^-1 J) / 2, is above 1) the
+ * covariance is scaled up by that ratio; it is never scaled down.
+ */
+static void
+jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
+{
+    const struct tl__tile *tl = &p->tiles[e->tile];
+    size_t n = e->n_picks;
+    if (n < 5) {
+        return;
+    }
+    const struct tl__metfield *mf =
+        tl__metfield_get(p, e->tile, p->epoch_ns + (tl_time_ns)llround(e->t0_s * 1e9));
+    struct tl__lobs *o = tl_calloc(n, sizeof(*o));
+    long *ks = tl_calloc(n, sizeof(*ks));
+    size_t *sub = tl_calloc(n, sizeof(*sub));
+    double(*th)[2] = tl_calloc(n, sizeof(*th));
+    if (!mf || !o || !ks || !sub || !th) {
+        goto done;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct tl__ev t = *e;
+        size_t q = 0;
+        for (size_t j = 0; j < n; j++) {
+            long k = tile_k(tl, p->pk[e->picks[j]].sta);
+            if (j != i && k >= 0) {
+                ks[q] = k;
+                sub[q++] = e->picks[j];
+            }
+        }
+        t.picks = sub;
+        t.n_picks = q;
+        struct tl__lsol s;
+        if (q >= 4 && solve_event(p, &t, mf, o, ks, q, false, &s) == TL_OK) {
+            th[m][0] = s.x;
+            th[m][1] = s.y;
+            m++;
+        }
+    }
+    if (m < 5) {
+        goto done;
+    }
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < m; i++) {
+        mx += th[i][0] / (double)m;
+        my += th[i][1] / (double)m;
+    }
+    double jxx = 0, jxy = 0, jyy = 0, f = (double)(m - 1) / (double)m;
+    for (size_t i = 0; i < m; i++) {
+        jxx += f * tl__sq(th[i][0] - mx);
+        jxy += f * (th[i][0] - mx) * (th[i][1] - my);
+        jyy += f * tl__sq(th[i][1] - my);
+    }
+    double a = e->cov[0][0], b = e->cov[0][1], c = e->cov[1][1], det = a * c - b * b;
+    if (det <= 0.0) {
+        goto done;
+    }
+    /* tr(C^-1 J) / 2 with C^-1 = [c -b; -b a] / det */
+    double ratio = (c * jxx - 2.0 * b * jxy + a * jyy) / det / 2.0;
+    if (ratio > 1.0) {
+        for (int r = 0; r < 3; r++) {
+            for (int k = 0; k < 3; k++) {
+                e->cov[r][k] *= ratio;
+            }
+        }
+    }
+done:
+    tl_free(o);
+    tl_free(ks);
+    tl_free(sub);
+    tl_free(th);
+}
+
 void
 tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e)
 {
     const struct tl__tile *tl = &p->tiles[e->tile];
     struct tl_event *pub = &e->pub;
+    if (!e->dead) {
+        jackknife_inflate(p, e);
+    }
     double q[3] = {e->x, e->y, e->z}, h;
     tl_enu_to_geo(&tl->frame, q, &pub->lat_deg, &pub->lon_deg, &h);
     pub->t_ns = p->epoch_ns + (tl_time_ns)llround(e->t0_s * 1e9);
