@@ -82,14 +82,23 @@ predict(struct tl_pipeline *p, const struct tl__ev *f, int32_t sta, double *t, d
     return true;
 }
 
-/* Does event f already hold a pick at station sta?  Returns its |residual| or HUGE_VAL. */
+/* Does event f already hold a pick at station sta?  Returns its |residual| or HUGE_VAL; 0
+ * for a pick given to f since its last fit (its arrivals are those of that fit, and picks
+ * given since may have taken other picks' places in f->picks, so look it up by id). */
 static double
 held_residual(const struct tl_pipeline *p, const struct tl__ev *f, int32_t sta)
 {
     for (size_t i = 0; i < f->n_picks; i++) {
-        if (p->pk[f->picks[i]].sta == sta) {
-            return f->arr ? fabs(f->arr[i].residual_s) : 0.0;
+        const struct tl__pk *q = &p->pk[f->picks[i]];
+        if (q->sta != sta) {
+            continue;
         }
+        for (size_t j = 0; f->arr && j < f->pub.n_arrivals; j++) {
+            if (strcmp(f->arr[j].pick_id, q->id) == 0) {
+                return fabs(f->arr[j].residual_s);
+            }
+        }
+        return 0.0;
     }
     return HUGE_VAL;
 }
