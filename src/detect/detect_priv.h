@@ -65,16 +65,19 @@ void tl__cascade_reset(struct tl__biquad *sec, int n);
  * the LTA is frozen while triggered (a barrage does not raise its own noise
  * estimate) and restarts from the STA after max_n samples of trigger (the
  * noise itself changed).  No dead time: a medium-term average MTA (never
- * frozen) follows the level of a coda; once the STA has fallen below
+ * frozen, fed a little late) follows the level of a coda, and a fast average
+ * FTA (a few cycles) is compared with it: once the FTA has fallen below
  * REARM_LOW MTA, a rise above rearm MTA (and on LTA), gap_n samples or more
- * after the last trigger, is a new arrival.  During the first warm_n
- * samples the averages are running means and nothing triggers.
+ * after the last trigger, is a new arrival.  The FTA is faster than the STA
+ * so that a weaker arrival stands out of a coda whose level the STA would
+ * average it with, and re-arms sooner after a short pulse.  During the
+ * first warm_n samples the averages are running means and nothing triggers.
  */
 #define TL__REARM_LOW 1.5
 
 struct tl__trigger {
-    double sta, lta, mta;
-    double a_sta, a_lta, a_mta;
+    double sta, lta, mta, fta;
+    double a_sta, a_lta, a_mta, a_fta;
     double on, off, rearm;
     int64_t warm_n, max_n, gap_n;
     bool trig, armed;
@@ -82,8 +85,8 @@ struct tl__trigger {
 };
 
 void tl__trigger_init(struct tl__trigger *t, double fs_hz, double sta_s, double lta_s,
-                      double mta_s, double on, double off, double rearm, double warm_s,
-                      double max_s, double gap_s);
+                      double mta_s, double fta_s, double on, double off, double rearm,
+                      double warm_s, double max_s, double gap_s);
 
 enum { TL__TRIG_NONE = 0, TL__TRIG_ON = 1, TL__TRIG_AGAIN = 2 };
 
@@ -93,14 +96,16 @@ enum { TL__TRIG_NONE = 0, TL__TRIG_ON = 1, TL__TRIG_AGAIN = 2 };
 static inline int
 tl__trigger_step(struct tl__trigger *t, double e, double e_delayed, int64_t now)
 {
-    double as = t->a_sta, al = t->a_lta, am = t->a_mta;
+    double as = t->a_sta, al = t->a_lta, am = t->a_mta, af = t->a_fta;
     if (now < t->warm_n) {
         double f = 1.0 / (double)(now + 1);
         as = as > f ? as : f;
         al = al > f ? al : f;
         am = am > f ? am : f;
+        af = af > f ? af : f;
     }
     t->sta += as * (e - t->sta);
+    t->fta += af * (e - t->fta);
     t->mta += am * (e_delayed - t->mta);
     if (!t->trig) {
         if (now >= t->warm_n && t->sta > t->on * t->lta) {
@@ -124,10 +129,10 @@ tl__trigger_step(struct tl__trigger *t, double e, double e_delayed, int64_t now)
         return TL__TRIG_NONE;
     }
     if (!t->armed) {
-        t->armed = t->sta < TL__REARM_LOW * t->mta;
+        t->armed = t->fta < TL__REARM_LOW * t->mta;
         return TL__TRIG_NONE;
     }
-    if (t->sta > t->rearm * t->mta && t->sta > t->on * t->lta && now - t->last_trig >= t->gap_n) {
+    if (t->fta > t->rearm * t->mta && t->fta > t->on * t->lta && now - t->last_trig >= t->gap_n) {
         t->armed = false;
         t->last_trig = now;
         return TL__TRIG_AGAIN;

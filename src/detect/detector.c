@@ -15,17 +15,23 @@
  * While triggered the LTA is frozen, so a long barrage does not raise its own
  * noise estimate and hide the later rounds; a trigger that lasts more than
  * MAX_TRIG_S ends and the LTA restarts from the current level (the noise
- * itself changed).  There is no dead time: the STA's peak and its minimum
- * since that peak are tracked, and a rise of the STA by `rearm` over that
- * minimum, above the on threshold, is a new arrival inside the coda of the
- * last one (shots 0.5 s apart are each picked).
+ * itself changed).  There is no dead time: a fast average (FTA_S) rising
+ * over `rearm` times a medium-term average of the coda (MTA_S, fed
+ * MTA_DELAY_S late, so that it is the level before the rise), above the on
+ * threshold and RETRIG_GAP_S after the last trigger, is a new arrival inside
+ * the coda of the last one (shots 0.5 s apart are each picked).
  *
  * Pick.  A trigger becomes a candidate that is measured POST_S seconds
  * later, when its window is in the ring:
  *   - onset: Maeda's AIC on the picking trace from PRE_S before the trigger
  *     (or just after the previous trigger of that band) to AIC_AFTER_S after it;
- *   - SNR: mean band energy over SNR_WIN_S after the onset over the frozen LTA
- *     (the noise before the arrival), minus one, in dB; the best band counts;
+ *     then, since AIC splits a window once, the window is searched for a
+ *     second onset: a weaker arrival before the one found (AIC again over
+ *     what precedes it) and a stronger one after it (a swing SPLIT_RATIO
+ *     times everything since the onset); each is measured up to the next;
+ *   - SNR: the largest band-passed swing after the onset over the RMS
+ *     before it, both the frozen LTA's and that of the last 0.3 s (a coda is
+ *     the noise of what arrives in it), the smaller; the best band counts;
  *   - amp_pa: the largest overpressure of the broadest picking trace in the
  *     first half second; freq_hz: the peak of its spectrum (pickers.c);
  *   - dur_s: from the onset until the 20 ms RMS envelope falls below a tenth
@@ -74,14 +80,15 @@
 #define PRE_S          0.5   /* onset search before the trigger */
 #define MTA_S          0.1   /* medium-term average of a coda, for re-triggering */
 #define MTA_DELAY_S    0.04  /* the MTA sees the energy this much later */
-#define RETRIG_GAP_S   0.1   /* shortest time between two triggers of a band */
+#define FTA_S          0.015 /* fast average that re-triggers inside a coda */
+#define RETRIG_GAP_S   0.03  /* shortest time between two triggers of a band */
+#define MERGE_S        0.05  /* candidates of two bands closer than this are one arrival */
 #define AIC_AFTER_S    0.1   /* and after it */
 #define POST_S         1.5   /* a candidate is measured this long after its trigger */
 #define SNR_WIN_S      0.15  /* signal window of the SNR */
 #define NOISE_GAP_S    0.05  /* the noise window ends this long before the onset */
 #define AMP_WIN_S      0.5   /* peak overpressure and spectrum window */
 #define ENV_WIN_S      0.02  /* RMS envelope for the duration */
-#define MERGE_S        0.05  /* candidates of two bands closer than this are one arrival */
 #define BRIDGE_S       0.1   /* gaps up to this are bridged */
 #define WARM_S         2.0   /* no trigger for this long after a (re)start */
 #define RING_S         32.0  /* history kept per channel */
@@ -99,6 +106,9 @@
 #define SHOCK_HF_LF    2.0   /* high band over low band energy in SHOCK_WIN_S */
 #define SIGMA_K        0.7   /* onset error scale (fraction of a period at SNR 1) */
 #define CREST_MIN      2.5   /* peak over RMS after the onset: not noise-like */
+#define PRECURSOR_FRAC 0.15 /* a filter's ringing ahead of an onset stays below this of its swing */
+#define SPLIT_MIN_S    0.01  /* a second onset in a window comes this long after the first */
+#define SPLIT_RATIO    2.0   /* and swings this many times higher */
 #define MAX_CAND       64
 #define MAX_PENDING    4096
 
@@ -144,6 +154,7 @@ struct epick {
     tl_time_ns t_ns;
     double sigma_s, snr_db, amp_pa, freq_hz, dur_s;
     bool shock;
+    bool split;            /* one of two onsets found in one window: not merged */
     int band;
     int element;
 };
@@ -447,7 +458,7 @@ chan_start(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
         b->nhp = tl__butter_highpass(cfg->order, b->lo_hz, rate, b->hp);
         b->nlp = tl__butter_lowpass(cfg->order, b->hi_hz, rate, b->lp);
         b->last_trig = INT64_MIN;
-        tl__trigger_init(&b->tr, rate, cfg->sta_s, cfg->lta_s, MTA_S, cfg->on_ratio,
+        tl__trigger_init(&b->tr, rate, cfg->sta_s, cfg->lta_s, MTA_S, FTA_S, cfg->on_ratio,
                          cfg->off_ratio, cfg->rearm_ratio, WARM_S, MAX_TRIG_S, RETRIG_GAP_S);
     }
 }
@@ -684,14 +695,105 @@ pick_sigma(double snr_lin, double f_hz, double fs)
     return sqrt(q * q + fl * fl + e * e);
 }
 
-static int add_epick(struct tl_detector *d, struct station *s, const struct epick *p);
 static double median(double *v, size_t n);
+
+/*
+ * The SNR of an arrival in band `b`: its largest band-passed swing over
+ * [on, s_end) against the RMS just before it, the median energy of six 50 ms
+ * windows ending 10 ms before the onset (robust to the pulse of an arrival
+ * just before, so that inside a coda the coda is the noise), or the band's
+ * frozen LTA when the ring holds none of them.  In dB.
+ */
+static double
+local_snr_db(const struct chan *c, int b, int64_t on, int64_t s_end, double lta)
+{
+    double fs = c->rate_hz;
+    int64_t w = (int64_t)ceil(0.05 * fs);
+    double lv[6];
+    size_t nl = 0;
+    for (int i = 1; i <= 6; i++) {
+        int64_t q1 = on - (int64_t)ceil(0.01 * fs) - (int64_t)(i - 1) * w, q0 = q1 - w;
+        if (q0 >= oldest(c)) {
+            lv[nl++] = mean_sq(c, 2 * b + 1, q0, q1);
+        }
+    }
+    double after = max_abs(c, 2 * b + 1, on, s_end);
+    double before = nl > 0 ? median(lv, nl) : lta;
+    if (before > 0.0 && after > 0.0) {
+        return 20.0 * log10(after / sqrt(before));
+    }
+    return after > 0.0 ? 100.0 : (double)-INFINITY;
+}
+
+static int add_epick(struct tl_detector *d, struct station *s, const struct epick *p);
+
+/*
+ * The onset of an arrival on trace `tr` of channel `c` in [a0, a1): Maeda's
+ * AIC (rising splits only), then the precursor guard below.  Returns the
+ * sample, or -1 when the window has none.  Uses the detector's scratch.
+ */
+static int64_t
+find_onset(struct tl_detector *d, const struct chan *c, int tr, int64_t a0, int64_t a1)
+{
+    double fs = c->rate_hz;
+    if (a1 - a0 < 16) {
+        return -1;
+    }
+    copy_trace(c, tr, a0, a1, d->scratch);
+    size_t ko = tl__aic_onset(d->scratch, (size_t)(a1 - a0), true, d->aic);
+    if (ko == 0) {
+        return -1;
+    }
+    int64_t on = a0 + (int64_t)ko;
+    /*
+     * Precursors: a linear-phase anti-alias filter rings ahead of a sharp
+     * onset (a few per cent of the jump for energy near Nyquist), and at high
+     * SNR AIC finds where that ringing starts.  So the onset is moved to the
+     * first sample, from 5 ms before the AIC pick to 20 ms after it, beyond
+     * both four times the noise and 15% of the first peak, then back along
+     * the rise while the samples keep that sign, shrink and stay above twice
+     * the noise: the start of the arrival's own first swing.
+     */
+    {
+        int64_t z0 = a0, z1 = on - (int64_t)ceil(NOISE_GAP_S * fs);
+        double noise = z1 - z0 > 8 ? sqrt(mean_sq(c, tr, z0, z1)) : 0.0;
+        double pk = 0.0;
+        int64_t lim = on + (int64_t)ceil(0.02 * fs);
+        for (int64_t n = on; n < a1 && n <= lim; n++) {
+            pk = fmax(pk, fabs((double)row(c, n)[tr]));
+        }
+        double thr = fmax(4.0 * noise, PRECURSOR_FRAC * pk);
+        int64_t from = on - (int64_t)ceil(0.005 * fs);
+        from = from > a0 ? from : a0;
+        for (int64_t n = from; n < a1 && n <= lim; n++) {
+            double v = (double)row(c, n)[tr];
+            if (fabs(v) > thr) {
+                int64_t back = n - (int64_t)ceil(0.01 * fs);
+                back = back > a0 ? back : a0;
+                while (n - 1 >= back) {
+                    double u = (double)row(c, n - 1)[tr];
+                    if (u * v <= 0.0 || fabs(u) >= fabs(v) || fabs(u) < 2.0 * noise) {
+                        break;
+                    }
+                    v = u;
+                    n--;
+                }
+                on = n;
+                break;
+            }
+        }
+    }
+
+    return on;
+}
+
+static int measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_t on,
+                        int64_t next, bool split);
 
 static int
 finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
 {
     double fs = c->rate_hz;
-    int nb = c->nb;
     int64_t end = c->n;
     int64_t lo = oldest(c);
     int64_t a0 = k->trig_n - c->pre_n;
@@ -722,57 +824,15 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
     if (a1 - a0 < 16) {
         return TL_OK;
     }
-    bool dbg = tl__log_enabled(TL_LOG_DEBUG);
     int rc = ensure_scratch(d, c->ring_len);
     if (rc != TL_OK) {
         return rc;
     }
-    copy_trace(c, 2 * k->band, a0, a1, d->scratch);
-    size_t ko = tl__aic_onset(d->scratch, (size_t)(a1 - a0), true, d->aic);
-    if (ko == 0) {
+    int tr = 2 * k->band;
+    int64_t on = find_onset(d, c, tr, a0, a1);
+    if (on < 0) {
         return TL_OK;
     }
-    int64_t on = a0 + (int64_t)ko;
-    /*
-     * Precursors: a linear-phase anti-alias filter rings ahead of a sharp
-     * onset (a few per cent of the jump for energy near Nyquist), and at high
-     * SNR AIC finds where that ringing starts.  So the onset is moved to the
-     * first sample, from 5 ms before the AIC pick to 20 ms after it, beyond
-     * both four times the noise and 15% of the first peak, then back along
-     * the rise while the samples keep that sign, shrink and stay above twice
-     * the noise: the start of the arrival's own first swing.
-     */
-    {
-        int tr = 2 * k->band;
-        int64_t z0 = a0, z1 = on - (int64_t)ceil(NOISE_GAP_S * fs);
-        double noise = z1 - z0 > 8 ? sqrt(mean_sq(c, tr, z0, z1)) : 0.0;
-        double pk = 0.0;
-        for (int64_t n = on; n < a1; n++) {
-            pk = fmax(pk, fabs((double)row(c, n)[tr]));
-        }
-        double thr = fmax(4.0 * noise, 0.15 * pk);
-        int64_t from = on - (int64_t)ceil(0.005 * fs);
-        from = from > a0 ? from : a0;
-        int64_t lim = on + (int64_t)ceil(0.02 * fs);
-        for (int64_t n = from; n < a1 && n <= lim; n++) {
-            double v = (double)row(c, n)[tr];
-            if (fabs(v) > thr) {
-                int64_t back = n - (int64_t)ceil(0.01 * fs);
-                back = back > a0 ? back : a0;
-                while (n - 1 >= back) {
-                    double u = (double)row(c, n - 1)[tr];
-                    if (u * v <= 0.0 || fabs(u) >= fabs(v) || fabs(u) < 2.0 * noise) {
-                        break;
-                    }
-                    v = u;
-                    n--;
-                }
-                on = n;
-                break;
-            }
-        }
-    }
-
     /* The next arrival bounds this one's windows: the next trigger of any
      * band (later than the onset by more than the re-trigger gap), less 20 ms
      * for its onset, which comes before its trigger. */
@@ -783,6 +843,82 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
             next = t - (int64_t)ceil(0.02 * fs);
         }
     }
+    /*
+     * An earlier, weaker arrival: the window's largest variance change may be
+     * a strong arrival that follows a weaker one by tens of milliseconds.
+     * AIC is asked again over what comes before the onset; what it finds is
+     * an arrival when it rises above both four times the noise before it and
+     * the ringing a digitiser's filter puts ahead of the strong onset
+     * (PRECURSOR_FRAC of its first swing).  It is measured up to the onset.
+     */
+    int64_t gap_n = (int64_t)ceil(SPLIT_MIN_S * fs);
+    int64_t e1 = on - gap_n / 2;
+    int64_t on0 = e1 - a0 > 2 * gap_n + 16 ? find_onset(d, c, tr, a0, e1) : -1;
+    if (on0 >= 0 && on0 < on - gap_n) {
+        int64_t z1 = on0 - (int64_t)ceil(0.005 * fs);
+        double noise0 = z1 - a0 > 8 ? sqrt(mean_sq(c, tr, a0, z1)) : (double)INFINITY;
+        int64_t p1 = on + gap_n < end ? on + gap_n : end;
+        double v0 = max_abs(c, tr, on0, e1);
+        if (v0 > 4.0 * noise0 && v0 > PRECURSOR_FRAC * max_abs(c, tr, on, p1)) {
+            rc = measure_pick(d, c, k, on0, on - 1, true);
+            if (rc != TL_OK) {
+                return rc;
+            }
+        } else {
+            on0 = -1;
+        }
+    }
+    /*
+     * A second, stronger arrival inside the window: a trigger's window can
+     * hold two onsets (a weak arrival then a strong one tens of milliseconds
+     * later, before the trigger could re-arm), and AIC, which splits the
+     * window once, finds the first.  When the largest swing more than
+     * SPLIT_MIN_S after the onset is SPLIT_RATIO times everything before it
+     * since the onset, it is a new arrival (a pulse's own later swings and
+     * its multipath copies are weaker than its first), and its onset is
+     * searched for between the two.  Each is then measured with its windows
+     * ending where the next begins.
+     */
+    int64_t n2 = -1;
+    double v2 = 0.0, v1 = 0.0;
+    for (int64_t n = on + gap_n; n < a1 && n < next; n++) {
+        double v = fabs((double)row(c, n)[tr]);
+        if (v > v2) {
+            v2 = v;
+            n2 = n;
+        }
+    }
+    if (n2 >= 0) {
+        v1 = max_abs(c, tr, on, n2 - gap_n);
+    }
+    if (n2 >= 0 && v2 > SPLIT_RATIO * v1) {
+        int64_t tail = (int64_t)ceil(0.02 * fs);
+        int64_t on2 = find_onset(d, c, tr, on + gap_n / 2, n2 + tail < end ? n2 + tail : end);
+        if (on2 >= on + gap_n / 2 && on2 <= n2) {
+            rc = measure_pick(d, c, k, on, on2 - 1, true);
+            if (rc == TL_OK) {
+                rc = measure_pick(d, c, k, on2, next, true);
+            }
+            return rc;
+        }
+    }
+    return measure_pick(d, c, k, on, next, on0 >= 0);
+}
+
+/*
+ * Measure the arrival whose onset is sample `on` of channel `c` (candidate
+ * `k`), its windows ending at `next` (the next arrival), and queue its pick
+ * if it is accepted.  `split`: one of two onsets found in one window.
+ */
+static int
+measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_t on,
+             int64_t next, bool split)
+{
+    double fs = c->rate_hz;
+    int nb = c->nb;
+    int64_t end = c->n;
+    int64_t lo = oldest(c);
+    bool dbg = tl__log_enabled(TL_LOG_DEBUG);
     int64_t s_end = on + (int64_t)ceil(SNR_WIN_S * fs);
     s_end = s_end < next ? s_end : next;
     s_end = s_end < end ? s_end : end;
@@ -821,22 +957,11 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
      * at least CREST_MIN times the RMS of the window after the onset.
      */
     double local_db = -INFINITY;
-    {
-        int64_t w = (int64_t)ceil(0.05 * fs);
-        double lv[6];
-        size_t nl = 0;
-        for (int i = 1; i <= 6; i++) {
-            int64_t q1 = on - (int64_t)ceil(0.01 * fs) - (int64_t)(i - 1) * w, q0 = q1 - w;
-            if (q0 >= lo) {
-                lv[nl++] = mean_sq(c, 2 * best_band + 1, q0, q1);
-            }
-        }
-        double after = max_abs(c, 2 * best_band + 1, on, s_end);
-        double before = nl > 0 ? median(lv, nl) : k->lta[best_band];
-        if (before > 0.0 && after > 0.0) {
-            local_db = 20.0 * log10(after / sqrt(before));
-        } else if (after > 0.0) {
-            local_db = 100.0;
+    for (int b = 0; b < nb; b++) {
+        double l = fmin(local_snr_db(c, b, on, s_end, k->lta[b]), snr_band[b]);
+        if (l > local_db) {
+            local_db = l;
+            best_band = b;
         }
     }
     double e_sig = mean_sq(c, 2 * best_band + 1, on, s_end);
@@ -847,12 +972,16 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
         char to[TL_TIME_TEXT_MAX];
         tl_time_format(time_of(c, on), to, sizeof(to));
         TL_LOG(TL_LOG_DEBUG, "detect", "CAND %s %d %s snr %.1f local %.1f crest %.2f",
-               c->st->info->id, c->element, to, best_snr, local_db, crest);
+               c->st->info->id, c->element, to, snr_band[best_band], local_db, crest);
     }
-    /* Against the noise of the last LTA_S seconds too (a better estimate of
-     * quiet noise than 0.3 s, where those are quiet). */
-    local_db = fmin(local_db, snr_band[best_band]);
-    if (local_db < d->cfg.min_snr_db || crest < CREST_MIN) {
+    /* The largest of n Gaussian samples grows as sqrt(2 ln n): a window cut
+     * short by the next arrival asks a crest lower in that proportion. */
+    double crest_min = CREST_MIN;
+    int64_t n_full = (int64_t)ceil(SNR_WIN_S * fs);
+    if (s_end - on < n_full) {
+        crest_min *= sqrt(log((double)(s_end - on)) / log((double)n_full));
+    }
+    if (local_db < d->cfg.min_snr_db || crest < crest_min) {
         d->stats.dropped_low_snr++;
         return TL_OK;
     }
@@ -964,6 +1093,7 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
     p.dur_s = dur;
     p.shock = shock;
     p.band = best_band;
+    p.split = split;
     p.element = c->element;
     p.sigma_s = pick_sigma(pow(10.0, local_db / 10.0), freq, fs);
     d->stats.element_picks++;
@@ -975,17 +1105,27 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
 static int
 add_epick(struct tl_detector *d, struct station *s, const struct epick *p)
 {
-    /* The same arrival seen in another band of the same element: keep the better. */
+    /* The same arrival seen in another band of the same element (the nearest
+     * pick within MERGE_S): keep the better. */
     tl_time_ns merge = (tl_time_ns)(MERGE_S * 1e9);
+    struct epick *same = NULL;
     for (size_t i = 0; i < s->npend; i++) {
         struct epick *q = &s->pend[i];
-        if (q->element == p->element && llabs(q->t_ns - p->t_ns) < merge &&
-            (q->shock == p->shock || llabs(q->t_ns - p->t_ns) < merge / 2)) {
-            if (p->snr_db > q->snr_db) {
-                *q = *p;
-            }
-            return TL_OK;
+        tl_time_ns dt = llabs(q->t_ns - p->t_ns);
+        /* two onsets of one window are two arrivals unless nearly equal */
+        bool two = q->split && p->split && dt >= merge / 4;
+        if (q->element == p->element && dt < merge && (q->shock == p->shock || dt < merge / 2) &&
+            !two && (!same || dt < llabs(same->t_ns - p->t_ns))) {
+            same = q;
         }
+    }
+    if (same) {
+        if (p->snr_db > same->snr_db) {
+            bool split = same->split || p->split;
+            *same = *p;
+            same->split = split;
+        }
+        return TL_OK;
     }
     if (s->npend >= MAX_PENDING) {
         int rc = station_drain(d, s, true);

@@ -106,9 +106,11 @@ tl__cascade_reset(struct tl__biquad *sec, int n)
 
 void
 tl__trigger_init(struct tl__trigger *t, double fs_hz, double sta_s, double lta_s, double mta_s,
-                 double on, double off, double rearm, double warm_s, double max_s, double gap_s)
+                 double fta_s, double on, double off, double rearm, double warm_s, double max_s,
+                 double gap_s)
 {
-    t->sta = t->lta = t->mta = 0.0;
+    t->sta = t->lta = t->mta = t->fta = 0.0;
+    t->a_fta = 1.0 / (fta_s * fs_hz);
     t->a_sta = 1.0 / (sta_s * fs_hz);
     t->a_lta = 1.0 / (lta_s * fs_hz);
     t->a_mta = 1.0 / (mta_s * fs_hz);
