@@ -208,7 +208,7 @@ struct result {
     size_t picks, matched, unmatched;
     size_t shock_hit, shock_flag, blast_hit, blast_as_shock;
     double err_med_ms, err_p90_ms, err_mean_ms, within1s;
-    double baz_med, baz_app_med, baz_p90, baz_within2s, nw_baz_med;
+    double baz_med, baz_app_med, baz_p90, baz_within2s, baz_src_within1s, nw_baz_med;
     size_t n_baz, n_nw_baz;
 };
 
@@ -286,7 +286,7 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
     double *baz_app = malloc((na + 1) * sizeof(double));
     double *nwave_err = malloc((na + 1) * sizeof(double));
     size_t nnw = 0;
-    size_t ne = 0, nb = 0, nin = 0, nbin = 0;
+    size_t ne = 0, nb = 0, nin = 0, nbin = 0, nbsrc = 0;
     double esum = 0.0;
     for (size_t j = 0; j < na; j++) {
         const struct tl_sim_arrival *a = tl_sim_waves_arrival(w, j);
@@ -386,6 +386,7 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
                 baz[nb] = angdiff(p->baz_deg, a->baz_true_deg);
                 baz_app[nb] = angdiff(p->baz_deg, a->baz_deg);
                 nbin += baz_app[nb] <= 2.0 * p->baz_sigma_deg;
+                nbsrc += baz[nb] <= p->baz_sigma_deg;
                 nb++;
             }
         }
@@ -408,6 +409,7 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
     r->err_p90_ms = quant(err, ne, 0.9);
     r->n_baz = nb;
     r->baz_within2s = nb ? (double)nbin / (double)nb : (double)NAN;
+    r->baz_src_within1s = nb ? (double)nbsrc / (double)nb : (double)NAN;
     r->baz_med = quant(baz, nb, 0.5);
     r->baz_p90 = quant(baz, nb, 0.9);
     r->baz_app_med = quant(baz_app, nb, 0.5);
@@ -449,11 +451,11 @@ print_result(const char *name, const struct result *r, double station_hours)
     printf("%-22s pick error |dt| median %.2f ms, p90 %.2f ms (mean signed %+.2f ms; "
            "%.0f%% within sigma)\n",
            "", r->err_med_ms, r->err_p90_ms, r->err_mean_ms, 100.0 * r->within1s);
-    printf("%-22s back azimuth error (blasts) median %.2f deg (p90 %.2f) against the source, "
-           "%.2f deg against the apparent direction (%.0f%% within 2 sigma; %zu bearings); "
-           "N-waves %.2f deg (%zu)\n",
-           "", r->baz_med, r->baz_p90, r->baz_app_med, 100.0 * r->baz_within2s, r->n_baz,
-           r->nw_baz_med, r->n_nw_baz);
+    printf("%-22s back azimuth error (blasts) median %.2f deg (p90 %.2f) against the source "
+           "(%.0f%% within sigma), %.2f deg against the apparent direction (%.0f%% within 2 "
+           "sigma; %zu bearings); N-waves %.2f deg (%zu)\n",
+           "", r->baz_med, r->baz_p90, 100.0 * r->baz_src_within1s, r->baz_app_med,
+           100.0 * r->baz_within2s, r->n_baz, r->nw_baz_med, r->n_nw_baz);
     printf("%-22s shock cues recognised %.0f%% of %zu N-waves picked; blasts flagged shock "
            "%.1f%% of %zu; picks %zu, unmatched %zu (%.1f per station-hour)\n",
            "", pct(r->shock_flag, r->shock_hit), r->shock_hit, pct(r->blast_as_shock, r->blast_hit),
