@@ -33,6 +33,7 @@
  *     bench_detect PRESET HOURS [STATIONS [START_H]]   one scenario (development)
  *     bench_detect noise PRESET START_H HOURS [STATIONS]
  *     bench_detect e2e PRESET HOURS [START_H]   (KEEP=1 keeps the files)
+ *     bench_detect throughput
  */
 #include <truceline/bulletin.h>
 #include <truceline/detect.h>
@@ -860,6 +861,7 @@ throughput(void)
     tl_detector_flush(d);
     double t_ours = now_s() - a;
     size_t picks = o.n;
+    uint64_t triggers = tl_detector_stats(d)->triggers;
     tl_detector_free(d);
     free(o.v);
     /* The naive trigger on 2% of the samples (it is slow), scaled. */
@@ -869,8 +871,8 @@ throughput(void)
     double t_naive = (now_s() - a) * (double)n / (double)nn;
     double r_ours = (double)n / t_ours, r_naive = (double)n / t_naive;
     printf("throughput (one core): detector %.1f M samples/s (2 bands: filters, recursive "
-           "STA/LTA, AIC, features; %zu picks of 600 pulses)\n",
-           r_ours / 1e6, picks);
+           "STA/LTA, AIC, features; %llu triggers, %zu picks of 600 pulses)\n",
+           r_ours / 1e6, (unsigned long long)triggers, picks);
     printf("                       non-recursive STA/LTA (0.1 s / 10 s windows summed each "
            "sample) %.2f M samples/s (%zu triggers): ratio %.0fx\n",
            r_naive / 1e6, trig, r_ours / r_naive);
@@ -893,6 +895,11 @@ main(int argc, char **argv)
                               &np, &sh);
         printf("noise only %s from %s h: %zu picks in %.0f station-hours: %.2f per station-hour\n",
                argv[2], argv[3], np, sh, f);
+        tl_mission_free(m);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "throughput") == 0) {
+        throughput();
         tl_mission_free(m);
         return 0;
     }

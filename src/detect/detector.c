@@ -108,6 +108,7 @@
 #define CREST_MIN      2.5   /* peak over RMS after the onset: not noise-like */
 #define PRECURSOR_FRAC 0.15 /* a filter's ringing ahead of an onset stays below this of its swing */
 #define SPLIT_MIN_S    0.01  /* a second onset in a window comes this long after the first */
+#define EARLY_S        0.15  /* and an earlier one is looked for over this before it */
 #define SPLIT_RATIO    2.0   /* and swings this many times higher */
 #define MAX_CAND       64
 #define MAX_PENDING    4096
@@ -846,17 +847,19 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
     /*
      * An earlier, weaker arrival: the window's largest variance change may be
      * a strong arrival that follows a weaker one by tens of milliseconds.
-     * AIC is asked again over what comes before the onset; what it finds is
+     * AIC is asked again over the EARLY_S before the onset; what it finds is
      * an arrival when it rises above both four times the noise before it and
      * the ringing a digitiser's filter puts ahead of the strong onset
      * (PRECURSOR_FRAC of its first swing).  It is measured up to the onset.
      */
     int64_t gap_n = (int64_t)ceil(SPLIT_MIN_S * fs);
     int64_t e1 = on - gap_n / 2;
-    int64_t on0 = e1 - a0 > 2 * gap_n + 16 ? find_onset(d, c, tr, a0, e1) : -1;
+    int64_t e0 = on - (int64_t)ceil(EARLY_S * fs);
+    e0 = e0 > a0 ? e0 : a0;
+    int64_t on0 = e1 - e0 > 2 * gap_n + 16 ? find_onset(d, c, tr, e0, e1) : -1;
     if (on0 >= 0 && on0 < on - gap_n) {
         int64_t z1 = on0 - (int64_t)ceil(0.005 * fs);
-        double noise0 = z1 - a0 > 8 ? sqrt(mean_sq(c, tr, a0, z1)) : (double)INFINITY;
+        double noise0 = z1 - e0 > 8 ? sqrt(mean_sq(c, tr, e0, z1)) : (double)INFINITY;
         int64_t p1 = on + gap_n < end ? on + gap_n : end;
         double v0 = max_abs(c, tr, on0, e1);
         if (v0 > 4.0 * noise0 && v0 > PRECURSOR_FRAC * max_abs(c, tr, on, p1)) {
