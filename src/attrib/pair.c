@@ -12,7 +12,9 @@
  * angle, +-15%).  The cost of a pair is the negative log-likelihood of its best
  * weapon hypothesis: dt against that class's nominal time of flight at R for
  * low and high angle, with a 12% model spread plus the origin-time
- * uncertainties.  Pairs are then chosen by a greedy minimum-cost assignment
+ * uncertainties and the range's (both locations' covariance along the line from
+ * one to the other, times dtof/dR ~ tof/R): a poorly located event matches many
+ * partners loosely, never one sharply.  Pairs are then chosen by a greedy minimum-cost assignment
  * (each event in at most one pair), which is exact when candidate pairs do not
  * compete and close to it otherwise.
  *
@@ -71,9 +73,33 @@ cmp_cpair(const void *a, const void *b)
     return x->i < y->i ? -1 : (x->i > y->i);
 }
 
+/* Standard deviation of the distance between two events, from their covariances along
+ * the line joining them (tile frames are local east-north-up: their small rotations
+ * between tiles are ignored). */
+static double
+range_sigma_m(const struct tl__ev *L, const struct tl__ev *I)
+{
+    const double kx = cos(L->pub.lat_deg * M_PI / 180.0) * 111320.0, ky = 110570.0;
+    double ux = (I->pub.lon_deg - L->pub.lon_deg) * kx, uy = (I->pub.lat_deg - L->pub.lat_deg) * ky;
+    double len = sqrt(ux * ux + uy * uy);
+    if (len < 1.0) {
+        return 0.0;
+    }
+    ux /= len;
+    uy /= len;
+    double v = 0.0;
+    const struct tl__ev *e2[2] = {L, I};
+    for (int j = 0; j < 2; j++) {
+        const struct tl__ev *e = e2[j];
+        v += ux * ux * e->cov[0][0] + 2.0 * ux * uy * e->cov[0][1] + uy * uy * e->cov[1][1];
+    }
+    return sqrt(fmax(v, 0.0));
+}
+
 /* Best weapon hypothesis for a pair; returns its cost (HUGE_VAL if none fits). */
 static double
-pair_cost(double range_m, double dt_s, double sig_t_s, int *weapon, double *tof_model)
+pair_cost(double range_m, double sig_r_m, double dt_s, double sig_t_s, int *weapon,
+          double *tof_model)
 {
     double best = HUGE_VAL;
     for (int w = 0; w < TL_WEAPON_COUNT; w++) {
@@ -94,7 +120,8 @@ pair_cost(double range_m, double dt_s, double sig_t_s, int *weapon, double *tof_
             if (tl_tof_s((enum tl_weapon)w, range_m, ang == 1, &tof) != TL_OK) {
                 continue;
             }
-            double sd = sqrt(tl__sq(TOF_SPREAD * tof) + tl__sq(sig_t_s));
+            double sd = sqrt(tl__sq(TOF_SPREAD * tof) + tl__sq(sig_t_s) +
+                             tl__sq(tof / range_m * sig_r_m));
             double z = (dt_s - tof) / sd;
             /* -log of a Gaussian density in dt, up to a constant shared by all pairs */
             double c = 0.5 * z * z + log(sd);
@@ -233,7 +260,7 @@ tl__classify_pair(struct tl_pipeline *p)
             int w = TL_WEAPON_UNKNOWN;
             double tofm = 0;
             double sig = hypot(L->pub.time_sigma_s, I->pub.time_sigma_s);
-            double c = pair_cost(r, dt, sig, &w, &tofm);
+            double c = pair_cost(r, range_sigma_m(L, I), dt, sig, &w, &tofm);
             if (!isfinite(c)) {
                 continue;
             }
