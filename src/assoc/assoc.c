@@ -94,6 +94,38 @@ struct node {
     size_t n;
 };
 
+struct endpt {
+    double t;
+    int open; /* +1 opens, -1 closes */
+    int32_t k;
+};
+
+/* Buffers the search reuses at every box and grid point instead of allocating them each
+ * time (the sort, the sweep and the leaf search run hundreds of thousands of times a day).
+ * Each grows to the largest size asked of it and is freed with the context. */
+struct scratch {
+    uint64_t *key;          /* sort_endpts: keys and their second buffer */
+    size_t cap_key;
+    uint32_t *idx;
+    size_t cap_idx;
+    struct endpt *tmp;
+    size_t cap_tmp;
+    struct endpt *ends;     /* score_box: interval ends and the intervals */
+    size_t cap_ends;
+    double *lohi;
+    size_t cap_lohi;
+    struct endpt *fends;    /* fine_search: its own interval ends, votes and selections */
+    size_t cap_fends;
+    struct vote *v;
+    size_t cap_v;
+    size_t *sel;
+    size_t cap_sel;
+    int32_t *sel_k;
+    size_t cap_sel_k;
+    struct cpick *cp;
+    size_t cap_cp;
+};
+
 struct actx {
     struct tl_pipeline *p;
     size_t tile;
@@ -109,6 +141,8 @@ struct actx {
     long n_nodes, n_fine, n_try; /* work counters (debug log) */
     long n_lsq;             /* least-squares fits run (the expensive step) */
     int *cover;             /* per tile-station scratch for sweeps (all zero between uses) */
+    double *sdmin, *sdmax;  /* per tile-station distance range to the box being scored */
+    struct scratch sc;      /* buffers reused from call to call (no allocation per box) */
     bool in_repeat;         /* inside a repeat search (no nesting) */
     uint64_t *rejected;     /* fingerprints of pick sets that did not make an event */
     size_t n_rej, cap_rej;
@@ -151,19 +185,20 @@ wind_proj_range(const struct ksta *s, const struct box *b, double *wmin, double 
  * closest approach), never beyond max_range.  A source is heard first and best by its
  * nearest stations; letting every station within tens of km vote would let unrelated
  * picks from all over the network line up by chance.  The farther stations join an event
- * after it is located (locate/event.c). */
+ * after it is located (locate/event.c).  Leaves every station's distance range to the box
+ * in a->sdmin, a->sdmax for station_view. */
 static double
-box_reach(const struct actx *a, const struct box *b)
+box_reach(struct actx *a, const struct box *b)
 {
     size_t n = a->tl->n_stations;
     double d[512];
+    for (size_t k = 0; k < n; k++) {
+        box_dist(b, a->ks[k].x, a->ks[k].y, &a->sdmin[k], &a->sdmax[k]);
+    }
     if (n > 512) {
         n = 512;
     }
-    for (size_t k = 0; k < n; k++) {
-        double dmax;
-        box_dist(b, a->ks[k].x, a->ks[k].y, &d[k], &dmax);
-    }
+    memcpy(d, a->sdmin, n * sizeof(double));
     size_t want = ASSOC_STATIONS < n ? ASSOC_STATIONS : n;
     if (want == 0) {
         return 0.0;
@@ -202,16 +237,6 @@ box_reach(const struct actx *a, const struct box *b)
     return fmin(a->max_range, d[kth] + 1.0);
 }
 
-static double
-wrap_pi(double a)
-{
-    a = fmod(a + M_PI, 2.0 * M_PI);
-    if (a < 0) {
-        a += 2.0 * M_PI;
-    }
-    return a - M_PI;
-}
-
 /* What a box looks like from one station: computed once per station, used for each of
  * its picks. */
 struct view {
@@ -222,12 +247,14 @@ struct view {
     bool all_dirs;    /* span covers every direction (station inside or next to the box) */
 };
 
+/* What box b looks like from tile station k; box_reach has measured the distances. */
 static void
 station_view(const struct actx *a, const struct box *b, double reach, int32_t k, struct view *v)
 {
     const struct ksta *s = &a->ks[k];
     double wmin, wmax;
-    box_dist(b, s->x, s->y, &v->dmin, &v->dmax);
+    v->dmin = a->sdmin[k];
+    v->dmax = a->sdmax[k];
     v->in_reach = v->dmin <= reach;
     if (!v->in_reach) {
         return;
@@ -258,19 +285,13 @@ origin_interval(const struct box *b, const struct view *v, const struct cpick *c
         return false;
     }
     if (!isnan(c->baz) && !v->all_dirs &&
-        fabs(wrap_pi((double)c->baz - v->azi)) > v->span + (double)c->baz_tol) {
+        fabs(tl__wrap_pi((double)c->baz - v->azi)) > v->span + (double)c->baz_tol) {
         return false;
     }
     *lo = c->t - v->dmax / v->vlo - v->tol_s;
     *hi = c->t - v->dmin / v->vhi + v->tol_s;
     return *hi >= b->t0 && *lo <= b->t1;
 }
-
-struct endpt {
-    double t;
-    int open; /* +1 opens, -1 closes */
-    int32_t k;
-};
 
 static int
 cmp_endpt(const void *a, const void *b)
@@ -282,14 +303,36 @@ cmp_endpt(const void *a, const void *b)
     return y->open - x->open; /* opens before closes at equal times */
 }
 
+static void
+scratch_free(struct scratch *sc)
+{
+    tl_free(sc->key);
+    tl_free(sc->idx);
+    tl_free(sc->tmp);
+    tl_free(sc->ends);
+    tl_free(sc->lohi);
+    tl_free(sc->fends);
+    tl_free(sc->v);
+    tl_free(sc->sel);
+    tl_free(sc->sel_k);
+    tl_free(sc->cp);
+}
+
+/* Make buf hold at least n elements of size elem (the scratch buffers of struct scratch). */
+static bool
+scratch_fit(void *buf, size_t *cap, size_t n, size_t elem)
+{
+    return tl__grow((void **)buf, cap, n ? n : 1, elem, (size_t)1 << 30) == TL_OK;
+}
+
 /*
  * Sort interval ends by time, opens before closes at equal times (cmp_endpt's order).
  * This runs at every box of the search, so it is a radix sort on a 10-microsecond
- * integer key (8-bit passes, as many as the key's range needs), with insertion sort
- * for short lists.
+ * integer key (8-bit passes, as many as the key's range needs, all counted in one read),
+ * with insertion sort for short lists.  Its buffers are the context's scratch.
  */
 static void
-sort_endpts(struct endpt *e, size_t n)
+sort_endpts(struct scratch *sc, struct endpt *e, size_t n)
 {
     if (n < 48) {
         for (size_t i = 1; i < n; i++) {
@@ -303,22 +346,20 @@ sort_endpts(struct endpt *e, size_t n)
         }
         return;
     }
-    double tmin = e[0].t;
-    for (size_t i = 1; i < n; i++) {
-        tmin = fmin(tmin, e[i].t);
-    }
-    uint64_t *key = tl_malloc(2 * n * sizeof(uint64_t));
-    struct endpt *tmp = tl_malloc(n * sizeof(*tmp));
-    uint32_t *idx = tl_malloc(2 * n * sizeof(uint32_t));
-    if (!key || !tmp || !idx) {
-        tl_free(key);
-        tl_free(tmp);
-        tl_free(idx);
+    if (!scratch_fit(&sc->key, &sc->cap_key, 2 * n, sizeof(uint64_t)) ||
+        !scratch_fit(&sc->idx, &sc->cap_idx, 2 * n, sizeof(uint32_t)) ||
+        !scratch_fit(&sc->tmp, &sc->cap_tmp, n, sizeof(struct endpt))) {
         qsort(e, n, sizeof(*e), cmp_endpt);
         return;
     }
-    uint64_t *k2 = key + n;
-    uint32_t *i2 = idx + n;
+    /* fmin's result without a libm call per element (a NaN start gives way, as in fmin;
+     * which zero wins cannot change a key) */
+    double tmin = e[0].t;
+    for (size_t i = 1; i < n; i++) {
+        tmin = e[i].t < tmin || isnan(tmin) ? e[i].t : tmin;
+    }
+    uint64_t *key = sc->key, *k2 = key + n;
+    uint32_t *idx = sc->idx, *i2 = idx + n;
     uint64_t kmax = 0;
     for (size_t i = 0; i < n; i++) {
         double q = (e[i].t - tmin) * 1e5;
@@ -327,29 +368,43 @@ sort_endpts(struct endpt *e, size_t n)
         idx[i] = (uint32_t)i;
         kmax = key[i] > kmax ? key[i] : kmax;
     }
-    for (int sh = 0; sh < 64 && (kmax >> sh) != 0; sh += 8) {
-        size_t cnt[257] = {0};
-        for (size_t i = 0; i < n; i++) {
-            cnt[((key[i] >> sh) & 255u) + 1]++;
+    int passes = 0;
+    while (passes < 8 && (kmax >> (8 * passes)) != 0) {
+        passes++;
+    }
+    size_t cnt[8][256];
+    memset(cnt, 0, (size_t)passes * sizeof(cnt[0]));
+    for (size_t i = 0; i < n; i++) {
+        for (int p = 0; p < passes; p++) {
+            cnt[p][(key[i] >> (8 * p)) & 255u]++;
         }
-        for (size_t b = 1; b <= 256; b++) {
-            cnt[b] += cnt[b - 1];
+    }
+    for (int p = 0; p < passes; p++) {
+        size_t sum = 0;
+        for (size_t b = 0; b < 256; b++) {
+            size_t c = cnt[p][b];
+            cnt[p][b] = sum;
+            sum += c;
         }
+        /* stable scatter into the other buffer, then swap roles */
+        int sh = 8 * p;
         for (size_t i = 0; i < n; i++) {
-            size_t d = cnt[(key[i] >> sh) & 255u]++;
+            size_t d = cnt[p][(key[i] >> sh) & 255u]++;
             k2[d] = key[i];
             i2[d] = idx[i];
         }
-        memcpy(key, k2, n * sizeof(uint64_t));
-        memcpy(idx, i2, n * sizeof(uint32_t));
+        uint64_t *tk = key;
+        key = k2;
+        k2 = tk;
+        uint32_t *ti = idx;
+        idx = i2;
+        i2 = ti;
     }
+    struct endpt *tmp = sc->tmp;
     for (size_t i = 0; i < n; i++) {
         tmp[i] = e[idx[i]];
     }
     memcpy(e, tmp, n * sizeof(*e));
-    tl_free(key);
-    tl_free(tmp);
-    tl_free(idx);
 }
 
 #define MAX_RUNS 256
@@ -364,9 +419,10 @@ struct runs {
 /* Sweep the intervals: the largest number of distinct stations agreeing on one origin
  * time, and (with `r`) the runs of origin times where at least `need` agree. */
 static int
-sweep(struct endpt *ends, size_t ne, int *cover, int need, struct runs *r, double *best_t)
+sweep(struct scratch *sc, struct endpt *ends, size_t ne, int *cover, int need, struct runs *r,
+      double *best_t)
 {
-    sort_endpts(ends, ne);
+    sort_endpts(sc, ends, ne);
     int distinct = 0, best = 0, run_best = 0;
     bool in_run = false;
     if (r) {
@@ -424,8 +480,8 @@ struct vote {
  * of the most distinct stations (a sweep over the sorted interval ends).  Fills sel[] with
  * one vote per station, the one closest to the chosen origin. */
 static int
-best_origin(const struct vote *v, size_t nv, double *t0, double *spread, size_t *sel,
-            int32_t *sel_k, struct endpt *ends, int *cover)
+best_origin(struct scratch *sc, const struct vote *v, size_t nv, double *t0, double *spread,
+            size_t *sel, int32_t *sel_k, struct endpt *ends, int *cover)
 {
     size_t ne = 0;
     for (size_t i = 0; i < nv; i++) {
@@ -437,7 +493,7 @@ best_origin(const struct vote *v, size_t nv, double *t0, double *spread, size_t 
         ends[ne++].k = v[i].k;
     }
     double best_t = 0;
-    int best = sweep(ends, ne, cover, 1, NULL, &best_t);
+    int best = sweep(sc, ends, ne, cover, 1, NULL, &best_t);
     if (best == 0) {
         return 0;
     }
@@ -484,32 +540,50 @@ struct fine {
     int32_t k[256];
 };
 
-/* Votes of the candidate picks for origin times at grid point (gx, gy). */
+/* Votes of the candidate picks for origin times at grid point (gx, gy).  The picks come
+ * grouped by station, so the path to a station (distance, speed, direction, tolerance) is
+ * worked out once for all of its picks. */
 static size_t
 votes_at(const struct actx *a, const struct cpick *cp, size_t n, double gx, double gy,
          double quant_m, double tmin, double tmax, struct vote *v)
 {
     size_t nv = 0;
+    int32_t cur = -1;
+    double dx = 0, dy = 0, d = 0, vv = 0, tt = 0, tol = 0, azi = 0;
+    bool have_azi = false;
     for (size_t i = 0; i < n; i++) {
-        const struct ksta *s = &a->ks[cp[i].k];
-        double dx = s->x - gx, dy = s->y - gy, d = sqrt(dx * dx + dy * dy);
+        if (cp[i].k != cur) {
+            cur = cp[i].k;
+            const struct ksta *s = &a->ks[cur];
+            dx = s->x - gx;
+            dy = s->y - gy;
+            d = sqrt(dx * dx + dy * dy);
+            vv = s->c + (d > 1 ? (s->we * dx + s->wn * dy) / d : 0.0);
+            tt = d / vv;
+            /* what the locator will accept: 2.5 sigma of the path error the tile has learnt
+             * (and turbulence), plus the grid's own quantisation */
+            tol = 0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, d))) +
+                  0.75 * quant_m / vv;
+            have_azi = false;
+        }
         if (d > a->max_range) {
             continue;
         }
-        double vv = s->c + (d > 1 ? (s->we * dx + s->wn * dy) / d : 0.0);
-        double o = cp[i].t - d / vv;
+        double o = cp[i].t - tt;
         if (o < tmin || o > tmax) {
             continue;
         }
-        if (!isnan(cp[i].baz) && d > 1 &&
-            fabs(wrap_pi((double)cp[i].baz - atan2(-dx, -dy))) > (double)cp[i].baz_tol) {
-            continue;
+        if (!isnan(cp[i].baz) && d > 1) {
+            if (!have_azi) {
+                azi = atan2(-dx, -dy);
+                have_azi = true;
+            }
+            if (fabs(tl__wrap_pi((double)cp[i].baz - azi)) > (double)cp[i].baz_tol) {
+                continue;
+            }
         }
         v[nv].o = o;
-        /* what the locator will accept: 2.5 sigma of the path error the tile has learnt
-         * (and turbulence), plus the grid's own quantisation */
-        v[nv].tol = 0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, d))) +
-                    0.75 * quant_m / vv;
+        v[nv].tol = tol;
         v[nv].k = cp[i].k;
         v[nv].pk = cp[i].pk;
         nv++;
@@ -527,12 +601,13 @@ fine_search(struct actx *a, const struct box *leaf, const struct cpick *in, size
     best->n = 0;
     best->spread = HUGE_VAL;
     /* the picks that are still free */
-    size_t n = 0;
-    struct cpick *cp = tl_malloc((n_in + 1) * sizeof(*cp));
-    if (!cp) {
+    struct scratch *sc = &a->sc;
+    if (!scratch_fit(&sc->cp, &sc->cap_cp, n_in, sizeof(struct cpick))) {
         a->rc = TL_ENOMEM;
         return 0;
     }
+    struct cpick *cp = sc->cp;
+    size_t n = 0;
     for (size_t i = 0; i < n_in; i++) {
         if (a->p->pk[in[i].pk].ev < 0) {
             cp[n++] = in[i];
@@ -544,23 +619,19 @@ fine_search(struct actx *a, const struct box *leaf, const struct cpick *in, size
             nsta++;
         }
     }
-    struct vote *v = NULL;
-    struct endpt *ends = NULL;
-    int *cover = NULL;
-    size_t *sel = NULL;
-    int32_t *sel_k = NULL;
     if (nsta < a->need) {
-        goto done;
+        return 0;
     }
-    v = tl_malloc(n * sizeof(*v));
-    ends = tl_malloc(2 * n * sizeof(*ends));
-    cover = tl_calloc(a->tl->n_stations + 1, sizeof(int));
-    sel = tl_malloc(n * sizeof(size_t));
-    sel_k = tl_malloc(n * sizeof(int32_t));
-    if (!v || !ends || !cover || !sel || !sel_k) {
+    if (!scratch_fit(&sc->v, &sc->cap_v, n, sizeof(struct vote)) ||
+        !scratch_fit(&sc->fends, &sc->cap_fends, 2 * n, sizeof(struct endpt)) ||
+        !scratch_fit(&sc->sel, &sc->cap_sel, n, sizeof(size_t)) ||
+        !scratch_fit(&sc->sel_k, &sc->cap_sel_k, n, sizeof(int32_t))) {
         a->rc = TL_ENOMEM;
-        goto done;
+        return 0;
     }
+    struct vote *v = sc->v;
+    size_t *sel = sc->sel;
+    int32_t *sel_k = sc->sel_k;
     /* two levels: the leaf at COARSE_STEP_M, then +-COARSE_STEP_M around the best point */
     double cx = 0, cy = 0;
     for (int level = 0; level < 2; level++) {
@@ -581,7 +652,7 @@ fine_search(struct actx *a, const struct box *leaf, const struct cpick *in, size
                     continue;
                 }
                 double t0 = 0, sp = 0;
-                int cnt = best_origin(v, nv, &t0, &sp, sel, sel_k, ends, cover);
+                int cnt = best_origin(sc, v, nv, &t0, &sp, sel, sel_k, sc->fends, a->cover);
                 if (cnt > lbest || (cnt == lbest && sp < lsp)) {
                     lbest = cnt;
                     lsp = sp;
@@ -607,13 +678,6 @@ fine_search(struct actx *a, const struct box *leaf, const struct cpick *in, size
             break;
         }
     }
-done:
-    tl_free(v);
-    tl_free(ends);
-    tl_free(cover);
-    tl_free(sel);
-    tl_free(sel_k);
-    tl_free(cp);
     return best->score;
 }
 
@@ -752,7 +816,7 @@ repeat_search(struct actx *a, size_t ev)
         ends[ne].open = -1;
         ends[ne++].k = v[i].k;
     }
-    sweep(ends, ne, a->cover, a->min_sta, r, NULL);
+    sweep(&a->sc, ends, ne, a->cover, a->min_sta, r, NULL);
     for (int j = 0; j < r->n && j < MAX_RUNS && a->rc == TL_OK; j++) {
         /* one vote per station, the closest to the run's peak, among those still free */
         f->n = 0;
@@ -939,18 +1003,17 @@ q_push(struct queue *q, struct node nd)
         tl_free(nd.picks);
         return rc;
     }
+    /* sift up: parents move down into the hole until nd's place is found */
     size_t i = q->n++;
-    q->h[i] = nd;
     while (i > 0) {
         size_t par = (i - 1) / 2;
-        if (!node_before(&q->h[i], &q->h[par])) {
+        if (!node_before(&nd, &q->h[par])) {
             break;
         }
-        struct node t = q->h[i];
         q->h[i] = q->h[par];
-        q->h[par] = t;
         i = par;
     }
+    q->h[i] = nd;
     return TL_OK;
 }
 
@@ -958,23 +1021,28 @@ static struct node
 q_pop(struct queue *q)
 {
     struct node top = q->h[0];
-    q->h[0] = q->h[--q->n];
+    struct node last = q->h[--q->n];
+    /* sift down: the better child moves up into the hole until last's place is found */
     size_t i = 0;
     for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < q->n && node_before(&q->h[l], &q->h[m])) {
-            m = l;
+        size_t l = 2 * i + 1, r = l + 1;
+        const struct node *m = &last;
+        size_t mi = i;
+        if (l < q->n && node_before(&q->h[l], m)) {
+            m = &q->h[l];
+            mi = l;
         }
-        if (r < q->n && node_before(&q->h[r], &q->h[m])) {
-            m = r;
+        if (r < q->n && node_before(&q->h[r], m)) {
+            mi = r;
         }
-        if (m == i) {
+        if (mi == i) {
             break;
         }
-        struct node t = q->h[i];
-        q->h[i] = q->h[m];
-        q->h[m] = t;
-        i = m;
+        q->h[i] = q->h[mi];
+        i = mi;
+    }
+    if (q->n > 0) {
+        q->h[i] = last;
     }
     return top;
 }
@@ -1023,14 +1091,14 @@ static int
 score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_in,
           struct cpick *out, size_t *n_out, struct runs *r)
 {
-    struct endpt *ends = tl_malloc((2 * n_in + 1) * sizeof(*ends));
-    double *lohi = tl_malloc((2 * n_in + 1) * sizeof(double));
-    if (!ends || !lohi) {
-        tl_free(ends);
-        tl_free(lohi);
+    struct scratch *sc = &a->sc;
+    if (!scratch_fit(&sc->ends, &sc->cap_ends, 2 * n_in, sizeof(struct endpt)) ||
+        !scratch_fit(&sc->lohi, &sc->cap_lohi, 2 * n_in, sizeof(double))) {
         a->rc = TL_ENOMEM;
         return 0;
     }
+    struct endpt *ends = sc->ends;
+    double *lohi = sc->lohi;
     size_t n = 0, ne = 0;
     int nsta = 0;
     int32_t last_k = -1, cur = -1;
@@ -1068,7 +1136,7 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
     if (nsta >= a->need && !big) {
         struct runs local;
         struct runs *rr = r ? r : &local;
-        best = sweep(ends, ne, a->cover, a->need, rr, NULL);
+        best = sweep(&a->sc, ends, ne, a->cover, a->need, rr, NULL);
         if (best >= a->need && rr->n <= MAX_RUNS) {
             /* keep the picks whose interval meets a run */
             size_t m = 0;
@@ -1087,8 +1155,6 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
             *n_out = m;
         }
     }
-    tl_free(ends);
-    tl_free(lohi);
     return best >= a->need ? best : 0;
 }
 
@@ -1266,9 +1332,11 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
     a.bt1 = (double)(to_ns - p->epoch_ns) * 1e-9;
     a.ks = tl_calloc(tl->n_stations + 1, sizeof(*a.ks));
     a.cover = tl_calloc(tl->n_stations + 1, sizeof(int));
+    a.sdmin = tl_calloc(tl->n_stations + 1, sizeof(double));
+    a.sdmax = tl_calloc(tl->n_stations + 1, sizeof(double));
     struct cpick *root = NULL;
     size_t n_root = 0, cap_root = 0;
-    if (!a.ks || !a.cover) {
+    if (!a.ks || !a.cover || !a.sdmin || !a.sdmax) {
         rc = TL_ENOMEM;
         goto done;
     }
@@ -1337,5 +1405,8 @@ done:
     tl_free(a.ks);
     tl_free(a.rejected);
     tl_free(a.cover);
+    tl_free(a.sdmin);
+    tl_free(a.sdmax);
+    scratch_free(&a.sc);
     return rc;
 }

@@ -73,16 +73,6 @@ tukey_w(double u)
     return b * b;
 }
 
-static double
-wrap_pi(double a)
-{
-    a = fmod(a + M_PI, 2.0 * M_PI);
-    if (a < 0) {
-        a += 2.0 * M_PI;
-    }
-    return a - M_PI;
-}
-
 /* Geometry and speed of one path for the current parameters. */
 struct path {
     double d, rho, nx, ny, v, c;
@@ -262,7 +252,7 @@ build(struct tl__lobs *o, size_t n, const double *q, double z, const struct tl__
         }
         /* bearing */
         if (!isnan(o[i].baz_rad) && pp.rho > 1.0) {
-            double rb = wrap_pi(o[i].baz_rad - baz_pred(&o[i], q, &pp));
+            double rb = tl__wrap_pi(o[i].baz_rad - baz_pred(&o[i], q, &pp));
             double sb = fmax(o[i].baz_sigma_rad, BAZ_FLOOR);
             double ub = rb / sb;
             double wb = tukey ? tukey_w(ub) : huber_w(ub);

@@ -222,6 +222,32 @@ tl__path_sigma_s(const struct tl__tile *tl, double d_m)
     return sqrt(sp * sp + 0.005 * 0.005 * (km > 0.1 ? km : 0.1));
 }
 
+/*
+ * An angle brought into [-pi, pi): fmod(a + pi, 2 pi), made non-negative, minus pi.  The
+ * angles met in practice are differences of two directions, within one turn or two of the
+ * range, and there fmod is a single subtraction (exact, as fmod is) or nothing: those
+ * cases skip the library call and give the same bits.
+ */
+static inline double
+tl__wrap_pi(double a)
+{
+    double x = a + M_PI;
+    if (x >= 0.0 && x < 2.0 * M_PI) {
+        return x - M_PI;
+    }
+    if (x >= 2.0 * M_PI && x < 4.0 * M_PI) {
+        return (x - 2.0 * M_PI) - M_PI;
+    }
+    if (x < 0.0 && x > -2.0 * M_PI) {
+        return (x + 2.0 * M_PI) - M_PI;
+    }
+    x = fmod(x, 2.0 * M_PI);
+    if (x < 0) {
+        x += 2.0 * M_PI;
+    }
+    return x - M_PI;
+}
+
 /* sqrt(x^2 + y^2) without hypot's overflow care (5x faster; our lengths are metres). */
 static inline double
 tl__hypot(double x, double y)
