@@ -141,7 +141,7 @@ struct actx {
     long n_nodes, n_fine, n_try; /* work counters (debug log) */
     long n_lsq;             /* least-squares fits run (the expensive step) */
     int *cover;             /* per tile-station scratch for sweeps (all zero between uses) */
-    double *sdmin, *sdmax;  /* per tile-station distance range to the box being scored */
+    double *sd2;            /* per tile-station squared distance to the box being scored */
     struct scratch sc;      /* buffers reused from call to call (no allocation per box) */
     bool in_repeat;         /* inside a repeat search (no nesting) */
     uint64_t *rejected;     /* fingerprints of pick sets that did not make an event */
@@ -149,16 +149,23 @@ struct actx {
     int rc;
 };
 
-/* Distance range from a point to a box (2-D). */
-static void
-box_dist(const struct box *b, double x, double y, double *dmin, double *dmax)
+/* Squared distance from a point to the nearest point of a box (2-D); its square root is
+ * tl__hypot of the same offsets, bit for bit. */
+static inline double
+box_dmin2(const struct box *b, double x, double y)
 {
     double dx = x < b->x0 ? b->x0 - x : (x > b->x1 ? x - b->x1 : 0.0);
     double dy = y < b->y0 ? b->y0 - y : (y > b->y1 ? y - b->y1 : 0.0);
-    *dmin = tl__hypot(dx, dy);
+    return dx * dx + dy * dy;
+}
+
+/* Distance from a point to the farthest corner of a box (2-D). */
+static double
+box_dmax(const struct box *b, double x, double y)
+{
     double fx = fmax(fabs(x - b->x0), fabs(x - b->x1));
     double fy = fmax(fabs(y - b->y0), fabs(y - b->y1));
-    *dmax = tl__hypot(fx, fy);
+    return tl__hypot(fx, fy);
 }
 
 /* Range of the wind's projection on the propagation directions from the box to the
@@ -185,20 +192,21 @@ wind_proj_range(const struct ksta *s, const struct box *b, double *wmin, double 
  * closest approach), never beyond max_range.  A source is heard first and best by its
  * nearest stations; letting every station within tens of km vote would let unrelated
  * picks from all over the network line up by chance.  The farther stations join an event
- * after it is located (locate/event.c).  Leaves every station's distance range to the box
- * in a->sdmin, a->sdmax for station_view. */
+ * after it is located (locate/event.c).  Leaves every station's squared distance to the
+ * box in a->sd2 for station_view; the selection runs on the squares (the square root
+ * keeps the order, so the want-th smallest distance is the root of the want-th square). */
 static double
 box_reach(struct actx *a, const struct box *b)
 {
     size_t n = a->tl->n_stations;
     double d[512];
     for (size_t k = 0; k < n; k++) {
-        box_dist(b, a->ks[k].x, a->ks[k].y, &a->sdmin[k], &a->sdmax[k]);
+        a->sd2[k] = box_dmin2(b, a->ks[k].x, a->ks[k].y);
     }
     if (n > 512) {
         n = 512;
     }
-    memcpy(d, a->sdmin, n * sizeof(double));
+    memcpy(d, a->sd2, n * sizeof(double));
     size_t want = ASSOC_STATIONS < n ? ASSOC_STATIONS : n;
     if (want == 0) {
         return 0.0;
@@ -234,7 +242,7 @@ box_reach(struct actx *a, const struct box *b)
             break;
         }
     }
-    return fmin(a->max_range, d[kth] + 1.0);
+    return fmin(a->max_range, sqrt(d[kth]) + 1.0);
 }
 
 /* What a box looks like from one station: computed once per station, used for each of
@@ -253,12 +261,12 @@ station_view(const struct actx *a, const struct box *b, double reach, int32_t k,
 {
     const struct ksta *s = &a->ks[k];
     double wmin, wmax;
-    v->dmin = a->sdmin[k];
-    v->dmax = a->sdmax[k];
+    v->dmin = sqrt(a->sd2[k]);
     v->in_reach = v->dmin <= reach;
     if (!v->in_reach) {
         return;
     }
+    v->dmax = box_dmax(b, s->x, s->y);
     wind_proj_range(s, b, &wmin, &wmax);
     v->vhi = s->c + wmax;
     v->vlo = s->c + wmin;
@@ -335,14 +343,24 @@ static void
 sort_endpts(struct scratch *sc, struct endpt *e, size_t n)
 {
     if (n < 48) {
+        /* stable insertion: each end goes after every earlier one not greater than it,
+         * found by bisection, the rest shifted by one memmove */
         for (size_t i = 1; i < n; i++) {
             struct endpt t = e[i];
-            size_t j = i;
-            while (j > 0 && cmp_endpt(&t, &e[j - 1]) < 0) {
-                e[j] = e[j - 1];
-                j--;
+            if (cmp_endpt(&t, &e[i - 1]) >= 0) {
+                continue;
             }
-            e[j] = t;
+            size_t lo = 0, hi = i - 1;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (cmp_endpt(&t, &e[mid]) < 0) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            memmove(&e[lo + 1], &e[lo], (i - lo) * sizeof(*e));
+            e[lo] = t;
         }
         return;
     }
@@ -540,14 +558,16 @@ struct fine {
     int32_t k[256];
 };
 
-/* Votes of the candidate picks for origin times at grid point (gx, gy).  The picks come
- * grouped by station, so the path to a station (distance, speed, direction, tolerance) is
- * worked out once for all of its picks. */
+/* Votes of the candidate picks for origin times at grid point (gx, gy); *nsta counts the
+ * stations among them (no origin time can have more agreeing).  The picks come grouped by
+ * station, so the path to a station (distance, speed, direction, tolerance) is worked out
+ * once for all of its picks. */
 static size_t
 votes_at(const struct actx *a, const struct cpick *cp, size_t n, double gx, double gy,
-         double quant_m, double tmin, double tmax, struct vote *v)
+         double quant_m, double tmin, double tmax, struct vote *v, int *nsta)
 {
     size_t nv = 0;
+    *nsta = 0;
     int32_t cur = -1;
     double dx = 0, dy = 0, d = 0, vv = 0, tt = 0, tol = 0, azi = 0;
     bool have_azi = false;
@@ -582,6 +602,7 @@ votes_at(const struct actx *a, const struct cpick *cp, size_t n, double gx, doub
                 continue;
             }
         }
+        *nsta += nv == 0 || v[nv - 1].k != cp[i].k;
         v[nv].o = o;
         v[nv].tol = tol;
         v[nv].k = cp[i].k;
@@ -647,8 +668,12 @@ fine_search(struct actx *a, const struct box *leaf, const struct cpick *in, size
             for (int iy = 0; iy < ny; iy++) {
                 double gx = x0 + (ix + 0.5) * (x1 - x0) / nx;
                 double gy = y0 + (iy + 0.5) * (y1 - y0) / ny;
-                size_t nv = votes_at(a, cp, n, gx, gy, step, leaf->t0 - 0.5, leaf->t1 + 0.5, v);
-                if (nv < (size_t)a->need) {
+                int vsta;
+                size_t nv =
+                    votes_at(a, cp, n, gx, gy, step, leaf->t0 - 0.5, leaf->t1 + 0.5, v, &vsta);
+                /* fewer stations than the best so far: this point can neither beat nor tie
+                 * it, so its sweep is skipped */
+                if (nv < (size_t)a->need || vsta < lbest) {
                     continue;
                 }
                 double t0 = 0, sp = 0;
@@ -1332,11 +1357,10 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
     a.bt1 = (double)(to_ns - p->epoch_ns) * 1e-9;
     a.ks = tl_calloc(tl->n_stations + 1, sizeof(*a.ks));
     a.cover = tl_calloc(tl->n_stations + 1, sizeof(int));
-    a.sdmin = tl_calloc(tl->n_stations + 1, sizeof(double));
-    a.sdmax = tl_calloc(tl->n_stations + 1, sizeof(double));
+    a.sd2 = tl_calloc(tl->n_stations + 1, sizeof(double));
     struct cpick *root = NULL;
     size_t n_root = 0, cap_root = 0;
-    if (!a.ks || !a.cover || !a.sdmin || !a.sdmax) {
+    if (!a.ks || !a.cover || !a.sd2) {
         rc = TL_ENOMEM;
         goto done;
     }
@@ -1405,8 +1429,7 @@ done:
     tl_free(a.ks);
     tl_free(a.rejected);
     tl_free(a.cover);
-    tl_free(a.sdmin);
-    tl_free(a.sdmax);
+    tl_free(a.sd2);
     scratch_free(&a.sc);
     return rc;
 }
