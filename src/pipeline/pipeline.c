@@ -10,17 +10,27 @@
  * records and parameters, so the live server, which calls it again as records
  * arrive, reaches exactly the batch command's result once it has the same
  * records.
+ *
+ * Publication is the one stage whose events do not depend on each other (each
+ * is refitted on its own: jackknife, mirror fit), so it runs on the
+ * parameters' `threads`; every event's result is the same whichever thread
+ * computes it, so the bulletin does not depend on the thread count or timing.
+ * The shared met-field cache is filled beforehand, single-threaded, and only
+ * read by the workers.
  */
 #include "pipeline_priv.h"
 
 #include <truceline/time.h>
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define BLOCK_S 60
+#define MAX_THREADS 16
 
 void
 tl_pipeline_params_default(struct tl_pipeline_params *p)
@@ -147,6 +157,55 @@ assign_ids(struct tl_pipeline *p)
     }
 }
 
+/* Events handed out to the publication workers, one at a time, in index order. */
+struct publish_work {
+    struct tl_pipeline *p;
+    atomic_size_t next;
+};
+
+static void *
+publish_worker(void *arg)
+{
+    struct publish_work *w = arg;
+    size_t i;
+    while ((i = atomic_fetch_add(&w->next, 1)) < w->p->n_ev) {
+        tl__event_publish_geo(w->p, &w->p->ev[i]);
+    }
+    return NULL;
+}
+
+/*
+ * Publish every event (tl__event_publish_geo) on up to prm.threads threads.  The met
+ * fields the events need are built first, here, so that the workers only read the
+ * cache; if one cannot be built, the events are published on this thread alone (each
+ * then does without, as it would have).  A thread that cannot be started leaves its
+ * share to the others.
+ */
+static void
+publish_all(struct tl_pipeline *p)
+{
+    int nt = p->prm.threads < 1 ? 1 : (p->prm.threads > MAX_THREADS ? MAX_THREADS : p->prm.threads);
+    for (size_t i = 0; i < p->n_ev && nt > 1; i++) {
+        const struct tl__ev *e = &p->ev[i];
+        if (!tl__metfield_get(p, e->tile, p->epoch_ns + (tl_time_ns)llround(e->t0_s * 1e9))) {
+            nt = 1;
+        }
+    }
+    struct publish_work w = {.p = p};
+    atomic_init(&w.next, 0);
+    pthread_t th[MAX_THREADS];
+    int started = 0;
+    for (int t = 1; t < nt && (size_t)t < p->n_ev; t++) {
+        if (pthread_create(&th[started], NULL, publish_worker, &w) == 0) {
+            started++;
+        }
+    }
+    publish_worker(&w);
+    for (int t = 0; t < started; t++) {
+        pthread_join(th[t], NULL);
+    }
+}
+
 int
 tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
 {
@@ -195,9 +254,7 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
     if (rc != TL_OK) {
         return rc;
     }
-    for (size_t i = 0; i < p->n_ev; i++) {
-        tl__event_publish_geo(p, &p->ev[i]);
-    }
+    publish_all(p);
     /* order by origin time; picks keep pointing at event indices, so renumber them */
     if (p->n_ev > 1) {
         qsort(p->ev, p->n_ev, sizeof(*p->ev), cmp_ev_time);
