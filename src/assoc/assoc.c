@@ -56,6 +56,7 @@
 #define CHANCE_PER_BLOCK 0.05 /* chance alignments the search may have to look at per block */
 #define REPEAT_WINDOW_S 60.0   /* repeats from one place are sought this far before and after */
 #define MAX_QUEUE       (1u << 22) /* boxes waiting, at most */
+#define IDX_BITS        31     /* bits of an end's index in sort_endpts' words */
 /* Work one tile and block may take, at most: a barrage can make the space of chance
  * alignments enormous; past these the block's weakest candidates are left (counted in
  * the run's statistics).  Sized so that a busy day stays within its time budget. */
@@ -106,8 +107,6 @@ struct endpt {
 struct scratch {
     uint64_t *key;          /* sort_endpts: keys and their second buffer */
     size_t cap_key;
-    uint32_t *idx;
-    size_t cap_idx;
     struct endpt *tmp;
     size_t cap_tmp;
     struct endpt *ends;     /* score_box: interval ends and the intervals */
@@ -315,7 +314,6 @@ static void
 scratch_free(struct scratch *sc)
 {
     tl_free(sc->key);
-    tl_free(sc->idx);
     tl_free(sc->tmp);
     tl_free(sc->ends);
     tl_free(sc->lohi);
@@ -330,7 +328,7 @@ scratch_free(struct scratch *sc)
 static bool
 scratch_fit(void *buf, size_t *cap, size_t n, size_t elem)
 {
-    return tl__grow((void **)buf, cap, n ? n : 1, elem, (size_t)1 << 30) == TL_OK;
+    return tl__grow((void **)buf, cap, n ? n : 1, elem, (size_t)1 << (IDX_BITS - 1)) == TL_OK;
 }
 
 /*
@@ -365,7 +363,6 @@ sort_endpts(struct scratch *sc, struct endpt *e, size_t n)
         return;
     }
     if (!scratch_fit(&sc->key, &sc->cap_key, 2 * n, sizeof(uint64_t)) ||
-        !scratch_fit(&sc->idx, &sc->cap_idx, 2 * n, sizeof(uint32_t)) ||
         !scratch_fit(&sc->tmp, &sc->cap_tmp, n, sizeof(struct endpt))) {
         qsort(e, n, sizeof(*e), cmp_endpt);
         return;
@@ -376,25 +373,27 @@ sort_endpts(struct scratch *sc, struct endpt *e, size_t n)
     for (size_t i = 1; i < n; i++) {
         tmin = e[i].t < tmin || isnan(tmin) ? e[i].t : tmin;
     }
+    /* Each end is one word: its key (at most 33 bits) above its index (n < 2^30, the
+     * scratch's limit, so 31 bits), and the passes sort on the key's bytes only.  A
+     * stable sort on the key leaves equal keys in index order. */
     uint64_t *key = sc->key, *k2 = key + n;
-    uint32_t *idx = sc->idx, *i2 = idx + n;
     uint64_t kmax = 0;
     for (size_t i = 0; i < n; i++) {
         double q = (e[i].t - tmin) * 1e5;
         uint64_t tq = q < 4.0e9 ? (uint64_t)q : UINT64_C(4000000000);
-        key[i] = (tq << 1) | (e[i].open > 0 ? 0u : 1u);
-        idx[i] = (uint32_t)i;
-        kmax = key[i] > kmax ? key[i] : kmax;
+        uint64_t k = (tq << 1) | (e[i].open > 0 ? 0u : 1u);
+        key[i] = (k << IDX_BITS) | (uint64_t)i;
+        kmax = k > kmax ? k : kmax;
     }
     int passes = 0;
-    while (passes < 8 && (kmax >> (8 * passes)) != 0) {
+    while (passes < 5 && (kmax >> (8 * passes)) != 0) {
         passes++;
     }
-    size_t cnt[8][256];
+    size_t cnt[5][256];
     memset(cnt, 0, (size_t)passes * sizeof(cnt[0]));
     for (size_t i = 0; i < n; i++) {
         for (int p = 0; p < passes; p++) {
-            cnt[p][(key[i] >> (8 * p)) & 255u]++;
+            cnt[p][(key[i] >> (IDX_BITS + 8 * p)) & 255u]++;
         }
     }
     for (int p = 0; p < passes; p++) {
@@ -405,22 +404,17 @@ sort_endpts(struct scratch *sc, struct endpt *e, size_t n)
             sum += c;
         }
         /* stable scatter into the other buffer, then swap roles */
-        int sh = 8 * p;
+        int sh = IDX_BITS + 8 * p;
         for (size_t i = 0; i < n; i++) {
-            size_t d = cnt[p][(key[i] >> sh) & 255u]++;
-            k2[d] = key[i];
-            i2[d] = idx[i];
+            k2[cnt[p][(key[i] >> sh) & 255u]++] = key[i];
         }
-        uint64_t *tk = key;
+        uint64_t *t = key;
         key = k2;
-        k2 = tk;
-        uint32_t *ti = idx;
-        idx = i2;
-        i2 = ti;
+        k2 = t;
     }
     struct endpt *tmp = sc->tmp;
     for (size_t i = 0; i < n; i++) {
-        tmp[i] = e[idx[i]];
+        tmp[i] = e[key[i] & ((UINT64_C(1) << IDX_BITS) - 1)];
     }
     memcpy(e, tmp, n * sizeof(*e));
 }
