@@ -245,13 +245,16 @@ box_reach(struct actx *a, const struct box *b)
 }
 
 /* What a box looks like from one station: computed once per station, used for each of
- * its picks. */
+ * its picks.  The direction is worked out only when a pick with a bearing asks for it
+ * (half the stations have no array). */
 struct view {
     bool in_reach;
     double dmin, dmax, vlo, vhi;
     double tol_s;     /* timing tolerance each side */
-    double azi, span; /* direction of the box from the station and its half-width (rad); */
+    double dx, dy, dc, half; /* box centre from the station, its distance, the box's half-diagonal */
     bool all_dirs;    /* span covers every direction (station inside or next to the box) */
+    bool have_dir;    /* azi and span are set */
+    double azi, span; /* direction of the box from the station and its half-width (rad) */
 };
 
 /* What box b looks like from tile station k; box_reach has measured the distances. */
@@ -275,25 +278,32 @@ station_view(const struct actx *a, const struct box *b, double reach, int32_t k,
      * ever pruned, and no box lives on a looser criterion than its leaves) */
     v->tol_s = 0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, v->dmax)));
     double cx = 0.5 * (b->x0 + b->x1), cy = 0.5 * (b->y0 + b->y1);
-    double dx = cx - s->x, dy = cy - s->y, dc = sqrt(dx * dx + dy * dy);
-    double half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
-    v->all_dirs = dc <= half;
-    v->azi = v->all_dirs ? 0.0 : atan2(dx, dy);
-    v->span = v->all_dirs ? M_PI : asin(half / dc);
+    v->dx = cx - s->x;
+    v->dy = cy - s->y;
+    v->dc = sqrt(v->dx * v->dx + v->dy * v->dy);
+    v->half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
+    v->all_dirs = v->dc <= v->half;
+    v->have_dir = false;
 }
 
 /* Origin-time interval pick c allows for a source in the box seen as `v`; false if out of
  * reach, if its bearing points elsewhere, or if it misses the box's time span. */
 static bool
-origin_interval(const struct box *b, const struct view *v, const struct cpick *c, double *lo,
+origin_interval(const struct box *b, struct view *v, const struct cpick *c, double *lo,
                 double *hi)
 {
     if (!v->in_reach) {
         return false;
     }
-    if (!isnan(c->baz) && !v->all_dirs &&
-        fabs(tl__wrap_pi((double)c->baz - v->azi)) > v->span + (double)c->baz_tol) {
-        return false;
+    if (!isnan(c->baz) && !v->all_dirs) {
+        if (!v->have_dir) {
+            v->azi = atan2(v->dx, v->dy);
+            v->span = asin(v->half / v->dc);
+            v->have_dir = true;
+        }
+        if (fabs(tl__wrap_pi((double)c->baz - v->azi)) > v->span + (double)c->baz_tol) {
+            return false;
+        }
     }
     *lo = c->t - v->dmax / v->vlo - v->tol_s;
     *hi = c->t - v->dmin / v->vhi + v->tol_s;

@@ -243,8 +243,9 @@ build(struct tl__lobs *o, size_t n, const double *q, double z, const struct tl__
         jv[3] = -dv2 * pp.nx;
         jv[4] = -dv2 * pp.ny;
         jv[5] = -dv2;
+        /* a pick the weights reject (w = 0) would add exact zeros: skipped */
         double wi = w / tl__sq(o[i].sigma_s * scale);
-        for (int r1 = 0; r1 < NP; r1++) {
+        for (int r1 = 0; r1 < NP && w != 0.0; r1++) {
             g[r1] += wi * jv[r1] * r;
             for (int c1 = 0; c1 <= r1; c1++) {
                 a[r1][c1] += wi * jv[r1] * jv[c1];
