@@ -129,6 +129,7 @@ accuracy(const char *preset, double hours, const char *base)
 static void
 load_run(int k, const char *base)
 {
+    fflush(stdout); /* or the child prints what is still buffered again (stdout a pipe) */
     pid_t pid = fork();
     if (pid == 0) {
         struct tl_mission *m = NULL;
