@@ -445,9 +445,10 @@ p_right_local(const struct tl__tile *tl, const struct tl_mission *m, double x, d
  * jackknife asks the data instead (Efron & Stein 1981; its use for hypocentre errors:
  * Billings, Sambridge & Kennett 1994): refit with each pick left out in turn; the scatter
  * of those locations, (n-1)/n sum (x_i - x_mean)(x_i - x_mean)', estimates the
- * covariance without trusting the error model.  Where it exceeds the formal covariance
- * (the mean ratio over the two horizontal directions, tr(C^-1 J) / 2, is above 1) the
- * covariance is scaled up by that ratio; it is never scaled down.
+ * covariance without trusting the error model.  Where it exceeds the formal covariance in
+ * some horizontal direction (the largest eigenvalue of C^-1 J is above 1) the covariance
+ * is scaled up by that eigenvalue, so that it is at least J in every direction; it is
+ * never scaled down.
  */
 static void
 jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
@@ -504,8 +505,11 @@ jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
     if (det <= 0.0) {
         goto done;
     }
-    /* tr(C^-1 J) / 2 with C^-1 = [c -b; -b a] / det */
-    double ratio = (c * jxx - 2.0 * b * jxy + a * jyy) / det / 2.0;
+    /* largest eigenvalue of C^-1 J (C^-1 = [c -b; -b a] / det): half its trace plus the
+     * root of that squared less its determinant, det J / det C */
+    double tr2 = (c * jxx - 2.0 * b * jxy + a * jyy) / det / 2.0;
+    double dj = (jxx * jyy - jxy * jxy) / det;
+    double ratio = tr2 + sqrt(fmax(tr2 * tr2 - dj, 0.0));
     if (ratio > 1.0) {
         for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 3; k++) {
