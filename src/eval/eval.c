@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,14 @@ struct ffind {
     double conf;
 };
 
+/* Records by id: true and found events both start with their id, so one sorted index
+ * serves both (indices into the array, ordered by id; binary search). */
+struct id_index {
+    const char *base;   /* the records */
+    size_t size, n;     /* record size and count */
+    size_t *ord;        /* record indices in id order (owned) */
+};
+
 struct ctx {
     struct tev *t;
     size_t nt, ct;
@@ -61,6 +70,7 @@ struct ctx {
     size_t nf, cf;
     struct ffind *fd;
     size_t nfd, cfd;
+    struct id_index t_by_id; /* true events by id, built once the truth is read */
 };
 
 static int
@@ -107,23 +117,42 @@ parse_time(json_t *v, tl_time_ns *t)
     return s ? tl_time_parse(s, strlen(s), t, NULL) : TL_EPARSE;
 }
 
-/* id -> true event index, by binary search over ids sorted once */
+_Static_assert(offsetof(struct tev, id) == 0 && offsetof(struct fev, id) == 0,
+               "events are indexed by their leading id");
+
 static int
-cmp_tev_id(const void *a, const void *b, void *ctx)
+cmp_id(const void *a, const void *b, void *ctx)
 {
-    const struct tev *t = ctx;
-    return strcmp(t[*(const size_t *)a].id, t[*(const size_t *)b].id);
+    const struct id_index *x = ctx;
+    return strcmp(x->base + *(const size_t *)a * x->size, x->base + *(const size_t *)b * x->size);
+}
+
+static int
+id_index_build(struct id_index *x, const void *base, size_t size, size_t n)
+{
+    x->base = base;
+    x->size = size;
+    x->n = n;
+    x->ord = tl_malloc((n + 1) * sizeof(size_t));
+    if (!x->ord) {
+        return TL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        x->ord[i] = i;
+    }
+    qsort_r(x->ord, n, sizeof(size_t), cmp_id, x);
+    return TL_OK;
 }
 
 static long
-find_tev(const struct ctx *c, const size_t *by_id, const char *id)
+id_find(const struct id_index *x, const char *id)
 {
-    size_t lo = 0, hi = c->nt;
+    size_t lo = 0, hi = x->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int r = strcmp(c->t[by_id[mid]].id, id);
+        int r = strcmp(x->base + x->ord[mid] * x->size, id);
         if (r == 0) {
-            return (long)by_id[mid];
+            return (long)x->ord[mid];
         }
         if (r < 0) {
             lo = mid + 1;
@@ -184,17 +213,11 @@ read_truth(struct ctx *c, const char *path, struct tl_diag *d)
     if (rc != TL_OK || got < 0) {
         return rc != TL_OK ? rc : got;
     }
-    size_t *by_id = tl_malloc((c->nt + 1) * sizeof(size_t));
-    if (!by_id) {
-        return TL_ENOMEM;
+    if ((rc = id_index_build(&c->t_by_id, c->t, sizeof(*c->t), c->nt)) != TL_OK) {
+        return rc;
     }
-    for (size_t i = 0; i < c->nt; i++) {
-        by_id[i] = i;
-    }
-    qsort_r(by_id, c->nt, sizeof(size_t), cmp_tev_id, c->t);
     /* pass 2: the pick map, distinct stations with a blast pick per event */
     if ((rc = tl_jsonl_open(path, 0, &r, d)) != TL_OK) {
-        tl_free(by_id);
         return rc;
     }
     while ((got = tl_jsonl_next(r, &line, &len, d)) == 1 && rc == TL_OK) {
@@ -208,7 +231,7 @@ read_truth(struct ctx *c, const char *path, struct tl_diag *d)
         const char *pid = json_string_value(json_object_get(o, "id"));
         const char *sta = json_string_value(json_object_get(o, "station"));
         if (o && type && strcmp(type, "pick") == 0 && ev && (!phase || strcmp(phase, "blast") == 0)) {
-            long k = find_tev(c, by_id, ev);
+            long k = id_find(&c->t_by_id, ev);
             char sid[TL_STATION_ID_MAX] = "";
             if (sta) {
                 tl__strlcpy(sid, sta, sizeof(sid));
@@ -246,7 +269,6 @@ read_truth(struct ctx *c, const char *path, struct tl_diag *d)
         json_decref(o);
     }
     tl_jsonl_free(r);
-    tl_free(by_id);
     return rc != TL_OK ? rc : (got < 0 ? got : TL_OK);
 }
 
@@ -421,33 +443,6 @@ rates(struct tl_eval_events *e)
     e->recall = e->truth ? (double)e->recalled / (double)e->truth : 0.0;
 }
 
-/* found id -> index (linear scan is too slow for a busy day: sort a copy) */
-static int
-cmp_fev_id(const void *a, const void *b, void *ctx)
-{
-    const struct fev *f = ctx;
-    return strcmp(f[*(const size_t *)a].id, f[*(const size_t *)b].id);
-}
-
-static long
-find_fev(const struct ctx *c, const size_t *by_id, const char *id)
-{
-    size_t lo = 0, hi = c->nf;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int r = strcmp(c->f[by_id[mid]].id, id);
-        if (r == 0) {
-            return (long)by_id[mid];
-        }
-        if (r < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return -1;
-}
-
 static int
 score(struct ctx *c, struct tl_eval *out)
 {
@@ -514,48 +509,37 @@ score(struct ctx *c, struct tl_eval *out)
     out->class_accuracy = out->all.matched ? (double)cls_ok / (double)out->all.matched : 0.0;
 
     /* pairs and attribution */
-    size_t *tby = tl_malloc((c->nt + 1) * sizeof(size_t));
-    size_t *fby = tl_malloc((c->nf + 1) * sizeof(size_t));
-    if (!tby || !fby) {
-        tl_free(tby);
-        tl_free(fby);
+    const struct id_index *tby = &c->t_by_id;
+    struct id_index fby;
+    if (id_index_build(&fby, c->f, sizeof(*c->f), c->nf) != TL_OK) {
         return TL_ENOMEM;
     }
-    for (size_t i = 0; i < c->nt; i++) {
-        tby[i] = i;
-    }
-    for (size_t i = 0; i < c->nf; i++) {
-        fby[i] = i;
-    }
-    qsort_r(tby, c->nt, sizeof(size_t), cmp_tev_id, c->t);
-    qsort_r(fby, c->nf, sizeof(size_t), cmp_fev_id, c->f);
     for (size_t i = 0; i < c->nt; i++) {
         const struct tev *t = &c->t[i];
         if (t->cls != CL_LAUNCH || !t->pair[0] || t->n_sta < 5) {
             continue;
         }
-        long k = find_tev(c, tby, t->pair);
+        long k = id_find(tby, t->pair);
         if (k >= 0 && c->t[k].n_sta >= 5) {
             out->pairs_truth++;
         }
     }
     bool *recalled = tl_calloc(c->nt + 1, sizeof(bool));
     if (!recalled) {
-        tl_free(tby);
-        tl_free(fby);
+        tl_free(fby.ord);
         return TL_ENOMEM;
     }
     for (size_t i = 0; i < c->nfd; i++) {
         const struct ffind *x = &c->fd[i];
         out->pairs_found++;
         out->findings++;
-        long fl = find_fev(c, fby, x->launch), fi = find_fev(c, fby, x->impact);
+        long fl = id_find(&fby, x->launch), fi = id_find(&fby, x->impact);
         long tlx = fl >= 0 ? c->f[fl].match : -1, tix = fi >= 0 ? c->f[fi].match : -1;
         bool launch_ok = tlx >= 0 && c->t[tlx].cls == CL_LAUNCH;
         bool pair_ok = false;
         if (launch_ok && tix >= 0 && c->t[tix].cls == CL_IMPACT) {
             const struct tev *L = &c->t[tlx], *I = &c->t[tix];
-            long tp = find_tev(c, tby, L->pair);
+            long tp = id_find(tby, L->pair);
             pair_ok = strcmp(L->pair, I->id) == 0 ||
                       (L->salvo[0] && tp >= 0 && strcmp(c->t[tp].salvo, L->salvo) == 0 &&
                        strcmp(I->salvo, L->salvo) == 0);
@@ -563,7 +547,7 @@ score(struct ctx *c, struct tl_eval *out)
         if (pair_ok) {
             out->pairs_correct++;
             if (!recalled[tlx] && c->t[tlx].n_sta >= 5) {
-                long k = find_tev(c, tby, c->t[tlx].pair);
+                long k = id_find(tby, c->t[tlx].pair);
                 if (k >= 0 && c->t[k].n_sta >= 5) {
                     out->pairs_recalled++;
                     recalled[tlx] = true;
@@ -579,7 +563,7 @@ score(struct ctx *c, struct tl_eval *out)
         if (launch_ok) {
             true_side = c->t[tlx].side;
         } else if (tix >= 0 && c->t[tix].cls == CL_IMPACT && c->t[tix].pair[0]) {
-            long k = find_tev(c, tby, c->t[tix].pair);
+            long k = id_find(tby, c->t[tix].pair);
             true_side = k >= 0 ? c->t[k].side : 0;
         }
         int band = x->conf < 0.5 ? 0 : x->conf < 0.8 ? 1 : x->conf < 0.95 ? 2 : 3;
@@ -602,8 +586,7 @@ score(struct ctx *c, struct tl_eval *out)
         }
     }
     tl_free(recalled);
-    tl_free(tby);
-    tl_free(fby);
+    tl_free(fby.ord);
     out->pairs_precision = out->pairs_found ? (double)out->pairs_correct / (double)out->pairs_found
                                             : 0.0;
     out->pairs_recall = out->pairs_truth ? (double)out->pairs_recalled / (double)out->pairs_truth
@@ -637,6 +620,7 @@ tl_eval_files(const char *truth_path, const char *bulletin_path, struct tl_eval 
         tl_free(c.t[i].sta);
     }
     tl_free(c.t);
+    tl_free(c.t_by_id.ord);
     tl_free(c.f);
     tl_free(c.fd);
     return rc;
