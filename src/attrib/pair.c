@@ -73,14 +73,23 @@ cmp_cpair(const void *a, const void *b)
     return x->i < y->i ? -1 : (x->i > y->i);
 }
 
+/* East and north offsets (m) of (lat, lon) from (lat0, lon0) on a local flat frame: enough
+ * for directions and distances of tens of km. */
+static void
+east_north_m(double lat0, double lon0, double lat, double lon, double *x, double *y)
+{
+    *x = (lon - lon0) * (cos(lat0 * M_PI / 180.0) * 111320.0);
+    *y = (lat - lat0) * 110570.0;
+}
+
 /* Standard deviation of the distance between two events, from their covariances along
  * the line joining them (tile frames are local east-north-up: their small rotations
  * between tiles are ignored). */
 static double
 range_sigma_m(const struct tl__ev *L, const struct tl__ev *I)
 {
-    const double kx = cos(L->pub.lat_deg * M_PI / 180.0) * 111320.0, ky = 110570.0;
-    double ux = (I->pub.lon_deg - L->pub.lon_deg) * kx, uy = (I->pub.lat_deg - L->pub.lat_deg) * ky;
+    double ux, uy;
+    east_north_m(L->pub.lat_deg, L->pub.lon_deg, I->pub.lat_deg, I->pub.lon_deg, &ux, &uy);
     double len = sqrt(ux * ux + uy * uy);
     if (len < 1.0) {
         return 0.0;
@@ -149,14 +158,15 @@ static double
 shock_evidence(const struct tl_pipeline *p, const struct tl__ev *L, const struct tl__ev *I,
                bool *seen)
 {
-    const double kx = cos(L->pub.lat_deg * M_PI / 180.0) * 111320.0, ky = 110570.0;
-    double ix = (I->pub.lon_deg - L->pub.lon_deg) * kx, iy = (I->pub.lat_deg - L->pub.lat_deg) * ky;
+    double ix, iy;
+    east_north_m(L->pub.lat_deg, L->pub.lon_deg, I->pub.lat_deg, I->pub.lon_deg, &ix, &iy);
     double len2 = ix * ix + iy * iy, tof = I->t0_s - L->t0_s;
     int k = 0;
     double mu = 0;
     for (size_t s = 0; s < p->n_sta && len2 > 1.0; s++) {
         const struct tl_station *st = tl_mission_station(p->m, s);
-        double sx = (st->lon_deg - L->pub.lon_deg) * kx, sy = (st->lat_deg - L->pub.lat_deg) * ky;
+        double sx, sy;
+        east_north_m(L->pub.lat_deg, L->pub.lon_deg, st->lat_deg, st->lon_deg, &sx, &sy);
         double u = (sx * ix + sy * iy) / len2;
         if (u < 0.05 || u > 0.95) {
             continue;
