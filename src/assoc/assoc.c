@@ -507,10 +507,16 @@ best_origin(struct scratch *sc, const struct vote *v, size_t nv, double *t0, dou
 {
     size_t ne = 0;
     for (size_t i = 0; i < nv; i++) {
-        ends[ne].t = v[i].o - v[i].tol;
+        double lo = v[i].o - v[i].tol, hi = v[i].o + v[i].tol;
+        if (ne > 0 && ends[ne - 1].k == v[i].k && lo >= ends[ne - 2].t && lo <= ends[ne - 1].t) {
+            /* overlaps the station's previous vote: only their union counts (as in score_box) */
+            ends[ne - 1].t = hi > ends[ne - 1].t ? hi : ends[ne - 1].t;
+            continue;
+        }
+        ends[ne].t = lo;
         ends[ne].open = 1;
         ends[ne++].k = v[i].k;
-        ends[ne].t = v[i].o + v[i].tol;
+        ends[ne].t = hi;
         ends[ne].open = -1;
         ends[ne++].k = v[i].k;
     }
@@ -838,7 +844,13 @@ repeat_search(struct actx *a, size_t ev)
     }
     size_t ne = 0;
     for (size_t i = 0; i < nv; i++) {
-        ends[ne].t = v[i].o - v[i].tol;
+        double lo = v[i].o - v[i].tol, hi = v[i].o + v[i].tol;
+        if (ne > 0 && ends[ne - 1].k == v[i].k && lo >= ends[ne - 2].t && lo <= ends[ne - 1].t) {
+            /* overlaps the station's previous vote: only their union counts (as in score_box) */
+            ends[ne - 1].t = hi > ends[ne - 1].t ? hi : ends[ne - 1].t;
+            continue;
+        }
+        ends[ne].t = lo;
         ends[ne].open = 1;
         ends[ne++].k = v[i].k;
         ends[ne].t = v[i].o + v[i].tol;
@@ -1146,6 +1158,12 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
         lohi[2 * n] = lo;
         lohi[2 * n + 1] = hi;
         out[n++] = in[i];
+        if (in[i].k == last_k && lo >= ends[ne - 2].t && lo <= ends[ne - 1].t) {
+            /* overlaps the station's previous interval (a station's picks come in time
+             * order): only their union counts, for the sweep and the bin bound alike */
+            ends[ne - 1].t = hi > ends[ne - 1].t ? hi : ends[ne - 1].t;
+            continue;
+        }
         ends[ne].t = lo;
         ends[ne].open = 1;
         ends[ne++].k = in[i].k;
