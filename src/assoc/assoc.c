@@ -62,9 +62,6 @@
  * the run's statistics).  Sized so that a busy day stays within its time budget. */
 #define MAX_BOXES_PER_BLOCK 15000
 #define MAX_TRIES_PER_BLOCK 300
-/* Significance an event needs (log units, locate/event.c): chance alignments this good
- * should be rarer than 1 in e^8 = 3000 searches; set with noise-only input (tests). */
-#define MIN_SIGNIFICANCE 8.0
 #define CORR_SD_MIN_MPS 0.2 /* least scatter allowed to the nominal model's corrections */
 #define MAX_LINE_DIST_M 32000.0 /* the monitored band: sources farther from the line are not sought */
 
@@ -923,7 +920,7 @@ try_event(struct actx *a, const struct fine *f)
     memcpy(e->picks, f->pk, f->n * sizeof(size_t));
     e->n_picks = f->n;
     a->n_lsq++;
-    int rc = tl__locate_event(p, e, a->mf);
+    int rc = tl__locate_event(p, e, a->mf, true);
     TL_LOG(TL_LOG_DEBUG, "assoc", "cand fine (%.0f %.0f %.2f) n=%zu score=%d -> (%.0f %.0f %.2f) nsta=%d rms=%.3f rc=%d",
            f->x, f->y, f->t0, f->n, f->score, e->x, e->y, e->t0_s, e->pub.n_stations, e->pub.rms_s, rc);
     if (rc == TL_ENOMEM) {
@@ -932,7 +929,7 @@ try_event(struct actx *a, const struct fine *f)
     /* The block only partitions the search; an event found from it may have its origin
      * before or after it (range-time trade-off of sources outside the network). */
     bool keep = rc == TL_OK && e->n_fit_check >= a->min_sta && e->pub.n_stations >= a->min_sta &&
-                e->significance > MIN_SIGNIFICANCE &&
+                e->significance > TL__MIN_SIGNIFICANCE &&
                 e->t0_s >= a->bt0 - 3.0 * p->prm.max_range_m / 300.0 &&
                 e->t0_s < a->bt1 + p->prm.max_range_m / 300.0;
     /* Any tile may keep an event inside its search area: picks are shared, each goes to

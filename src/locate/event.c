@@ -215,7 +215,8 @@ solve_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *
 }
 
 int
-tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf)
+tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf,
+                 bool gate)
 {
     const struct tl__tile *tl = &p->tiles[e->tile];
     size_t cap = tl->n_stations + e->n_picks + 1;
@@ -347,6 +348,9 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
     e->x = sol.x;
     e->y = sol.y;
     e->t0_s = sol.t0;
+    if (gate && (e->n_fit_check < p->prm.min_stations || !(e->significance > TL__MIN_SIGNIFICANCE))) {
+        goto done;
+    }
     /* The published fit: the joint corrections free, for the best location and for a
      * covariance that carries the met uncertainty the geometry cannot remove. */
     if (m >= 3 && (rc = solve_event(p, e, mf, o, ks, m, false, &sol)) != TL_OK) {

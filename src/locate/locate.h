@@ -11,6 +11,10 @@
 
 #include "../pipeline/pipeline_priv.h"
 
+/* Significance an event needs (log units, event.c): chance alignments this good should be
+ * rarer than 1 in e^8 = 3000 searches; set with noise-only input (tests). */
+#define TL__MIN_SIGNIFICANCE 8.0
+
 /* One observation: an arrival at a station, optionally with a bearing. */
 struct tl__lobs {
     double sx, sy, sz;        /* station position in the tile frame (m) */

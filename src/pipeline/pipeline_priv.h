@@ -183,8 +183,12 @@ int tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_tim
 /* assoc/compete.c: dissolve events whose picks other events explain. */
 int tl__compete(struct tl_pipeline *p);
 
-/* locate/locate.c: (re)locate event e with its picks; fills location, covariance, arrivals. */
-int tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf);
+/* locate/event.c: (re)locate event e with its picks; fills location, covariance, arrivals.
+ * With `gate`, an event that fails the nominal check (fewer than min_stations fit, or not
+ * significant) is left after the check fit, without its published fit: a candidate the
+ * caller will reject anyway. */
+int tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf,
+                     bool gate);
 /* Side probability and the published geographic fields of a located event. */
 void tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e);
 
