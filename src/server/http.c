@@ -7,7 +7,8 @@
  * capped, so the number of threads is too.  Memory is bounded per request:
  * MHD's per-connection memory limit holds the headers, a request body is
  * buffered up to max_body_bytes (413 past it, decided from Content-Length
- * before reading when it is given), and all bodies buffered at once share a
+ * before reading when it is given; a body of up to DRAIN_MAX_BYTES is read and
+ * dropped first, so that the client reads the answer), and all bodies buffered at once share a
  * global budget (503 when it is spent).
  *
  * A request is handled in three steps, as MHD calls the access handler:
@@ -31,6 +32,10 @@
 #include "server_priv.h"
 
 #define SMALL_BODY_MAX (64u * 1024u) /* bodies of requests other than ingest */
+/* An announced body over the limit but at most this long is read and dropped before the
+ * 413: a client that sends its body without waiting for "100 Continue" (curl does below
+ * 1 MiB) would otherwise have the connection closed under it and never read the answer. */
+#define DRAIN_MAX_BYTES (8u * 1024u * 1024u)
 
 static void
 free_buffer(void *p)
@@ -379,6 +384,10 @@ on_request(void *cls,
             unsigned long long v = strtoull(cl, &end, 10);
             if (*end || v > r->body_max) {
                 r->body_toobig = true;
+                r->body_drain = !*end && v <= DRAIN_MAX_BYTES;
+                if (r->body_drain) {
+                    return MHD_YES;
+                }
                 return (enum MHD_Result)tl__respond_error(
                     r, 413, "too_big", NULL, "body larger than %zu bytes", r->body_max);
             }
@@ -390,10 +399,15 @@ on_request(void *cls,
         }
         return MHD_YES;
     }
-    if (r->responded) {
-        /* an early answer (413, 503): drop what the client still sends */
+    if (r->responded || (r->body_drain && *upload_data_size > 0)) {
+        /* an early answer (413, 503), or a body too big being drained before the 413:
+         * drop what the client sends */
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (r->body_drain) {
+        return (enum MHD_Result)tl__respond_error(r, 413, "too_big", NULL,
+                                                  "body larger than %zu bytes", r->body_max);
     }
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;

@@ -310,6 +310,7 @@ struct tl__req {
     char *body;
     size_t body_len, body_cap, body_max, reserved;
     bool body_toobig;
+    bool body_drain;        /* announced too big: read and dropped, then 413 */
     bool responded;
     tl_time_ns start_ns;
 };
