@@ -23,6 +23,9 @@ expect() {
 }
 start_witness() { # NAME [ADDR:PORT] -> sets URL
     local name=$1 listen=${2:-127.0.0.1:0}
+    # a restart must not see the last run's "listening on" line before the shell has
+    # truncated the file for the new one
+    rm -f "$W/w$name.out" "$W/w$name.err"
     "$TL" log witness serve --dir "$W/w$name" --listen "$listen" >"$W/w$name.out" 2>"$W/w$name.err" &
     PIDS+=($!)
     eval "PID_$name=$!"

@@ -13,6 +13,9 @@ note() { echo "-- $*"; }
 # Sets URL and SRV_PID; output in $W/NAME.out, diagnostics in $W/NAME.err.
 start_server() {
     local name=$1; shift
+    # a restart under the same name must not see the last run's "listening on" line
+    # before the shell has truncated the file for the new one
+    rm -f "$W/$name.out" "$W/$name.err"
     "$TL" serve "$@" >"$W/$name.out" 2>"$W/$name.err" &
     SRV_PID=$!
     SRV_PIDS+=("$SRV_PID")
