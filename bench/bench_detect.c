@@ -34,6 +34,13 @@
  *     bench_detect noise PRESET START_H HOURS [STATIONS]
  *     bench_detect e2e PRESET HOURS [START_H]   (KEEP=1 keeps the files)
  *     bench_detect throughput
+ *
+ * VERBOSE=1 lists the isolated arrivals missed (ALL=1: every one missed),
+ * ARRIVALS=1 every arrival counted (station, time, phase, SNR, emergent,
+ * picked, time since the previous arrival),
+ * UNMATCHED=1 the picks that match no arrival, CALIB=1 the pick errors with
+ * their sigmas, and DEBUG=1 sends the detector's debug log (its triggers and
+ * candidates) to stderr.
  */
 #include <truceline/bulletin.h>
 #include <truceline/detect.h>
@@ -357,6 +364,12 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
                     printf("CAL %.1f %.3f %.3f %.1f %d\n", p->snr_db, fabs(e) * 1000.0,
                            p->sigma_s * 1000.0, p->freq_hz, p->shock);
                 }
+            }
+            if (getenv("ARRIVALS")) {
+                char t[TL_TIME_TEXT_MAX];
+                tl_time_format(a->station_t_ns, t, sizeof(t));
+                printf("ARR %s %s %d %.1f %d %d %.3f\n", tl_mission_station(o->m, a->station)->id, t,
+                       (int)a->phase, a->snr_db, a->emergent, hit, gap);
             }
             if (verbose && !hit && (iso || getenv("ALL"))) {
                 printf("  gap %.3f masked %d ", gap, masked);
@@ -879,9 +892,22 @@ throughput(void)
     free(x);
 }
 
+static void
+log_to_stderr(void *ud, enum tl_log_level level, const char *component, const char *func,
+              const char *msg)
+{
+    (void)ud;
+    (void)level;
+    (void)func;
+    fprintf(stderr, "%s: %s\n", component, msg);
+}
+
 int
 main(int argc, char **argv)
 {
+    if (getenv("DEBUG")) {
+        tl_set_log(log_to_stderr, NULL, TL_LOG_DEBUG);
+    }
     struct tl_mission *m = NULL;
     if (tl_mission_load(TL_SOURCE_DIR "/examples/demo/mission.geojson", &m, NULL) != TL_OK) {
         fprintf(stderr, "cannot load the demo mission\n");

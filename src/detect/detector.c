@@ -24,14 +24,17 @@
  * Pick.  A trigger becomes a candidate that is measured POST_S seconds
  * later, when its window is in the ring:
  *   - onset: Maeda's AIC on the picking trace from PRE_S before the trigger
- *     (or just after the previous trigger of that band) to AIC_AFTER_S after it;
+ *     (RETRIG_PRE_S before a re-trigger; not before just after the previous
+ *     trigger of that band) to AIC_AFTER_S after it;
  *     then, since AIC splits a window once, the window is searched for a
  *     second onset: a weaker arrival before the one found (AIC again over
  *     what precedes it) and a stronger one after it (a swing SPLIT_RATIO
  *     times everything since the onset); each is measured up to the next;
  *   - SNR: the largest band-passed swing after the onset over the RMS
  *     before it, both the frozen LTA's and that of the last 0.3 s (a coda is
- *     the noise of what arrives in it), the smaller; the best band counts;
+ *     the noise of what arrives in it; in the coda of an accepted arrival,
+ *     the last 50 ms when lower: a coda decays), the smaller; the best band
+ *     counts;
  *   - amp_pa: the largest overpressure of the broadest picking trace in the
  *     first half second; freq_hz: the peak of its spectrum (pickers.c);
  *   - dur_s: from the onset until the 20 ms RMS envelope falls below a tenth
@@ -78,7 +81,8 @@
 #include <string.h>
 
 #define PRE_S          0.5   /* onset search before the trigger */
-#define MTA_S          0.1   /* medium-term average of a coda, for re-triggering */
+#define RETRIG_PRE_S   0.2   /* and before a re-trigger */
+#define MTA_S          0.05  /* medium-term average of a coda, for re-triggering */
 #define MTA_DELAY_S    0.04  /* the MTA sees the energy this much later */
 #define FTA_S          0.015 /* fast average that re-triggers inside a coda */
 #define RETRIG_GAP_S   0.03  /* shortest time between two triggers of a band */
@@ -110,6 +114,7 @@
 #define SPLIT_MIN_S    0.01  /* a second onset in a window comes this long after the first */
 #define EARLY_S        0.15  /* and an earlier one is looked for over this before it */
 #define SPLIT_RATIO    2.0   /* and swings this many times higher */
+#define CODA_S         1.0   /* an accepted arrival's coda is the noise this long */
 #define MAX_CAND       64
 #define MAX_PENDING    4096
 
@@ -147,7 +152,8 @@ struct chan {
     size_t ring_len, stride;
     struct cand cq[MAX_CAND];
     size_t ncq;
-    int64_t post_n, pre_n, rearm_gap_n, mta_delay_n;
+    int64_t post_n, pre_n, retrig_pre_n, rearm_gap_n, mta_delay_n;
+    int64_t acc_on;        /* onset of the last accepted arrival, or INT64_MIN */
 };
 
 /* A pick on one channel, waiting for its station. */
@@ -446,8 +452,10 @@ chan_start(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
     c->dc = NAN;
     c->last_x = 0.0;
     c->ncq = 0;
+    c->acc_on = INT64_MIN;
     c->post_n = (int64_t)ceil(POST_S * rate);
     c->pre_n = (int64_t)ceil(PRE_S * rate);
+    c->retrig_pre_n = (int64_t)ceil(RETRIG_PRE_S * rate);
     c->rearm_gap_n = (int64_t)ceil(RETRIG_GAP_S * rate);
     c->mta_delay_n = (int64_t)ceil(MTA_DELAY_S * rate);
     c->nb = (int)cfg->n_bands;
@@ -704,9 +712,18 @@ static double median(double *v, size_t n);
  * windows ending 10 ms before the onset (robust to the pulse of an arrival
  * just before, so that inside a coda the coda is the noise), or the band's
  * frozen LTA when the ring holds none of them.  In dB.
+ *
+ * `coda`: the onset lies in the coda of an arrival this channel accepted.
+ * A coda decays, and the median of the six windows, centred 160 ms before
+ * the onset and holding the earlier arrival's pulse and multipath, is a level
+ * the coda has left behind; the nearest window (10-60 ms before the onset)
+ * is the level the new arrival rises out of, when it is lower.  Never below
+ * the band's ambient noise (the frozen LTA).  Only in a coda: outside one,
+ * a single window is too noisy a reference (its energy scatters by a factor
+ * of two in wind noise, and gusts would pass).
  */
 static double
-local_snr_db(const struct chan *c, int b, int64_t on, int64_t s_end, double lta)
+local_snr_db(const struct chan *c, int b, int64_t on, int64_t s_end, double lta, bool coda)
 {
     double fs = c->rate_hz;
     int64_t w = (int64_t)ceil(0.05 * fs);
@@ -719,7 +736,11 @@ local_snr_db(const struct chan *c, int b, int64_t on, int64_t s_end, double lta)
         }
     }
     double after = max_abs(c, 2 * b + 1, on, s_end);
+    double nearest = nl == 6 ? lv[0] : (double)INFINITY;
     double before = nl > 0 ? median(lv, nl) : lta;
+    if (coda && nearest < before) {
+        before = fmax(nearest, lta);
+    }
     if (before > 0.0 && after > 0.0) {
         return 20.0 * log10(after / sqrt(before));
     }
@@ -801,6 +822,11 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
     if (k->prev_trig_n != INT64_MIN && k->prev_trig_n + c->rearm_gap_n / 2 > a0) {
         /* not into the previous arrival's own pulse */
         a0 = k->prev_trig_n + c->rearm_gap_n / 2;
+    }
+    if (k->retrigger && k->trig_n - c->retrig_pre_n > a0) {
+        /* a re-trigger follows its onset closely (the fast average); further
+         * back lies the previous arrival's own pulse and coda */
+        a0 = k->trig_n - c->retrig_pre_n;
     }
     a0 = a0 > lo ? a0 : lo;
     /* The AIC window ends a little after the largest swing following the
@@ -960,8 +986,13 @@ measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_
      * at least CREST_MIN times the RMS of the window after the onset.
      */
     double local_db = -INFINITY;
+    /* In the coda of an arrival this channel accepted (not that arrival
+     * again, as another band measures it): the coda's level at the onset is
+     * the noise (local_snr_db). */
+    bool coda = c->acc_on != INT64_MIN && on - c->acc_on > c->rearm_gap_n &&
+                on - c->acc_on < (int64_t)ceil(CODA_S * fs);
     for (int b = 0; b < nb; b++) {
-        double l = fmin(local_snr_db(c, b, on, s_end, k->lta[b]), snr_band[b]);
+        double l = fmin(local_snr_db(c, b, on, s_end, k->lta[b], coda), snr_band[b]);
         if (l > local_db) {
             local_db = l;
             best_band = b;
@@ -988,6 +1019,7 @@ measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_
         d->stats.dropped_low_snr++;
         return TL_OK;
     }
+    c->acc_on = on > c->acc_on ? on : c->acc_on;
     /* Peak overpressure and spectrum of the broadest picking trace. */
     int64_t w_end = on + (int64_t)ceil(AMP_WIN_S * fs);
     w_end = w_end < next ? w_end : next;
