@@ -1182,14 +1182,21 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
         struct runs *rr = r ? r : &local;
         best = sweep(&a->sc, ends, ne, a->cover, a->need, rr, NULL);
         if (best >= a->need && rr->n <= MAX_RUNS) {
-            /* keep the picks whose interval meets a run */
+            /* keep the picks whose interval meets a run: the runs are disjoint and in time
+             * order, so the one to look at is the first that ends at or after the interval
+             * starts (bisection) */
             size_t m = 0;
             for (size_t i = 0; i < n; i++) {
-                bool meets = false;
-                for (int j = 0; j < rr->n && !meets; j++) {
-                    meets = lohi[2 * i + 1] >= rr->lo[j] && lohi[2 * i] <= rr->hi[j];
+                int lo = 0, hi = rr->n;
+                while (lo < hi) {
+                    int mid = (lo + hi) / 2;
+                    if (rr->hi[mid] < lohi[2 * i]) {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
                 }
-                if (meets) {
+                if (lo < rr->n && rr->lo[lo] <= lohi[2 * i + 1]) {
                     out[m] = out[i];
                     lohi[2 * m] = lohi[2 * i];
                     lohi[2 * m + 1] = lohi[2 * i + 1];
