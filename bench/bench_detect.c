@@ -11,7 +11,8 @@
  * and we print:
  *   - recall of the arrivals with the simulator's SNR >= 10 dB (blasts and
  *     echoes of real events, N-waves, impulsive and emergent onsets, by
- *     time since the previous arrival, and all of them);
+ *     time since the previous arrival and, 0.1-0.6 s after it, by how much
+ *     weaker than it, and all of them);
  *   - pick time error |pick - arrival| median and p90 at SNR >= 10 dB, and
  *     how often the error is within the pick's sigma;
  *   - back-azimuth error median (against the true direction and against
@@ -213,6 +214,7 @@ struct result {
     size_t n10_emerg, hit10_emerg; /* emergent onsets (rocket motors) */
     size_t n10_res, hit10_res;   /* not masked by the coda of a stronger arrival */
     size_t gap_n[5], gap_hit[5]; /* by time since the previous arrival */
+    size_t rel_n[4], rel_hit[4]; /* impulsive, 0.1-0.6 s after it: by level below it */
     size_t picks, matched, unmatched;
     size_t shock_hit, shock_flag, blast_hit, blast_as_shock;
     double err_med_ms, err_p90_ms, err_mean_ms, within1s;
@@ -327,15 +329,16 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
             /* The simulator's own picker model: an arrival inside 0.8 of the
              * duration of an earlier one is lost unless 3 dB stronger. */
             bool masked = false;
-            double gap = INFINITY;
+            double gap = INFINITY, prev_db = NAN;
             for (long q = (long)j - 1; q >= 0; q--) {
                 const struct tl_sim_arrival *b = tl_sim_waves_arrival(w, (size_t)q);
                 if (b->station != a->station || a->t_ns - b->t_ns > 10 * TL_NS_PER_S) {
                     break;
                 }
                 double dt = (double)(a->t_ns - b->t_ns) / 1e9;
-                if (b->snr_db > -20.0) {
-                    gap = fmin(gap, dt);
+                if (b->snr_db > -20.0 && dt < gap) {
+                    gap = dt;
+                    prev_db = b->snr_db;
                 }
                 masked = masked || (dt < 0.8 * b->dur_s && a->snr_db < b->snr_db + 3.0);
             }
@@ -344,6 +347,12 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
             int gb = gap < 0.1 ? 0 : gap < 0.3 ? 1 : gap < 0.6 ? 2 : gap < 1.0 ? 3 : 4;
             r->gap_n[gb]++;
             r->gap_hit[gb] += hit;
+            if (!a->emergent && gap >= 0.1 && gap < 0.6) {
+                double below = prev_db - a->snr_db;
+                int rb = below > 10.0 ? 0 : below > 6.0 ? 1 : below > 0.0 ? 2 : 3;
+                r->rel_n[rb]++;
+                r->rel_hit[rb] += hit;
+            }
             if (a->phase == TL_SIM_BLAST) {
                 r->n10_blast++;
                 r->hit10_blast += hit;
@@ -462,6 +471,11 @@ print_result(const char *name, const struct result *r, double station_hours)
            r->gap_n[0], pct(r->gap_hit[1], r->gap_n[1]), r->gap_n[1],
            pct(r->gap_hit[2], r->gap_n[2]), r->gap_n[2], pct(r->gap_hit[3], r->gap_n[3]),
            r->gap_n[3], pct(r->gap_hit[4], r->gap_n[4]), r->gap_n[4]);
+    printf("%-22s impulsive, 0.1-0.6 s after the last arrival, by level below it: > 10 dB "
+           "%.0f%% (%zu), 6-10 dB %.0f%% (%zu), 0-6 dB %.0f%% (%zu), not below %.0f%% (%zu)\n",
+           "", pct(r->rel_hit[0], r->rel_n[0]), r->rel_n[0], pct(r->rel_hit[1], r->rel_n[1]),
+           r->rel_n[1], pct(r->rel_hit[2], r->rel_n[2]), r->rel_n[2],
+           pct(r->rel_hit[3], r->rel_n[3]), r->rel_n[3]);
     printf("%-22s pick error |dt| median %.2f ms, p90 %.2f ms (mean signed %+.2f ms; "
            "%.0f%% within sigma)\n",
            "", r->err_med_ms, r->err_p90_ms, r->err_mean_ms, 100.0 * r->within1s);
