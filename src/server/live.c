@@ -197,12 +197,15 @@ struct tl__live {
     struct review_req *rq_head, *rq_tail;
 
     struct tl_pipeline *p;
-    tl_time_ns p_from; /* the slice of record time held: [p_from, p_to) */
-    tl_time_ns p_to;   /* INT64_MAX: open (the slice reaches the latest record) */
-    int64_t cursor;    /* last records.id fed */
-    tl_time_ns clock;  /* latest record time fed */
-    bool dirty;        /* fed since the last run */
+    tl_time_ns p_from;  /* the slice of record time held: [p_from, p_to) */
+    tl_time_ns p_to;    /* INT64_MAX: open (the slice reaches the latest record) */
+    int64_t cursor;     /* last records.id fed */
+    tl_time_ns clock;   /* latest record time fed */
+    tl_time_ns done_to; /* latest record time that a completed run covered */
+    bool dirty;         /* fed since the last run */
     tl_time_ns last_run_start;
+    tl_time_ns fresh_rx;     /* earliest reception among the records fed since the last run */
+    tl_time_ns run_fresh_rx; /* fresh_rx as the current run started (INT64_MIN: none) */
 
     struct sobj *objs;
     size_t n_objs, cap_objs;
@@ -214,7 +217,8 @@ struct tl__live {
     double last_run_ms, max_run_ms;
     bool running, log_pending, dirty_pub, reviews_pending;
     int64_t cursor_pub;
-    struct tl__latency lat;
+    struct tl__latency lat;     /* from the last pick of the finding's events */
+    struct tl__latency lat_drv; /* from when the finding became derivable (see diff) */
     struct tl_station_qc *qc;
     size_t n_qc;
 };
@@ -418,8 +422,9 @@ struct change {
     bool withdrawn;
     char *picks;
     char link[TL_ID_MAX];
-    const char *review; /* the standing review to store (borrowed) */
-    double latency_ms;  /* NAN when not measured */
+    const char *review;  /* the standing review to store (borrowed) */
+    double latency_ms;   /* NAN when not measured */
+    double derivable_ms; /* the same from when the finding became derivable (NAN: not measured) */
     int64_t seq;
     /* a review that goes with this version (NULL otherwise) */
     const char *review_doc;
@@ -453,6 +458,7 @@ changes_add(struct changes *cs)
     struct change *ch = &cs->v[cs->n++];
     memset(ch, 0, sizeof(*ch));
     ch->latency_ms = NAN;
+    ch->derivable_ms = NAN;
     ch->review_token = -1;
     return ch;
 }
@@ -700,6 +706,17 @@ store_changes_job(struct tl__conn *c, void *vctx)
     return TL_OK;
 }
 
+/* Record a latency in a ring of the latest (the oldest is overwritten when full). */
+static void
+latency_add(struct tl__latency *l, double ms)
+{
+    l->ms[l->next] = ms;
+    l->next = (l->next + 1) % TL_ARRAY_LEN(l->ms);
+    if (l->n < TL_ARRAY_LEN(l->ms)) {
+        l->n++;
+    }
+}
+
 /* After a commit: memory, live feed, counters. */
 static void
 apply_changes(struct tl__live *L, struct changes *cs)
@@ -743,11 +760,10 @@ apply_changes(struct tl__live *L, struct changes *cs)
         pthread_mutex_lock(&L->mu);
         L->published++;
         if (isfinite(ch->latency_ms)) {
-            L->lat.ms[L->lat.next] = ch->latency_ms;
-            L->lat.next = (L->lat.next + 1) % TL_ARRAY_LEN(L->lat.ms);
-            if (L->lat.n < TL_ARRAY_LEN(L->lat.ms)) {
-                L->lat.n++;
-            }
+            latency_add(&L->lat, ch->latency_ms);
+        }
+        if (isfinite(ch->derivable_ms)) {
+            latency_add(&L->lat_drv, ch->derivable_ms);
         }
         pthread_mutex_unlock(&L->mu);
     }
@@ -924,6 +940,9 @@ feed_rows(struct tl__live *L, sqlite3_stmt *st, struct tl__conn *c, size_t *rows
         if (arc == TL_OK) {
             L->fed++;
             L->dirty = true;
+            if (rx < L->fresh_rx) {
+                L->fresh_rx = rx;
+            }
             if (rec.type == TL_REC_PICK) {
                 char key[96];
                 pick_key(rec.u.pick.station, rec.u.pick.id, rec.u.pick.t_ns, key, sizeof(key));
@@ -1358,6 +1377,16 @@ diff(struct tl__live *L, struct changes *cs)
         ch->review = o->review;
         tl__strlcpy(ch->link, stable[le], sizeof(ch->link));
         change_cols_finding(L, ch, &x, status);
+        /*
+         * Latency of a new finding, two ways: from the reception of the last pick of
+         * its launch and impact events; and from when it became derivable, the later
+         * of that pick and the earliest reception among the records this run has and
+         * the previous one had not.  They differ when the previous run held every
+         * pick of both events and still did not pair them: the pairing needed a later
+         * record (of another event, say), so the finding could not be published
+         * before that record came.  A rebuilt slice counts all its records as new, so
+         * its first run measures from the last pick.
+         */
         if (o->version < 0) {
             tl_time_ns last = last_received(L, &ev[le]);
             if (ie >= 0) {
@@ -1365,7 +1394,10 @@ diff(struct tl__live *L, struct changes *cs)
                 last = li > last ? li : last;
             }
             if (last != INT64_MIN) {
-                ch->latency_ms = (double)(tl_time_now() - last) / 1e6;
+                tl_time_ns now = tl_time_now();
+                tl_time_ns known = last > L->run_fresh_rx ? last : L->run_fresh_rx;
+                ch->latency_ms = (double)(now - last) / 1e6;
+                ch->derivable_ms = (double)(now - known) / 1e6;
             }
         }
     }
@@ -1442,11 +1474,14 @@ run_once(struct tl__live *L)
 {
     tl_time_ns t0 = tl_time_now();
     L->last_run_start = t0;
+    L->run_fresh_rx = L->fresh_rx == INT64_MAX ? INT64_MIN : L->fresh_rx;
+    L->fresh_rx = INT64_MAX;
     L->dirty = false;
     pthread_mutex_lock(&L->mu);
     L->running = true;
     L->dirty_pub = false;
     pthread_mutex_unlock(&L->mu);
+    tl_time_ns covers = L->p_to != INT64_MAX && L->p_to - 1 < L->clock ? L->p_to - 1 : L->clock;
     int rc = tl_pipeline_run(L->p, INT64_MAX);
     struct changes cs = {0};
     if (rc == TL_OK) {
@@ -1457,6 +1492,7 @@ run_once(struct tl__live *L)
     } else {
         prune(L, 0, true);
     }
+    size_t n_changes = cs.n;
     changes_fini(&cs);
     size_t nq;
     const struct tl_station_qc *qc = tl_pipeline_station_qc(L->p, &nq);
@@ -1465,8 +1501,12 @@ run_once(struct tl__live *L)
         memcpy(copy, qc, nq * sizeof(*copy));
     }
     double ms = (double)(tl_time_now() - t0) / 1e6;
+    TL_LOG(TL_LOG_DEBUG, "live", "run: %.0f ms, %zu changes", ms, n_changes);
     pthread_mutex_lock(&L->mu);
     L->runs++;
+    if (rc == TL_OK) {
+        L->done_to = covers;
+    }
     L->last_run_ms = ms;
     if (ms > L->max_run_ms) {
         L->max_run_ms = ms;
@@ -1577,6 +1617,7 @@ do_review(struct tl__live *L, struct review_req *rq)
     struct change ch0;
     memset(&ch0, 0, sizeof(ch0));
     ch0.latency_ms = NAN;
+    ch0.derivable_ms = NAN;
     ch0.review_token = in->token;
     if (rc == TL_OK && !f) {
         rc = TL_EPARSE;
@@ -1768,6 +1809,8 @@ tl__live_start(struct tl_server *s, struct tl_diag *diag)
     L->p_from = INT64_MIN;
     L->p_to = INT64_MAX;
     L->clock = INT64_MIN;
+    L->done_to = INT64_MIN;
+    L->fresh_rx = INT64_MAX;
     s->live = L;
     /* the data clock: the latest record stored */
     struct tl__conn *c = tl__store_reader(s->store);
@@ -1858,6 +1901,24 @@ cmp_double(const void *a, const void *b)
     return x < y ? -1 : (x > y);
 }
 
+/* {n, p50, p99, max} of a ring of latencies (sorts it: pass a copy). */
+static json_t *
+latency_json(struct tl__latency *l)
+{
+    size_t n = l->n;
+    if (n > 1) {
+        qsort(l->ms, n, sizeof(double), cmp_double);
+    }
+    json_t *j = json_pack("{s:I}", "n", (json_int_t)n);
+    if (j && n) {
+        json_object_set_new(j, "p50", json_real(l->ms[n / 2]));
+        json_object_set_new(j, "p99",
+                            json_real(l->ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]));
+        json_object_set_new(j, "max", json_real(l->ms[n - 1]));
+    }
+    return j;
+}
+
 void
 tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id)
 {
@@ -1865,36 +1926,34 @@ tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id)
     if (!L) {
         return;
     }
-    double lat[TL_ARRAY_LEN(L->lat.ms)];
+    struct tl__latency *lat = tl_malloc(2 * sizeof(*lat));
     pthread_mutex_lock(&L->mu);
-    size_t nl = L->lat.n;
-    memcpy(lat, L->lat.ms, nl * sizeof(double));
+    if (lat) {
+        lat[0] = L->lat;
+        lat[1] = L->lat_drv;
+    }
     char from[TL_TIME_TEXT_MAX], to[TL_TIME_TEXT_MAX], clk[TL_TIME_TEXT_MAX];
-    json_t *p =
-        json_pack("{s:b,s:I,s:s?,s:s?,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:b,s:b,s:b}", "idle",
-                  max_record_id <= L->cursor_pub && !L->dirty_pub && !L->running &&
-                      !L->log_pending && !L->rq_head,
-                  "window_s", (json_int_t)(s->cfg.window_ns / TL_NS_PER_S), "window_from",
-                  L->p_from == INT64_MIN ? NULL : tl__fmt_time(L->p_from, from), "window_to",
-                  L->p_to == INT64_MAX ? NULL : tl__fmt_time(L->p_to, to), "clock",
-                  L->clock == INT64_MIN ? NULL : tl__fmt_time(L->clock, clk), "cursor",
-                  (json_int_t)L->cursor_pub, "fed", (json_int_t)L->fed, "late_skipped",
-                  (json_int_t)L->skipped_late, "runs", (json_int_t)L->runs, "rebuilds",
-                  (json_int_t)L->rebuilds, "published_versions", (json_int_t)L->published,
-                  "last_run_ms", L->last_run_ms, "max_run_ms", L->max_run_ms, "running", L->running,
-                  "dirty", L->dirty_pub, "log_pending", L->log_pending);
+    char done[TL_TIME_TEXT_MAX];
+    json_t *p = json_pack(
+        "{s:b,s:I,s:s?,s:s?,s:s?,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:b,s:b,s:b}", "idle",
+        max_record_id <= L->cursor_pub && !L->dirty_pub && !L->running && !L->log_pending &&
+            !L->rq_head,
+        "window_s", (json_int_t)(s->cfg.window_ns / TL_NS_PER_S), "window_from",
+        L->p_from == INT64_MIN ? NULL : tl__fmt_time(L->p_from, from), "window_to",
+        L->p_to == INT64_MAX ? NULL : tl__fmt_time(L->p_to, to), "clock",
+        L->clock == INT64_MIN ? NULL : tl__fmt_time(L->clock, clk), "processed_to",
+        L->done_to == INT64_MIN ? NULL : tl__fmt_time(L->done_to, done), "cursor",
+        (json_int_t)L->cursor_pub, "fed", (json_int_t)L->fed, "late_skipped",
+        (json_int_t)L->skipped_late, "runs", (json_int_t)L->runs, "rebuilds",
+        (json_int_t)L->rebuilds, "published_versions", (json_int_t)L->published, "last_run_ms",
+        L->last_run_ms, "max_run_ms", L->max_run_ms, "running", L->running, "dirty", L->dirty_pub,
+        "log_pending", L->log_pending);
     pthread_mutex_unlock(&L->mu);
-    if (nl > 1) {
-        qsort(lat, nl, sizeof(double), cmp_double);
+    if (lat) {
+        json_object_set_new(p, "finding_latency_ms", latency_json(&lat[0]));
+        json_object_set_new(p, "finding_latency_derivable_ms", latency_json(&lat[1]));
     }
-    json_t *lj = json_pack("{s:I}", "n", (json_int_t)nl);
-    if (nl) {
-        json_object_set_new(lj, "p50", json_real(lat[nl / 2]));
-        json_object_set_new(lj, "p99",
-                            json_real(lat[(nl * 99) / 100 < nl ? (nl * 99) / 100 : nl - 1]));
-        json_object_set_new(lj, "max", json_real(lat[nl - 1]));
-    }
-    json_object_set_new(p, "finding_latency_ms", lj);
+    tl_free(lat);
     json_object_set_new(o, "processing", p);
 }
 

@@ -49,6 +49,13 @@ all_features /v1/findings "$TOK" | jq -r '.properties.launch, .properties.impact
     c=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" "$URL/v1/events/$id")
     [ "$c" = 200 ] || fail "finding refers to event $id: $c"
 done
+# settled: the last run covered the latest record, and every new finding has both latencies,
+# the one from when it became derivable never the longer
+[ "$(status_field .processing.processed_to "$TOK")" = "$(status_field .processing.clock "$TOK")" ] ||
+    fail "settled, yet the last run did not cover the latest record"
+status_field .processing "$TOK" | jq -e '.finding_latency_ms as $l | .finding_latency_derivable_ms
+    | .n == $l.n and .n > 0 and .p50 <= $l.p50 and .max <= $l.max' >/dev/null ||
+    fail "finding latencies inconsistent: $(status_field .processing "$TOK")"
 VERS=$(status_field .processing.published_versions "$TOK")
 WD=$(all_features "/v1/events?withdrawn=true" "$TOK" | jq -s 'map(select(.properties.withdrawn)) | length')
 note "equal: $NE events, $NF findings after $RUNS runs ($VERS versions published, $WD withdrawn events)"
