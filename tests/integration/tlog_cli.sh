@@ -5,6 +5,7 @@
 # and the exact message and exit code of each kind of bad input.
 set -euo pipefail
 : "${TL:?TL must name the truceline binary}"
+: "${TL_SOURCE_DIR:?}"
 W=$(mktemp -d /tmp/tl_cli.XXXXXX)
 PIDS=()
 cleanup() {
@@ -14,6 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$TL_SOURCE_DIR/tests/integration/lib/bytes.sh"
 # expect CODE MESSAGE CMD...: the command exits CODE and stderr contains MESSAGE
 expect() {
     local code=$1 msg=$2; shift 2
@@ -140,7 +142,7 @@ printf 'log %s\nquorum nobody\n' "$LOGVKEY" >"$W/badpolicy"
 expect 3 'quorum "nobody" is not defined above' "$TL" log verify --policy "$W/badpolicy" --checkpoint "$W/cp3"
 # A flipped byte in a tile is found by the audit.
 cp "$W/log/tile/0/000" "$W/tile.bak"
-printf '\x00' | dd of="$W/log/tile/0/000" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$W/log/tile/0/000" 100
 expect 3 "tiles: tile: tile/0/000: hashes do not match the entries" "$TL" log verify --vkey "$LOGVKEY" --dir "$W/log"
 cp "$W/tile.bak" "$W/log/tile/0/000"
 

@@ -18,6 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$TL_SOURCE_DIR/tests/integration/lib/bytes.sh"
 
 command -v go >/dev/null || fail "go is not installed (scripts/deps installs golang-go)"
 [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog ] || fail "golang-golang-x-mod-dev is not installed"
@@ -67,7 +68,7 @@ if "$W/tlogverify" -vkey "$W/log/log.vkey" -checkpoint "$W/forged.cp" -dir "$W/l
     fail "Go client accepted a forged checkpoint"
 fi
 cp "$W/log/tile/1/000" "$W/t.bak"
-printf '\x01' | dd of="$W/log/tile/1/000" bs=1 seek=0 conv=notrunc 2>/dev/null
+flip_byte "$W/log/tile/1/000" 0
 if "$W/tlogverify" -vkey "$W/log/log.vkey" -checkpoint "$W/new.cp" -dir "$W/log" >/dev/null 2>&1; then
     fail "Go client accepted a tampered tile"
 fi
