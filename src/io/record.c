@@ -211,7 +211,13 @@ tl_record_parse(const char *line, size_t len, const struct tl_mission *mission,
                 struct tl_record *out, struct tl_diag *diag)
 {
     json_error_t jerr;
+    unsigned long failed = tl__alloc_failures();
     json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (tl__alloc_failures() != failed) {
+        /* jansson may even return a tree with a member missing */
+        json_decref(o);
+        return tl__diag(diag, TL_ENOMEM, NULL, "out of memory");
+    }
     if (!o) {
         return tl__diag(diag, TL_EPARSE, NULL, "not valid JSON: %s (column %d)", jerr.text,
                         jerr.column);

@@ -15,6 +15,13 @@
 static tl_malloc_fn g_malloc = malloc;
 static tl_realloc_fn g_realloc = realloc;
 static tl_free_fn g_free = free;
+static _Thread_local unsigned long t_failures;
+
+unsigned long
+tl__alloc_failures(void)
+{
+    return t_failures;
+}
 
 void
 tl_set_allocator(tl_malloc_fn m, tl_realloc_fn r, tl_free_fn f)
@@ -28,7 +35,9 @@ tl_set_allocator(tl_malloc_fn m, tl_realloc_fn r, tl_free_fn f)
 void *
 tl_malloc(size_t size)
 {
-    return g_malloc(size ? size : 1);
+    void *p = g_malloc(size ? size : 1);
+    t_failures += !p;
+    return p;
 }
 
 void *
@@ -47,7 +56,9 @@ tl_calloc(size_t n, size_t size)
 void *
 tl_realloc(void *ptr, size_t size)
 {
-    return g_realloc(ptr, size ? size : 1);
+    void *p = g_realloc(ptr, size ? size : 1);
+    t_failures += !p;
+    return p;
 }
 
 void
@@ -96,3 +107,4 @@ tl__grow(void **pa, size_t *pcap, size_t need, size_t elem, size_t max_elems)
     *pcap = cap;
     return TL_OK;
 }
+

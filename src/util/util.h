@@ -34,6 +34,11 @@ bool tl__log_enabled(enum tl_log_level level);
  */
 int tl__diag(struct tl_diag *d, int code, const char *field, const char *fmt, ...) TL_PRINTF(4, 5);
 
+/* Allocations that have failed on this thread so far (alloc.c).  jansson reports some of its
+ * failed allocations as syntax errors, and may return a tree with a member missing after one,
+ * so a parser compares the count before and after a load: any failure is TL_ENOMEM. */
+unsigned long tl__alloc_failures(void);
+
 /* Set the file and line of a diagnostic; NULL-safe. */
 void tl__diag_where(struct tl_diag *d, const char *file, long line);
 

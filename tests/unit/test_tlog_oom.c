@@ -8,60 +8,12 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
+#include <limits.h>
 #include <sys/stat.h>
 
-#include "tl_test.h"
+#include "tl_oom.h"
 #include "tl_tlog_test.h"
 #include "tlog/tlog_priv.h"
-
-static long fail_at = -1, n_allocs;
-
-static void *
-t_malloc(size_t n)
-{
-    if (fail_at >= 0 && n_allocs++ == fail_at) {
-        return NULL;
-    }
-    return malloc(n);
-}
-
-static void *
-t_realloc(void *p, size_t n)
-{
-    if (fail_at >= 0 && n_allocs++ == fail_at) {
-        return NULL;
-    }
-    return realloc(p, n);
-}
-
-typedef int (*op_fn)(void *ud);
-
-/* Run op with every allocation failing in turn; returns how many runs failed. */
-static long
-torture(op_fn op, void *ud, const char *what)
-{
-    tl_set_allocator(t_malloc, t_realloc, free);
-    long n;
-    for (n = 0;; n++) {
-        n_allocs = 0;
-        fail_at = n;
-        int rc = op(ud);
-        fail_at = -1;
-        if (rc == TL_OK) {
-            break;
-        }
-        if (rc != TL_ENOMEM) {
-            tl_set_allocator(NULL, NULL, NULL);
-            fail_msg("%s: allocation %ld failed and the call returned %d (%s), not TL_ENOMEM", what,
-                     n, rc, tl_strerror(rc));
-        }
-        if (n > 100000) {
-            fail_msg("%s: does not converge", what);
-        }
-    }
-    tl_set_allocator(NULL, NULL, NULL);
-    return n;
-}
 
 static const char SPEC_VKEY[] =
     "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
@@ -208,11 +160,11 @@ test_oom(void **state)
     wd.request = b.p;
     tl_tlog_free(log);
 
-    long n1 = torture(op_note, NULL, "note");
-    long n2 = torture(op_policy, &wd, "policy");
-    long n3 = torture(op_proof, &wd, "open + proof file");
-    long n4 = torture(op_append_checkpoint, &wd, "open + append + checkpoint");
-    long n5 = torture(op_witness, &wd, "witness add-checkpoint");
+    long n1 = tl_oom_torture(op_note, NULL, "note", LONG_MAX);
+    long n2 = tl_oom_torture(op_policy, &wd, "policy", LONG_MAX);
+    long n3 = tl_oom_torture(op_proof, &wd, "open + proof file", LONG_MAX);
+    long n4 = tl_oom_torture(op_append_checkpoint, &wd, "open + append + checkpoint", LONG_MAX);
+    long n5 = tl_oom_torture(op_witness, &wd, "witness add-checkpoint", LONG_MAX);
     printf("allocation failures injected: note %ld, policy %ld, proof %ld, append+checkpoint %ld, "
            "witness %ld\n",
            n1, n2, n3, n4, n5);

@@ -1,0 +1,144 @@
+/*
+ * test_oom.c - allocation-failure torture for the input readers and the pipeline.
+ *
+ * The mission loader, the JSON Lines reader with the record parser, and a whole
+ * processing run (records in, bulletin out) are run with allocation 0, 1, 2, ...
+ * failing in turn (tl_oom.h): every failing run must return TL_ENOMEM, never
+ * crash, and (under the asan preset) leak nothing.  A processing run that does
+ * succeed must give exactly the bulletin of a run with no failure: an allocation
+ * that fails inside must never turn into a quietly different result.
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <limits.h>
+
+#include "tl_oom.h"
+#include "tl_tlog_test.h" /* scratch folders */
+
+#include <truceline/bulletin.h>
+#include <truceline/jsonl.h>
+#include <truceline/pipeline.h>
+#include <truceline/record.h>
+#include <truceline/sim.h>
+
+#define MISSION TL_SOURCE_DIR "/examples/demo/mission.geojson"
+
+struct world {
+    struct tl_mission *m;
+    char dir[64];
+    char records[96];
+    char *reference; /* the bulletin of a run without failures */
+    size_t ref_len;
+};
+
+static int
+op_mission(void *ud)
+{
+    (void)ud;
+    struct tl_mission *m = NULL;
+    int rc = tl_mission_load(MISSION, &m, NULL);
+    tl_mission_free(m);
+    return rc;
+}
+
+/* Read every record of the scenario and parse it against the mission. */
+static int
+op_records(void *ud)
+{
+    struct world *w = ud;
+    struct tl_jsonl *r = NULL;
+    int rc = tl_jsonl_open(w->records, 0, &r, NULL);
+    while (rc == TL_OK) {
+        const char *line;
+        size_t len;
+        int got = tl_jsonl_next(r, &line, &len, NULL);
+        if (got <= 0) {
+            rc = got; /* 0 at the end */
+            break;
+        }
+        struct tl_record rec;
+        rc = tl_record_parse(line, len, w->m, &rec, NULL);
+    }
+    tl_jsonl_free(r);
+    return rc;
+}
+
+/* Records in, bulletin out (one thread: the test allocator counts without atomics). */
+static int
+run_once(struct world *w, char **out, size_t *len)
+{
+    struct tl_pipeline_params prm;
+    tl_pipeline_params_default(&prm);
+    prm.threads = 1;
+    struct tl_pipeline *p = NULL;
+    int rc = tl_pipeline_new(w->m, &prm, &p);
+    if (rc == TL_OK) {
+        rc = tl_pipeline_add_file(p, w->records, true, NULL, NULL);
+    }
+    if (rc == TL_OK) {
+        rc = tl_pipeline_run(p, INT64_MAX);
+    }
+    if (rc == TL_OK) {
+        struct tl_bulletin b = {.mission = w->m};
+        tl_pipeline_span(p, &b.from_ns, &b.to_ns);
+        b.events = tl_pipeline_events(p, &b.n_events);
+        b.findings = tl_pipeline_findings(p, &b.n_findings);
+        rc = tl_bulletin_dump(&b, out, len);
+    }
+    tl_pipeline_free(p);
+    return rc;
+}
+
+static int
+op_process(void *ud)
+{
+    struct world *w = ud;
+    char *out = NULL;
+    size_t len = 0;
+    int rc = run_once(w, &out, &len);
+    if (rc == TL_OK && (len != w->ref_len || memcmp(out, w->reference, len) != 0)) {
+        tl_set_allocator(NULL, NULL, NULL);
+        fail_msg("a run whose allocation %ld failed returned TL_OK with a different bulletin",
+                 tl_oom_fail_at);
+    }
+    tl_free(out);
+    return rc;
+}
+
+static void
+test_oom(void **state)
+{
+    (void)state;
+    struct world w = {0};
+    assert_int_equal(TL_OK, tl_mission_load(MISSION, &w.m, NULL));
+    tl_tlog_test_tmpdir("tl_oomp_", w.dir, sizeof(w.dir));
+    /* two quiet hours: a few events and findings, a few hundred records */
+    struct tl_sim_config sc = {.preset = "calm", .seed = 3, .start_ns = TL_SIM_DEFAULT_START_NS,
+                               .hours = 2.0};
+    struct tl_sim *s = NULL;
+    assert_int_equal(TL_OK, tl_sim_generate(w.m, &sc, &s));
+    assert_int_equal(TL_OK, tl_sim_write(s, w.dir));
+    tl_sim_free(s);
+    snprintf(w.records, sizeof(w.records), "%s/records.jsonl", w.dir);
+    assert_int_equal(TL_OK, run_once(&w, &w.reference, &w.ref_len));
+    assert_non_null(strstr(w.reference, "\"kind\":\"event\""));
+
+    long n1 = tl_oom_torture(op_mission, NULL, "mission load", LONG_MAX);
+    long n2 = tl_oom_torture(op_records, &w, "read and parse records", 2000);
+    long n3 = tl_oom_torture(op_process, &w, "process to a bulletin", 2000);
+    print_message("allocation failures survived: mission %ld, records %ld, processing %ld\n", n1,
+                  n2, n3);
+    assert_true(n1 > 10 && n2 > 10 && n3 > 100);
+
+    tl_free(w.reference);
+    tl_mission_free(w.m);
+    tl_tlog_test_rmrf(w.dir);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oom),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
