@@ -663,9 +663,9 @@ tl_mission_load_buffer(const char *buf, size_t len, const char *name, struct tl_
         problems->n = problems->n_total = 0;
     }
     json_error_t jerr;
-    unsigned long failed = tl__alloc_failures();
+    unsigned long mark = tl__oom_mark();
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (tl__alloc_failures() != failed) {
+    if (tl__oom_since(mark)) {
         /* jansson may even return a tree with a member missing */
         json_decref(root);
         return TL_ENOMEM;

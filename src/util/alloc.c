@@ -8,6 +8,7 @@
  */
 #include "util.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,16 @@ static tl_free_fn g_free = free;
 static _Thread_local unsigned long t_failures;
 
 unsigned long
-tl__alloc_failures(void)
+tl__oom_mark(void)
 {
+    errno = 0;
     return t_failures;
+}
+
+bool
+tl__oom_since(unsigned long mark)
+{
+    return t_failures != mark || errno == ENOMEM;
 }
 
 void
