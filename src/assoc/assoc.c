@@ -495,6 +495,33 @@ struct vote {
     size_t pk;
 };
 
+/* Append station k's interval [lo, hi] to the ends.  The sweeps count distinct stations, so
+ * an interval that overlaps the same station's previous one (a station's picks come in time
+ * order) only widens it: their union counts the same, on fewer ends to sort. */
+static void
+add_interval(struct endpt *ends, size_t *ne, int32_t k, double lo, double hi)
+{
+    size_t n = *ne;
+    if (n > 0 && ends[n - 1].k == k && lo >= ends[n - 2].t && lo <= ends[n - 1].t) {
+        ends[n - 1].t = hi > ends[n - 1].t ? hi : ends[n - 1].t;
+        return;
+    }
+    ends[n] = (struct endpt){lo, 1, k};
+    ends[n + 1] = (struct endpt){hi, -1, k};
+    *ne = n + 2;
+}
+
+/* The interval ends of votes [o - tol, o + tol]; returns their count. */
+static size_t
+vote_ends(const struct vote *v, size_t nv, struct endpt *ends)
+{
+    size_t ne = 0;
+    for (size_t i = 0; i < nv; i++) {
+        add_interval(ends, &ne, v[i].k, v[i].o - v[i].tol, v[i].o + v[i].tol);
+    }
+    return ne;
+}
+
 /* Best origin time for one grid point: the time covered by the intervals [o - tol, o + tol]
  * of the most distinct stations (a sweep over the sorted interval ends).  Fills sel[] with
  * one vote per station, the one closest to the chosen origin. */
@@ -502,21 +529,7 @@ static int
 best_origin(struct scratch *sc, const struct vote *v, size_t nv, double *t0, double *spread,
             size_t *sel, int32_t *sel_k, struct endpt *ends, int *cover)
 {
-    size_t ne = 0;
-    for (size_t i = 0; i < nv; i++) {
-        double lo = v[i].o - v[i].tol, hi = v[i].o + v[i].tol;
-        if (ne > 0 && ends[ne - 1].k == v[i].k && lo >= ends[ne - 2].t && lo <= ends[ne - 1].t) {
-            /* overlaps the station's previous vote: only their union counts (as in score_box) */
-            ends[ne - 1].t = hi > ends[ne - 1].t ? hi : ends[ne - 1].t;
-            continue;
-        }
-        ends[ne].t = lo;
-        ends[ne].open = 1;
-        ends[ne++].k = v[i].k;
-        ends[ne].t = hi;
-        ends[ne].open = -1;
-        ends[ne++].k = v[i].k;
-    }
+    size_t ne = vote_ends(v, nv, ends);
     double best_t = 0;
     int best = sweep(sc, ends, ne, cover, 1, NULL, &best_t);
     if (best == 0) {
@@ -839,21 +852,7 @@ repeat_search(struct actx *a, size_t ev)
         a->rc = TL_ENOMEM;
         goto done;
     }
-    size_t ne = 0;
-    for (size_t i = 0; i < nv; i++) {
-        double lo = v[i].o - v[i].tol, hi = v[i].o + v[i].tol;
-        if (ne > 0 && ends[ne - 1].k == v[i].k && lo >= ends[ne - 2].t && lo <= ends[ne - 1].t) {
-            /* overlaps the station's previous vote: only their union counts (as in score_box) */
-            ends[ne - 1].t = hi > ends[ne - 1].t ? hi : ends[ne - 1].t;
-            continue;
-        }
-        ends[ne].t = lo;
-        ends[ne].open = 1;
-        ends[ne++].k = v[i].k;
-        ends[ne].t = v[i].o + v[i].tol;
-        ends[ne].open = -1;
-        ends[ne++].k = v[i].k;
-    }
+    size_t ne = vote_ends(v, nv, ends);
     sweep(&a->sc, ends, ne, a->cover, a->min_sta, r, NULL);
     for (int j = 0; j < r->n && j < MAX_RUNS && a->rc == TL_OK; j++) {
         /* one vote per station, the closest to the run's peak, among those still free */
@@ -1104,7 +1103,7 @@ bin_bound(const struct box *b, const struct endpt *ends, size_t ne)
     }
     int best = 0;
     for (size_t e = 0; e + 1 < ne; e += 2) {
-        /* ends come in (open, close) pairs of one pick */
+        /* ends come in (open, close) pairs, one per interval (add_interval) */
         int lo = (int)floor((ends[e].t - t0) / w), hi = (int)floor((ends[e + 1].t - t0) / w);
         lo = lo < 0 ? 0 : lo;
         hi = hi >= NBINS ? NBINS - 1 : hi;
@@ -1155,18 +1154,7 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
         lohi[2 * n] = lo;
         lohi[2 * n + 1] = hi;
         out[n++] = in[i];
-        if (in[i].k == last_k && lo >= ends[ne - 2].t && lo <= ends[ne - 1].t) {
-            /* overlaps the station's previous interval (a station's picks come in time
-             * order): only their union counts, for the sweep and the bin bound alike */
-            ends[ne - 1].t = hi > ends[ne - 1].t ? hi : ends[ne - 1].t;
-            continue;
-        }
-        ends[ne].t = lo;
-        ends[ne].open = 1;
-        ends[ne++].k = in[i].k;
-        ends[ne].t = hi;
-        ends[ne].open = -1;
-        ends[ne++].k = in[i].k;
+        add_interval(ends, &ne, in[i].k, lo, hi);
         if (in[i].k != last_k) {
             nsta++;
             last_k = in[i].k;
