@@ -663,11 +663,9 @@ tl_mission_load_buffer(const char *buf, size_t len, const char *name, struct tl_
         problems->n = problems->n_total = 0;
     }
     json_error_t jerr;
-    unsigned long mark = tl__oom_mark();
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (tl__oom_since(mark)) {
-        /* jansson may even return a tree with a member missing */
-        json_decref(root);
+    bool oom;
+    json_t *root = tl__json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr, &oom);
+    if (oom) {
         return TL_ENOMEM;
     }
     if (!root) {

@@ -211,11 +211,9 @@ tl_record_parse(const char *line, size_t len, const struct tl_mission *mission,
                 struct tl_record *out, struct tl_diag *diag)
 {
     json_error_t jerr;
-    unsigned long mark = tl__oom_mark();
-    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (tl__oom_since(mark)) {
-        /* jansson may even return a tree with a member missing */
-        json_decref(o);
+    bool oom;
+    json_t *o = tl__json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr, &oom);
+    if (oom) {
         return tl__diag(diag, TL_ENOMEM, NULL, "out of memory");
     }
     if (!o) {

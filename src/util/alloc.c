@@ -18,19 +18,6 @@ static tl_realloc_fn g_realloc = realloc;
 static tl_free_fn g_free = free;
 static _Thread_local unsigned long t_failures;
 
-unsigned long
-tl__oom_mark(void)
-{
-    errno = 0;
-    return t_failures;
-}
-
-bool
-tl__oom_since(unsigned long mark)
-{
-    return t_failures != mark || errno == ENOMEM;
-}
-
 void
 tl_set_allocator(tl_malloc_fn m, tl_realloc_fn r, tl_free_fn f)
 {
@@ -116,3 +103,18 @@ tl__grow(void **pa, size_t *pcap, size_t need, size_t elem, size_t max_elems)
     return TL_OK;
 }
 
+/* Failures are counted for tl_malloc/tl_realloc (jansson's allocator once tl_set_allocator
+ * has run) and seen as errno ENOMEM from the C library's malloc (jansson's default). */
+json_t *
+tl__json_loadb(const char *buf, size_t len, size_t flags, json_error_t *err, bool *oom)
+{
+    unsigned long failures = t_failures;
+    errno = 0;
+    json_t *root = json_loadb(buf, len, flags, err);
+    *oom = t_failures != failures || errno == ENOMEM;
+    if (*oom) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}

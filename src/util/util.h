@@ -34,13 +34,14 @@ bool tl__log_enabled(enum tl_log_level level);
  */
 int tl__diag(struct tl_diag *d, int code, const char *field, const char *fmt, ...) TL_PRINTF(4, 5);
 
-/* Did an allocation fail between tl__oom_mark() and tl__oom_since(mark) on this thread
- * (alloc.c)?  jansson reports some of its failed allocations as syntax errors, and may return
- * a tree with a member missing after one, so a loader asks this around a load: any failure
- * is TL_ENOMEM.  Counts the failures of tl_malloc/tl_realloc (jansson's allocator once
- * tl_set_allocator has run) and errno's ENOMEM (the C library's malloc, jansson's default). */
-unsigned long tl__oom_mark(void);
-bool tl__oom_since(unsigned long mark);
+/* json_loadb that tells a failed allocation from bad text (alloc.c): jansson reports some
+ * of its failed allocations as syntax errors, and may return a tree with a member missing
+ * after one.  If any allocation failed during the load, the tree is dropped, NULL returned
+ * and *oom set; otherwise as json_loadb. */
+struct json_t;
+struct json_error_t;
+struct json_t *tl__json_loadb(const char *buf, size_t len, size_t flags,
+                              struct json_error_t *err, bool *oom);
 
 /* Set the file and line of a diagnostic; NULL-safe. */
 void tl__diag_where(struct tl_diag *d, const char *file, long line);
