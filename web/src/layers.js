@@ -68,6 +68,7 @@ export function createMap(id) {
     findings: L.layerGroup().addTo(map),
     stations: L.layerGroup().addTo(map),
     selection: L.layerGroup().addTo(map),
+    arrows: new Map(), // finding id -> {feature, layers}: what drawFindings has drawn
   };
   map.setView([48.5, 37.9], 9);
   return { map, groups, canvas };
@@ -233,38 +234,64 @@ export function drawEvents(groups, canvas, events, withEllipses, onClick, maxEll
   }
 }
 
-/** Draw findings as arrows launch -> impact; `onClick(feature)`. */
+/** Draw findings as arrows launch -> impact; `onClick(feature)`.  An arrow already drawn for
+ *  the same version of a finding stays as it is: the map redraws on every live update and filter
+ *  change, and replacing the element under the pointer between a press and its release loses
+ *  the analyst's click (the browser test found it).  Only new, revised or removed findings
+ *  change. */
 export function drawFindings(groups, findings, onClick) {
-  groups.findings.clearLayers();
+  const drawn = groups.arrows;
+  const wanted = new Set();
   for (const f of findings) {
-    const p = f.properties;
-    const c = f.geometry.coordinates;
-    const from = [c[0][1], c[0][0]];
-    const to = [c[c.length - 1][1], c[c.length - 1][0]];
-    const style = findingStyle(p);
-    const shaft = L.polyline([from, to], { ...style, className: 'tl-finding' });
-    const head = L.polygon(arrowHead(from, to), {
-      ...style,
-      weight: 1,
-      fillColor: style.color,
-      fillOpacity: style.opacity,
-      className: 'tl-arrowhead',
-    });
-    for (const layer of [shaft, head]) {
-      layer.on('click', (ev) => {
-        L.DomEvent.stopPropagation(ev);
-        onClick(f);
-      });
-      layer.addTo(groups.findings);
+    const id = f.properties.id;
+    wanted.add(id);
+    const old = drawn.get(id);
+    if (old && old.feature === f) {
+      continue;
     }
-    shaft.bindTooltip(
-      `${p.id}: ${p.fired_from}${p.party ? ` (${escapeHtml(p.party)})` : ''}, confidence ${(
-        p.confidence ?? 0
-      ).toFixed(2)}`,
-      { sticky: true },
-    );
-    shaft.getElement().setAttribute('data-id', p.id);
+    if (old) {
+      old.layers.forEach((layer) => groups.findings.removeLayer(layer));
+    }
+    drawn.set(id, { feature: f, layers: arrowLayers(groups.findings, f, onClick) });
   }
+  for (const [id, old] of drawn) {
+    if (!wanted.has(id)) {
+      old.layers.forEach((layer) => groups.findings.removeLayer(layer));
+      drawn.delete(id);
+    }
+  }
+}
+
+/** One finding's arrow (shaft and head) added to `group`; returns its layers. */
+function arrowLayers(group, f, onClick) {
+  const p = f.properties;
+  const c = f.geometry.coordinates;
+  const from = [c[0][1], c[0][0]];
+  const to = [c[c.length - 1][1], c[c.length - 1][0]];
+  const style = findingStyle(p);
+  const shaft = L.polyline([from, to], { ...style, className: 'tl-finding' });
+  const head = L.polygon(arrowHead(from, to), {
+    ...style,
+    weight: 1,
+    fillColor: style.color,
+    fillOpacity: style.opacity,
+    className: 'tl-arrowhead',
+  });
+  for (const layer of [shaft, head]) {
+    layer.on('click', (ev) => {
+      L.DomEvent.stopPropagation(ev);
+      onClick(f);
+    });
+    layer.addTo(group);
+  }
+  shaft.bindTooltip(
+    `${p.id}: ${p.fired_from}${p.party ? ` (${escapeHtml(p.party)})` : ''}, confidence ${(
+      p.confidence ?? 0
+    ).toFixed(2)}`,
+    { sticky: true },
+  );
+  shaft.getElement().setAttribute('data-id', p.id);
+  return [shaft, head];
 }
 
 /** Highlight a selection: the finding's or event's ellipses and a halo. */

@@ -13,7 +13,8 @@
 //   4. a click on an event symbol opens that event;
 //   5. filters change the count, and agree with the API's own filters (side, min_confidence,
 //      zone) and with a count made here (weapon);
-//   6. an analyst's confirm from the panel is stored (the API serves the reviewed version);
+//   6. an unchanged arrow survives the redraws, and an analyst's confirm from the panel is
+//      stored (the API serves the reviewed version);
 //   7. a review made elsewhere (through the API) reaches the open page over /v1/stream;
 //   8. the public view (no token) shows what the API shows the public.
 import { chromium } from 'playwright-core';
@@ -295,6 +296,10 @@ try {
   ok(changed, 'at least one filter changed the number of findings shown');
   await page.screenshot({ path: join(OUT, 'filtered.png') });
   await page.selectOption('#f-weapon', '');
+  await settle(page);
+  await page.evaluate((id) => {
+    window.tlArrowSeen = document.querySelector(`path.tl-finding[data-id="${id}"]`);
+  }, target.id);
   await page.uncheck('#f-class input[value=unknown]');
   await settle(page);
   s = await shown(page);
@@ -307,6 +312,14 @@ try {
   await page.check('#f-class input[value=unknown]');
 
   /* 6: an analyst confirms the finding from the panel */
+  await settle(page);
+  ok(
+    await page.evaluate(
+      (id) => document.querySelector(`path.tl-finding[data-id="${id}"]`) === window.tlArrowSeen,
+      target.id,
+    ),
+    'a redraw keeps an unchanged arrow (a click is not lost between press and release)',
+  );
   const tp = await page.evaluate((id) => {
     const { map, state } = window.truceline;
     const c = state.findings.get(id).geometry.coordinates;
