@@ -35,7 +35,11 @@ sidecar_parse(struct tl__src *s, const char *text, size_t len, const char *name,
 {
     tl__diag_where(diag, name, 0);
     json_error_t je;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    json_t *root = tl__json_loadb(text, len, JSON_REJECT_DUPLICATES, &je, &oom);
+    if (oom) {
+        return tl__diag(diag, TL_ENOMEM, NULL, "out of memory");
+    }
     if (!root) {
         tl__diag_where(diag, name, je.line > 0 ? je.line : 0);
         return tl__diag(diag, TL_EPARSE, NULL, "not JSON: %s", je.text);

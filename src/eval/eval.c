@@ -179,7 +179,12 @@ read_truth(struct ctx *c, const char *path, struct tl_diag *d)
         if (!strstr(line, "\"event\"")) {
             continue;
         }
-        json_t *o = json_loadb(line, len, 0, NULL);
+        bool oom;
+        json_t *o = tl__json_loadb(line, len, 0, NULL, &oom);
+        if (oom) {
+            rc = TL_ENOMEM;
+            break;
+        }
         const char *type = json_string_value(json_object_get(o, "type"));
         if (o && type && strcmp(type, "event") == 0) {
             if ((rc = tl__grow((void **)&c->t, &c->ct, c->nt + 1, sizeof(*c->t), (size_t)1 << 26)) !=
@@ -224,7 +229,12 @@ read_truth(struct ctx *c, const char *path, struct tl_diag *d)
         if (!strstr(line, "\"pick\"")) {
             continue;
         }
-        json_t *o = json_loadb(line, len, 0, NULL);
+        bool oom;
+        json_t *o = tl__json_loadb(line, len, 0, NULL, &oom);
+        if (oom) {
+            rc = TL_ENOMEM;
+            break;
+        }
         const char *type = json_string_value(json_object_get(o, "type"));
         const char *phase = json_string_value(json_object_get(o, "phase"));
         const char *ev = json_string_value(json_object_get(o, "event"));
@@ -276,7 +286,11 @@ static int
 read_bulletin(struct ctx *c, const char *path, struct tl_diag *d)
 {
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    bool oom;
+    json_t *root = tl__json_load_file(path, 0, &je, &oom);
+    if (oom) {
+        return TL_ENOMEM;
+    }
     if (!root) {
         tl__diag_where(d, path, je.line);
         return tl__diag(d, TL_EPARSE, NULL, "not a readable bulletin: %s", je.text);

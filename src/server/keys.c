@@ -148,11 +148,13 @@ tl_station_keys_make(const struct tl_mission *mission,
     }
     size_t srclen;
     const char *src = tl_mission_source(mission, &srclen);
-    json_t *root = json_loadb(src, srclen, 0, NULL);
+    bool oom;
+    json_t *root = tl__json_loadb(src, srclen, 0, NULL, &oom);
     json_t *feats = json_object_get(root, "features");
     if (!json_is_array(feats)) {
         json_decref(root);
-        return tl__diag(diag, TL_EPARSE, NULL, "the mission's source is not a FeatureCollection");
+        return oom ? tl__diag(diag, TL_ENOMEM, NULL, "out of memory")
+                   : tl__diag(diag, TL_EPARSE, NULL, "the mission's source is not a FeatureCollection");
     }
     int rc = TL_OK;
     size_t i;

@@ -186,8 +186,13 @@ int
 tl__handle_review(struct tl__req *r, unsigned kind)
 {
     json_error_t jerr;
-    json_t *body =
-        r->body_len ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    bool oom = false;
+    json_t *body = r->body_len ? tl__json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES,
+                                                &jerr, &oom)
+                               : NULL;
+    if (oom) {
+        return tl__respond_error(r, 503, "out_of_memory", NULL, "the server is out of memory");
+    }
     if (!json_is_object(body)) {
         json_decref(body);
         return tl__respond_error(r, 400, "bad_request", NULL,

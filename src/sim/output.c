@@ -353,9 +353,10 @@ tl__sim_mirror_mission(const struct tl_mission *m, char **bytes, size_t *len)
     size_t srclen;
     const char *src = tl_mission_source(m, &srclen);
     json_error_t jerr;
-    json_t *root = json_loadb(src, srclen, JSON_DECODE_ANY, &jerr);
+    bool oom;
+    json_t *root = tl__json_loadb(src, srclen, JSON_DECODE_ANY, &jerr, &oom);
     if (!root) {
-        return TL_EPARSE;
+        return oom ? TL_ENOMEM : TL_EPARSE;
     }
     int rc = TL_ENOMEM;
     struct chain *order = NULL;

@@ -104,17 +104,31 @@ tl__grow(void **pa, size_t *pcap, size_t need, size_t elem, size_t max_elems)
 }
 
 /* Failures are counted for tl_malloc/tl_realloc (jansson's allocator once tl_set_allocator
- * has run) and seen as errno ENOMEM from the C library's malloc (jansson's default). */
-json_t *
-tl__json_loadb(const char *buf, size_t len, size_t flags, json_error_t *err, bool *oom)
+ * has run) and seen as errno ENOMEM from the C library's malloc (jansson's default).  One
+ * body for both loaders: from a buffer (path NULL) or from a file. */
+static json_t *
+json_load_checked(const char *buf, size_t len, const char *path, size_t flags, json_error_t *err,
+                  bool *oom)
 {
     unsigned long failures = t_failures;
     errno = 0;
-    json_t *root = json_loadb(buf, len, flags, err);
+    json_t *root = path ? json_load_file(path, flags, err) : json_loadb(buf, len, flags, err);
     *oom = t_failures != failures || errno == ENOMEM;
     if (*oom) {
         json_decref(root);
         return NULL;
     }
     return root;
+}
+
+json_t *
+tl__json_loadb(const char *buf, size_t len, size_t flags, json_error_t *err, bool *oom)
+{
+    return json_load_checked(buf, len, NULL, flags, err, oom);
+}
+
+json_t *
+tl__json_load_file(const char *path, size_t flags, json_error_t *err, bool *oom)
+{
+    return json_load_checked(NULL, 0, path, flags, err, oom);
 }

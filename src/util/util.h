@@ -42,6 +42,9 @@ struct json_t;
 struct json_error_t;
 struct json_t *tl__json_loadb(const char *buf, size_t len, size_t flags,
                               struct json_error_t *err, bool *oom);
+/* The same for a file (json_load_file). */
+struct json_t *tl__json_load_file(const char *path, size_t flags, struct json_error_t *err,
+                                  bool *oom);
 
 /* Set the file and line of a diagnostic; NULL-safe. */
 void tl__diag_where(struct tl_diag *d, const char *file, long line);
