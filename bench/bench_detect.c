@@ -782,11 +782,7 @@ end_to_end(const char *preset, double start_h, double hours)
             abort();
         }
         struct tl_bulletin b;
-        memset(&b, 0, sizeof(b));
-        b.mission = m;
-        tl_pipeline_span(p, &b.from_ns, &b.to_ns);
-        b.events = tl_pipeline_events(p, &b.n_events);
-        b.findings = tl_pipeline_findings(p, &b.n_findings);
+        tl_pipeline_bulletin(p, &b);
         loc_err[pass] = malloc((tl_sim_event_count(s) + 1) * sizeof(double));
         locate_errors(s, b.events, b.n_events, loc_err[pass]);
         if (tl_bulletin_write(&b, pass == 0 ? bp : bw, NULL) != TL_OK ||

@@ -105,10 +105,8 @@ accuracy(const char *preset, double hours, const char *base)
     tl_pipeline_add_file(p, path, false, NULL, NULL);
     tl_pipeline_run(p, INT64_MAX);
     double dt = now_s() - t0;
-    struct tl_bulletin b = {.mission = m};
-    b.events = tl_pipeline_events(p, &b.n_events);
-    b.findings = tl_pipeline_findings(p, &b.n_findings);
-    tl_pipeline_span(p, &b.from_ns, &b.to_ns);
+    struct tl_bulletin b;
+    tl_pipeline_bulletin(p, &b);
     snprintf(bul, sizeof(bul), "%s/bulletin.geojson", dir);
     tl_bulletin_write(&b, bul, NULL);
     snprintf(path, sizeof(path), "%s/truth.jsonl", dir);

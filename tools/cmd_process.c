@@ -116,12 +116,8 @@ cmd_process(int argc, char **argv)
         code = tool_fail(EXIT_RUNTIME, "process", "%s", tl_strerror(rc));
         goto done;
     }
-    struct tl_bulletin b = {.mission = m};
-    b.events = tl_pipeline_events(p, &b.n_events);
-    b.findings = tl_pipeline_findings(p, &b.n_findings);
-    b.qc = tl_pipeline_station_qc(p, &b.n_qc);
-    b.input = tl_pipeline_input_stats(p);
-    tl_pipeline_span(p, &b.from_ns, &b.to_ns);
+    struct tl_bulletin b;
+    tl_pipeline_bulletin(p, &b);
     struct tl_diag d = {0};
     if ((rc = tl_bulletin_write(&b, out, &d)) != TL_OK) {
         char buf[640];

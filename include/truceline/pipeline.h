@@ -193,6 +193,15 @@ TL_API const struct tl_input_stats *tl_pipeline_input_stats(const struct tl_pipe
 /** Time span of the records fed (earliest and latest record time). */
 TL_API void tl_pipeline_span(const struct tl_pipeline *p, tl_time_ns *from_ns, tl_time_ns *to_ns);
 
+struct tl_bulletin;
+/**
+ * The bulletin of the last run, for tl_bulletin_write or tl_bulletin_dump: the mission, the
+ * span of the records, events, findings, the station quality report and the input counters,
+ * all borrowed from `p` (valid until the next run or free).  generated_ns is left 0
+ * (reproducible files); set it to stamp the bulletin.
+ */
+TL_API void tl_pipeline_bulletin(const struct tl_pipeline *p, struct tl_bulletin *out);
+
 /** Names used in bulletins. */
 TL_API const char *tl_class_name(enum tl_event_class c);
 TL_API const char *tl_side_name(enum tl_side s);

@@ -20,6 +20,7 @@
  */
 #include "pipeline_priv.h"
 
+#include <truceline/bulletin.h>
 #include <truceline/time.h>
 
 #include <math.h>
@@ -311,6 +312,18 @@ tl_pipeline_span(const struct tl_pipeline *p, tl_time_ns *from_ns, tl_time_ns *t
 {
     *from_ns = p->span_from;
     *to_ns = p->span_to;
+}
+
+void
+tl_pipeline_bulletin(const struct tl_pipeline *p, struct tl_bulletin *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->mission = p->m;
+    tl_pipeline_span(p, &out->from_ns, &out->to_ns);
+    out->events = tl_pipeline_events(p, &out->n_events);
+    out->findings = tl_pipeline_findings(p, &out->n_findings);
+    out->qc = tl_pipeline_station_qc(p, &out->n_qc);
+    out->input = tl_pipeline_input_stats(p);
 }
 
 const char *

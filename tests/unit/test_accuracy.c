@@ -70,10 +70,8 @@ run(const char *preset, double hours, struct tl_eval *e)
     snprintf(path, sizeof(path), "%s/records.jsonl", dir);
     assert_int_equal(TL_OK, tl_pipeline_add_file(p, path, false, NULL, NULL));
     assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
-    struct tl_bulletin b = {.mission = m};
-    b.events = tl_pipeline_events(p, &b.n_events);
-    b.findings = tl_pipeline_findings(p, &b.n_findings);
-    tl_pipeline_span(p, &b.from_ns, &b.to_ns);
+    struct tl_bulletin b;
+    tl_pipeline_bulletin(p, &b);
     snprintf(bul, sizeof(bul), "%s/bulletin.geojson", dir);
     assert_int_equal(TL_OK, tl_bulletin_write(&b, bul, NULL));
     tl_pipeline_free(p);

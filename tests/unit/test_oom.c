@@ -90,10 +90,8 @@ run_once(struct world *w, char **out, size_t *len)
         rc = tl_pipeline_run(p, INT64_MAX);
     }
     if (rc == TL_OK) {
-        struct tl_bulletin b = {.mission = w->m};
-        tl_pipeline_span(p, &b.from_ns, &b.to_ns);
-        b.events = tl_pipeline_events(p, &b.n_events);
-        b.findings = tl_pipeline_findings(p, &b.n_findings);
+        struct tl_bulletin b;
+        tl_pipeline_bulletin(p, &b);
         rc = tl_bulletin_dump(&b, out, len);
     }
     tl_pipeline_free(p);
