@@ -37,6 +37,8 @@
 /* Goodness of fit an event must reach: robust scale of normalised residuals. */
 #define MAX_SCALE 2.5
 #define SEARCH_WINDOW_S 120.0 /* origin times one association search looks at */
+#define JK_MIN_PICKS    4     /* picks a jackknife refit needs (x, y, t0 and the corrections' priors) */
+#define JK_SUBSETS_PER_PICK 3 /* delete-half subsets drawn per pick of the event */
 
 static double
 ground_z(double x, double y)
@@ -441,6 +443,67 @@ p_right_local(const struct tl__tile *tl, const struct tl_mission *m, double x, d
     return norm_cdf(pos->signed_dist_m / sd);
 }
 
+/* Largest eigenvalue of C^-1 J, J = f * sum (th_i - mean)(th_i - mean)' over m locations,
+ * C = [a b; b c] with determinant det (C^-1 = [c -b; -b a] / det): half the trace plus the
+ * root of that squared less the determinant, det J / det C. */
+static double
+scatter_ratio(double (*th)[2], size_t m, double f, double a, double b, double c, double det)
+{
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < m; i++) {
+        mx += th[i][0] / (double)m;
+        my += th[i][1] / (double)m;
+    }
+    double jxx = 0, jxy = 0, jyy = 0;
+    for (size_t i = 0; i < m; i++) {
+        jxx += f * tl__sq(th[i][0] - mx);
+        jxy += f * (th[i][0] - mx) * (th[i][1] - my);
+        jyy += f * tl__sq(th[i][1] - my);
+    }
+    double tr2 = (c * jxx - 2.0 * b * jxy + a * jyy) / det / 2.0;
+    double dj = (jxx * jyy - jxy * jxy) / det;
+    return tr2 + sqrt(fmax(tr2 * tr2 - dj, 0.0));
+}
+
+/* Buffers of one jackknife: the event's picks in a canonical order, and the refits. */
+struct jk {
+    struct tl_pipeline *p;
+    const struct tl__ev *e;
+    const struct tl__metfield *mf;
+    struct tl__lobs *o;
+    long *ks;
+    size_t *sub;
+    size_t *ord;   /* the event's picks by time, then station: what a subset is drawn from */
+    bool *out;     /* picks left out of the current refit (indices into ord) */
+    double (*th)[2];
+    size_t m;      /* refits that converged */
+};
+
+/* Refit without the picks marked in jk->out; a converged location is added to jk->th. */
+static void
+refit_without(struct jk *jk)
+{
+    const struct tl_pipeline *p = jk->p;
+    const struct tl__tile *tl = &p->tiles[jk->e->tile];
+    struct tl__ev t = *jk->e;
+    size_t q = 0;
+    for (size_t j = 0; j < jk->e->n_picks; j++) {
+        long k = tile_k(tl, p->pk[jk->ord[j]].sta);
+        if (!jk->out[j] && k >= 0) {
+            jk->ks[q] = k;
+            jk->sub[q++] = jk->ord[j];
+        }
+    }
+    t.picks = jk->sub;
+    t.n_picks = q;
+    struct tl__lsol s;
+    if (q >= JK_MIN_PICKS && solve_event(jk->p, &t, jk->mf, jk->o, jk->ks, q, false, &s) == TL_OK) {
+        jk->th[jk->m][0] = s.x;
+        jk->th[jk->m][1] = s.y;
+        jk->m++;
+    }
+}
+
 /*
  * The covariance says how far the location may be off if the model of every pick's error
  * is right.  Where it is not - a pick of another source taken in, a path the met records
@@ -449,71 +512,92 @@ p_right_local(const struct tl__tile *tl, const struct tl_mission *m, double x, d
  * jackknife asks the data instead (Efron & Stein 1981; its use for hypocentre errors:
  * Billings, Sambridge & Kennett 1994): refit with each pick left out in turn; the scatter
  * of those locations, (n-1)/n sum (x_i - x_mean)(x_i - x_mean)', estimates the
- * covariance without trusting the error model.  Where it exceeds the formal covariance in
- * some horizontal direction (the largest eigenvalue of C^-1 J is above 1) the covariance
- * is scaled up by that eigenvalue, so that it is at least J in every direction; it is
- * never scaled down.
+ * covariance without trusting the error model.
+ *
+ * Leaving one pick out cannot see two or three foreign picks that hold each other up (a
+ * salvo's neighbouring rounds, 0.5-2 s apart, are the common case): each refit still has
+ * the others.  The delete-d jackknife (Shao & Wu 1989, Ann. Statist. 17:1176) leaves out
+ * d picks at a time, and its variance estimate (n-d)/(d N) sum over N subsets of
+ * (x_s - x_mean)(x_s - x_mean)' holds for rougher estimators than the delete-1 one; with
+ * d = n/2 many subsets drop most of a contaminating group, and their locations move.  N =
+ * 3n subsets drawn at random (Shao & Tu 1995, The Jackknife and Bootstrap, ch. 2), from a
+ * generator seeded by the picks' times and stations, so that the same event gets the same
+ * subsets in every run whatever the order or index of its picks (batch and live runs
+ * agree).  Events with fewer than 2 JK_MIN_PICKS picks get the delete-1 estimate only.
+ *
+ * Where either estimate exceeds the formal covariance in some horizontal direction (the
+ * largest eigenvalue of C^-1 J is above 1) the covariance is scaled up by the larger of
+ * the two, so that it covers J in every direction; it is never scaled down.
  */
 static void
 jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
 {
-    const struct tl__tile *tl = &p->tiles[e->tile];
     size_t n = e->n_picks;
     if (n < 5) {
         return;
     }
-    const struct tl__metfield *mf =
-        tl__metfield_get(p, e->tile, p->epoch_ns + (tl_time_ns)llround(e->t0_s * 1e9));
-    struct tl__lobs *o = tl_calloc(n, sizeof(*o));
-    long *ks = tl_calloc(n, sizeof(*ks));
-    size_t *sub = tl_calloc(n, sizeof(*sub));
-    double(*th)[2] = tl_calloc(n, sizeof(*th));
-    if (!mf || !o || !ks || !sub || !th) {
-        goto done;
-    }
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct tl__ev t = *e;
-        size_t q = 0;
-        for (size_t j = 0; j < n; j++) {
-            long k = tile_k(tl, p->pk[e->picks[j]].sta);
-            if (j != i && k >= 0) {
-                ks[q] = k;
-                sub[q++] = e->picks[j];
-            }
-        }
-        t.picks = sub;
-        t.n_picks = q;
-        struct tl__lsol s;
-        if (q >= 4 && solve_event(p, &t, mf, o, ks, q, false, &s) == TL_OK) {
-            th[m][0] = s.x;
-            th[m][1] = s.y;
-            m++;
-        }
-    }
-    if (m < 5) {
-        goto done;
-    }
-    double mx = 0, my = 0;
-    for (size_t i = 0; i < m; i++) {
-        mx += th[i][0] / (double)m;
-        my += th[i][1] / (double)m;
-    }
-    double jxx = 0, jxy = 0, jyy = 0, f = (double)(m - 1) / (double)m;
-    for (size_t i = 0; i < m; i++) {
-        jxx += f * tl__sq(th[i][0] - mx);
-        jxy += f * (th[i][0] - mx) * (th[i][1] - my);
-        jyy += f * tl__sq(th[i][1] - my);
-    }
     double a = e->cov[0][0], b = e->cov[0][1], c = e->cov[1][1], det = a * c - b * b;
     if (det <= 0.0) {
+        return;
+    }
+    size_t n_sub = n >= 2 * JK_MIN_PICKS ? JK_SUBSETS_PER_PICK * n : 0;
+    struct jk jk = {
+        .p = p,
+        .e = e,
+        .mf = tl__metfield_get(p, e->tile, p->epoch_ns + (tl_time_ns)llround(e->t0_s * 1e9)),
+        .o = tl_calloc(n, sizeof(*jk.o)),
+        .ks = tl_calloc(n, sizeof(*jk.ks)),
+        .sub = tl_calloc(n, sizeof(*jk.sub)),
+        .ord = tl_calloc(n, sizeof(*jk.ord)),
+        .out = tl_calloc(n, sizeof(*jk.out)),
+        .th = tl_calloc(n + n_sub, sizeof(*jk.th)),
+    };
+    if (!jk.mf || !jk.o || !jk.ks || !jk.sub || !jk.ord || !jk.out || !jk.th) {
         goto done;
     }
-    /* largest eigenvalue of C^-1 J (C^-1 = [c -b; -b a] / det): half its trace plus the
-     * root of that squared less its determinant, det J / det C */
-    double tr2 = (c * jxx - 2.0 * b * jxy + a * jyy) / det / 2.0;
-    double dj = (jxx * jyy - jxy * jxy) / det;
-    double ratio = tr2 + sqrt(fmax(tr2 * tr2 - dj, 0.0));
+    /* canonical order (insertion sort: tens of picks) and the seed it gives */
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < n; i++) {
+        const struct tl__pk *x = &p->pk[e->picks[i]];
+        size_t j = i;
+        while (j > 0 && (p->pk[jk.ord[j - 1]].t_ns > x->t_ns ||
+                         (p->pk[jk.ord[j - 1]].t_ns == x->t_ns && p->pk[jk.ord[j - 1]].sta > x->sta))) {
+            jk.ord[j] = jk.ord[j - 1];
+            j--;
+        }
+        jk.ord[j] = e->picks[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct tl__pk *x = &p->pk[jk.ord[i]];
+        seed = (seed ^ (uint64_t)x->t_ns ^ ((uint64_t)(uint32_t)x->sta << 40)) * 0x100000001b3u;
+    }
+    for (size_t i = 0; i < n; i++) {
+        jk.out[i] = true;
+        refit_without(&jk);
+        jk.out[i] = false;
+    }
+    size_t m1 = jk.m;
+    double ratio = m1 >= 5 ? scatter_ratio(jk.th, m1, (double)(m1 - 1) / (double)m1, a, b, c, det) : 0;
+    size_t d = n / 2;
+    for (size_t s = 0; s < n_sub; s++) {
+        memset(jk.out, 0, n * sizeof(*jk.out));
+        for (size_t left = 0; left < d;) {
+            seed ^= seed << 13; /* xorshift64 (Marsaglia 2003) */
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            size_t j = (size_t)(seed % n);
+            if (!jk.out[j]) {
+                jk.out[j] = true;
+                left++;
+            }
+        }
+        refit_without(&jk);
+    }
+    size_t md = jk.m - m1;
+    if (md >= 5) {
+        ratio = fmax(ratio, scatter_ratio(jk.th + m1, md, (double)(n - d) / ((double)d * (double)md),
+                                          a, b, c, det));
+    }
     if (ratio > 1.0) {
         for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 3; k++) {
@@ -522,10 +606,12 @@ jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
         }
     }
 done:
-    tl_free(o);
-    tl_free(ks);
-    tl_free(sub);
-    tl_free(th);
+    tl_free(jk.o);
+    tl_free(jk.ks);
+    tl_free(jk.sub);
+    tl_free(jk.ord);
+    tl_free(jk.out);
+    tl_free(jk.th);
 }
 
 void
