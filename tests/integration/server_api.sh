@@ -13,8 +13,12 @@ W=$(mktemp -d /tmp/tl_srv_api.XXXXXX)
 trap 'cleanup_servers; rm -rf "$W"' EXIT
 . "$TL_SOURCE_DIR/tests/integration/lib/server.sh"
 
-# A 6-hour calm scenario that straddles the 24 h embargo: it starts 27 h ago.
-START=$(date -u -d '-27 hours' +%Y-%m-%dT%H:00:00Z)
+# A 6-hour calm scenario that straddles the 24 h embargo: it starts 25 h ago, to the minute,
+# so that the embargo's cut falls an hour into it, after its first events and before the
+# others at any time of day.  (Started on the hour 27 h ago, the cut fell 3 h plus the
+# minutes past the hour into it, and after the scenario's last event at 3 h 38 min: the test
+# failed in the last twenty minutes of every hour.)
+START=$(date -u -d '-25 hours' +%Y-%m-%dT%H:%M:00Z)
 "$TL" simulate --mission "$TL_SOURCE_DIR/examples/demo/mission.geojson" --preset calm \
     --hours 6 --start "$START" --keys "$W/keys" --out "$W/sc" --quiet
 [ "$(stat -c %a "$W/keys/L001.key")" = 600 ] || fail "station key not 0600"
