@@ -16,7 +16,11 @@
  * one to the other, times dtof/dR ~ tof/R): a poorly located event matches many
  * partners loosely, never one sharply.  Pairs are then chosen by a greedy minimum-cost assignment
  * (each event in at most one pair), which is exact when candidate pairs do not
- * compete and close to it otherwise.
+ * compete and close to it otherwise.  Each pair takes its own best weapon, so two
+ * rounds of one gun at one target a few seconds apart can come out crossed (the first
+ * launch with the second impact, one a short time of flight, the other a long one);
+ * rounds of one gun at one target fly the same time, so crossed pairs are uncrossed
+ * (uncross()).
  *
  * The probability that a chosen pairing is right weighs, at each end, its
  * time-of-flight likelihood (a density in 1/s) against its rivals' and
@@ -52,6 +56,9 @@
 #define RATE_RADIUS_M   3000.0
 #define MAX_DT_S    150.0
 #define MIN_RANGE_M 300.0
+/* Rounds aimed at one point land within a few per cent of the range of it (probable error
+ * in range about 0.5-1% for tube artillery and rockets, four of them hold almost all). */
+#define AIM_SPREAD  0.04
 
 struct cpair {
     size_t l, i;      /* event indices: launch (earlier), impact (later) */
@@ -59,6 +66,13 @@ struct cpair {
     int weapon;
     double tof_model_s;
 };
+
+/* A candidate better than "not paired". */
+static bool
+acceptable(const struct cpair *c)
+{
+    return c->cost - log(TOF_SPREAD * c->tof_model_s) <= NULL_COST;
+}
 
 static int
 cmp_cpair(const void *a, const void *b)
@@ -224,6 +238,85 @@ event_rate(const struct tl_pipeline *p, size_t e, size_t other)
 
 /* Other events within REPEAT_RADIUS_M of e over +-30 minutes (a gun position firing again:
  * guns stand still to metres, while impacts scatter over tens to hundreds of metres). */
+/* Candidate pairs by (launch, impact), to find the candidate for a given couple. */
+struct cpkey {
+    size_t l, i, k;
+};
+
+static int
+cmp_cpkey(const void *a, const void *b)
+{
+    const struct cpkey *x = a, *y = b;
+    if (x->l != y->l) {
+        return x->l < y->l ? -1 : 1;
+    }
+    return x->i < y->i ? -1 : (x->i > y->i);
+}
+
+/* Index in cp of the candidate pair (l, i), or -1. */
+static long
+find_cpair(const struct cpkey *by, size_t n, size_t l, size_t i)
+{
+    struct cpkey key = {.l = l, .i = i};
+    const struct cpkey *f = bsearch(&key, by, n, sizeof(*by), cmp_cpkey);
+    return f ? (long)f->k : -1;
+}
+
+/* Two events at one place: as far apart as `radius_m` plus twice the standard deviation of
+ * their distance. */
+static bool
+same_place(const struct tl__ev *a, const struct tl__ev *b, double radius_m)
+{
+    double d = tl_geo_dist_m(a->pub.lat_deg, a->pub.lon_deg, b->pub.lat_deg, b->pub.lon_deg);
+    return d <= radius_m + 2.0 * range_sigma_m(a, b);
+}
+
+/*
+ * Rounds of one gun at one target fly the same time, give or take a fraction of a per
+ * cent: the earlier launch's round lands first.  Two chosen pairs whose launches are at one
+ * place (a gun stands still: REPEAT_RADIUS_M) and whose impacts are at one aim point
+ * (AIM_SPREAD of the range), but with the later launch paired to the earlier impact, are
+ * crossed: each took its own weapon hypothesis, one short and one long.  They are swapped
+ * when both swapped couples are candidates that would be accepted on their own, until no
+ * crossing is left (each swap removes one inversion of the launch and impact orders).
+ */
+static void
+uncross(const struct tl_pipeline *p, const struct cpair *cp, const struct cpkey *by, size_t ncp,
+        size_t *chosen, const size_t *by_launch, size_t nch)
+{
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t u = 0; u < nch; u++) {
+            size_t a = by_launch[u];
+            for (size_t v = u + 1; v < nch; v++) {
+                size_t b = by_launch[v];
+                const struct cpair *x = &cp[chosen[a]], *y = &cp[chosen[b]];
+                const struct tl__ev *la = &p->ev[x->l], *ia = &p->ev[x->i];
+                const struct tl__ev *lb = &p->ev[y->l], *ib = &p->ev[y->i];
+                if (lb->t0_s - la->t0_s > MAX_DT_S) {
+                    break;
+                }
+                if (!(la->t0_s < lb->t0_s && ia->t0_s > ib->t0_s)) {
+                    continue;
+                }
+                double range = tl_geo_dist_m(la->pub.lat_deg, la->pub.lon_deg, ia->pub.lat_deg,
+                                             ia->pub.lon_deg);
+                if (!same_place(la, lb, REPEAT_RADIUS_M) ||
+                    !same_place(ia, ib, AIM_SPREAD * range)) {
+                    continue;
+                }
+                long ka = find_cpair(by, ncp, x->l, y->i), kb = find_cpair(by, ncp, y->l, x->i);
+                if (ka < 0 || kb < 0 || !acceptable(&cp[ka]) || !acceptable(&cp[kb])) {
+                    continue;
+                }
+                chosen[a] = (size_t)ka;
+                chosen[b] = (size_t)kb;
+                changed = true;
+            }
+        }
+    }
+}
+
 static int
 repeats(const struct tl_pipeline *p, size_t e)
 {
@@ -309,7 +402,7 @@ tl__classify_pair(struct tl_pipeline *p)
     }
     size_t nch = 0;
     for (size_t k = 0; k < ncp; k++) {
-        if (cp[k].cost - log(TOF_SPREAD * cp[k].tof_model_s) > NULL_COST) {
+        if (!acceptable(&cp[k])) {
             continue;
         }
         if (partner[cp[k].l] >= 0 || partner[cp[k].i] >= 0) {
@@ -318,6 +411,35 @@ tl__classify_pair(struct tl_pipeline *p)
         partner[cp[k].l] = (long)cp[k].i;
         partner[cp[k].i] = (long)cp[k].l;
         chosen[nch++] = k;
+    }
+    if (nch > 1) {
+        /* candidates by couple, and the chosen pairs by launch (events are in time order,
+         * and a launch keeps its place in `chosen` when impacts are swapped) */
+        struct cpkey *by = tl_malloc(ncp * sizeof(*by));
+        struct cpkey *bl = tl_malloc(nch * sizeof(*bl));
+        size_t *by_launch = tl_malloc(nch * sizeof(*by_launch));
+        if (!by || !bl || !by_launch) {
+            tl_free(by);
+            tl_free(bl);
+            tl_free(by_launch);
+            rc = TL_ENOMEM;
+            goto done;
+        }
+        for (size_t k = 0; k < ncp; k++) {
+            by[k] = (struct cpkey){.l = cp[k].l, .i = cp[k].i, .k = k};
+        }
+        qsort(by, ncp, sizeof(*by), cmp_cpkey);
+        for (size_t c = 0; c < nch; c++) {
+            bl[c] = (struct cpkey){.l = cp[chosen[c]].l, .i = 0, .k = c};
+        }
+        qsort(bl, nch, sizeof(*bl), cmp_cpkey);
+        for (size_t c = 0; c < nch; c++) {
+            by_launch[c] = bl[c].k;
+        }
+        uncross(p, cp, by, ncp, chosen, by_launch, nch);
+        tl_free(by);
+        tl_free(bl);
+        tl_free(by_launch);
     }
     /* pairing probabilities: softmax over the alternatives of both ends and "no pair" */
     p->n_fnd = 0;
