@@ -20,7 +20,8 @@
  * rounds of one gun at one target a few seconds apart can come out crossed (the first
  * launch with the second impact, one a short time of flight, the other a long one);
  * rounds of one gun at one target fly the same time, so crossed pairs are uncrossed
- * (uncross()).
+ * (uncross()), and a battery's salvos at one aim point are paired again as a group at
+ * the time of flight most of their couples agree on (fire_missions()).
  *
  * The probability that a chosen pairing is right weighs, at each end, its
  * time-of-flight likelihood (a density in 1/s) against its rivals' and
@@ -59,6 +60,12 @@
 /* Rounds aimed at one point land within a few per cent of the range of it (probable error
  * in range about 0.5-1% for tube artillery and rockets, four of them hold almost all). */
 #define AIM_SPREAD  0.04
+/* A fire mission: the rounds of one battery at one aim point, linked over this long, fly one
+ * time of flight, give or take the rounds' muzzle-velocity scatter (a fraction of a per cent,
+ * TOF_JITTER taken wider) and MISSION_TOL_S for the events' own timing. */
+#define MISSION_WINDOW_S 600.0
+#define TOF_JITTER       0.01
+#define MISSION_TOL_S    1.0
 
 struct cpair {
     size_t l, i;      /* event indices: launch (earlier), impact (later) */
@@ -317,6 +324,200 @@ uncross(const struct tl_pipeline *p, const struct cpair *cp, const struct cpkey 
     }
 }
 
+/* A couple (launch, impact) of one fire mission's events that is a candidate pair. */
+struct couple {
+    size_t a, b;   /* positions in the mission's launches and impacts */
+    double dt;     /* impact's origin time less the launch's */
+    double key;    /* order of choice */
+    size_t k;      /* the candidate pair in cp */
+};
+
+static int
+cmp_couple_dt(const void *x, const void *y)
+{
+    const struct couple *a = x, *b = y;
+    if (a->dt != b->dt) {
+        return a->dt < b->dt ? -1 : 1;
+    }
+    return a->k < b->k ? -1 : (a->k > b->k);
+}
+
+static int
+cmp_couple_key(const void *x, const void *y)
+{
+    const struct couple *a = x, *b = y;
+    if (a->key != b->key) {
+        return a->key < b->key ? -1 : 1;
+    }
+    return a->k < b->k ? -1 : (a->k > b->k);
+}
+
+static size_t
+uf_find(size_t *g, size_t x)
+{
+    while (g[x] != x) {
+        g[x] = g[g[x]];
+        x = g[x];
+    }
+    return x;
+}
+
+/*
+ * One fire mission's pairs, re-chosen together (see fire_missions()): the k launches L and k
+ * impacts I of its chosen pairs, L[j] paired with I[j].  Returns TL_OK or TL_ENOMEM; `chosen_out` receives the new
+ * candidate indices (SIZE_MAX where fewer pairs result) when the mission's time of flight
+ * explains more of them than before.
+ */
+static int
+rechoose_mission(const struct tl_pipeline *p, const struct cpair *cp, const struct cpkey *by,
+                 size_t ncp, const size_t *L, const size_t *I, size_t k, size_t *chosen_out)
+{
+    struct couple *cb = tl_malloc(k * k * sizeof(*cb));
+    bool *used = tl_calloc(2 * k, sizeof(bool));
+    if (!cb || !used) {
+        tl_free(cb);
+        tl_free(used);
+        return TL_ENOMEM;
+    }
+    double var_t = 0;
+    for (size_t j = 0; j < k; j++) {
+        var_t += (tl__sq(p->ev[L[j]].pub.time_sigma_s) + tl__sq(p->ev[I[j]].pub.time_sigma_s)) /
+                 (double)k;
+    }
+    size_t m = 0;
+    for (size_t x = 0; x < k; x++) {
+        for (size_t y = 0; y < k; y++) {
+            long c = find_cpair(by, ncp, L[x], I[y]);
+            if (c >= 0 && acceptable(&cp[c])) {
+                cb[m++] = (struct couple){.a = x, .b = y, .k = (size_t)c,
+                                          .dt = p->ev[I[y]].t0_s - p->ev[L[x]].t0_s};
+            }
+        }
+    }
+    /* the time of flight the most couples agree on, within the tolerance */
+    qsort(cb, m, sizeof(*cb), cmp_couple_dt);
+    double tau = 0, tol = 0;
+    size_t best = 0;
+    for (size_t hi = 0, lo = 0; hi < m; hi++) {
+        double w = MISSION_TOL_S + 3.0 * sqrt(var_t + tl__sq(TOF_JITTER * cb[hi].dt));
+        while (cb[hi].dt - cb[lo].dt > w) {
+            lo++;
+        }
+        if (hi - lo + 1 > best) {
+            best = hi - lo + 1;
+            tau = 0.5 * (cb[hi].dt + cb[lo].dt);
+            tol = w;
+        }
+    }
+    size_t before = 0;
+    for (size_t j = 0; j < k; j++) {
+        before += fabs(p->ev[I[j]].t0_s - p->ev[L[j]].t0_s - tau) <= tol;
+    }
+    /* couples that fly tau first, closest first; then the others by their own cost */
+    for (size_t j = 0; j < m; j++) {
+        double off = fabs(cb[j].dt - tau);
+        cb[j].key = off <= tol ? off : 1e9 + cp[cb[j].k].cost;
+    }
+    qsort(cb, m, sizeof(*cb), cmp_couple_key);
+    size_t n = 0, after = 0;
+    for (size_t j = 0; j < k; j++) {
+        chosen_out[j] = SIZE_MAX;
+    }
+    for (size_t j = 0; j < m && n < k; j++) {
+        if (used[cb[j].a] || used[k + cb[j].b]) {
+            continue;
+        }
+        used[cb[j].a] = used[k + cb[j].b] = true;
+        chosen_out[n++] = cb[j].k;
+        after += cb[j].key < 1e9;
+    }
+    if (after <= before) {
+        chosen_out[0] = SIZE_MAX; /* no better: keep the mission as it was */
+        n = 0;
+    }
+    tl_free(cb);
+    tl_free(used);
+    return n ? TL_OK : TL_ENOTFOUND;
+}
+
+/*
+ * Fire missions.  A battery fires salvo after salvo from one place at one aim point, and all
+ * its rounds fly the same time; the greedy choice, pair by pair against a weapon model 12%
+ * wide, can pair a launch with a round of the salvo before or after, tens of seconds off.
+ * The chosen pairs whose launches are at one place (REPEAT_RADIUS_M) and whose impacts are at
+ * one aim point (AIM_SPREAD of the range), linked within MISSION_WINDOW_S, form a mission; the
+ * mission's time of flight is the value the most couples of its launches and impacts agree
+ * on (within MISSION_TOL_S plus three sigma of their origin times and of TOF_JITTER of the
+ * time of flight), and its events are paired again, couples at that time of flight first,
+ * when that explains more of them than the greedy choice did.  A pair inside one salvo may
+ * still name the wrong round of it: the rounds of a salvo land in an order their launches
+ * only roughly keep, and nothing in the timing can tell them apart.
+ */
+static int
+fire_missions(const struct tl_pipeline *p, const struct cpair *cp, const struct cpkey *by,
+              size_t ncp, size_t *chosen, const size_t *by_launch, size_t nch)
+{
+    int rc = TL_OK;
+    size_t *g = tl_malloc(nch * sizeof(*g));
+    struct cpkey *grp = tl_malloc(nch * sizeof(*grp));
+    size_t *L = tl_malloc(nch * sizeof(*L)), *I = tl_malloc(nch * sizeof(*I));
+    size_t *out = tl_malloc(nch * sizeof(*out));
+    if (!g || !grp || !L || !I || !out) {
+        rc = TL_ENOMEM;
+        goto done;
+    }
+    for (size_t c = 0; c < nch; c++) {
+        g[c] = c;
+    }
+    for (size_t u = 0; u < nch; u++) {
+        size_t a = by_launch[u];
+        const struct tl__ev *la = &p->ev[cp[chosen[a]].l], *ia = &p->ev[cp[chosen[a]].i];
+        double range = tl_geo_dist_m(la->pub.lat_deg, la->pub.lon_deg, ia->pub.lat_deg,
+                                     ia->pub.lon_deg);
+        for (size_t v = u + 1; v < nch; v++) {
+            size_t b = by_launch[v];
+            const struct tl__ev *lb = &p->ev[cp[chosen[b]].l], *ib = &p->ev[cp[chosen[b]].i];
+            if (lb->t0_s - la->t0_s > MISSION_WINDOW_S) {
+                break;
+            }
+            if (same_place(la, lb, REPEAT_RADIUS_M) && same_place(ia, ib, AIM_SPREAD * range)) {
+                size_t ra = uf_find(g, a), rb = uf_find(g, b);
+                g[ra > rb ? ra : rb] = ra < rb ? ra : rb;
+            }
+        }
+    }
+    /* the missions' members, each mission in launch order */
+    for (size_t u = 0; u < nch; u++) {
+        grp[u] = (struct cpkey){.l = uf_find(g, by_launch[u]), .i = u, .k = by_launch[u]};
+    }
+    qsort(grp, nch, sizeof(*grp), cmp_cpkey);
+    for (size_t s = 0, e; s < nch && rc == TL_OK; s = e) {
+        for (e = s; e < nch && grp[e].l == grp[s].l; e++) {
+            L[e - s] = cp[chosen[grp[e].k]].l;
+            I[e - s] = cp[chosen[grp[e].k]].i;
+        }
+        size_t k = e - s;
+        if (k < 3) {
+            continue;
+        }
+        rc = rechoose_mission(p, cp, by, ncp, L, I, k, out);
+        if (rc == TL_OK) {
+            for (size_t j = 0; j < k; j++) {
+                chosen[grp[s + j].k] = out[j];
+            }
+        } else if (rc == TL_ENOTFOUND) {
+            rc = TL_OK;
+        }
+    }
+done:
+    tl_free(g);
+    tl_free(grp);
+    tl_free(L);
+    tl_free(I);
+    tl_free(out);
+    return rc;
+}
+
 static int
 repeats(const struct tl_pipeline *p, size_t e)
 {
@@ -437,9 +638,20 @@ tl__classify_pair(struct tl_pipeline *p)
             by_launch[c] = bl[c].k;
         }
         uncross(p, cp, by, ncp, chosen, by_launch, nch);
+        rc = fire_missions(p, cp, by, ncp, chosen, by_launch, nch);
+        size_t w = 0;
+        for (size_t c = 0; c < nch; c++) {
+            if (chosen[c] != SIZE_MAX) {
+                chosen[w++] = chosen[c];
+            }
+        }
+        nch = w;
         tl_free(by);
         tl_free(bl);
         tl_free(by_launch);
+        if (rc != TL_OK) {
+            goto done;
+        }
     }
     /* pairing probabilities: softmax over the alternatives of both ends and "no pair" */
     p->n_fnd = 0;
