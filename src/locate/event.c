@@ -519,11 +519,12 @@ refit_without(struct jk *jk)
  * the others.  The delete-d jackknife (Shao & Wu 1989, Ann. Statist. 17:1176) leaves out
  * d picks at a time, and its variance estimate (n-d)/(d N) sum over N subsets of
  * (x_s - x_mean)(x_s - x_mean)' holds for rougher estimators than the delete-1 one; with
- * d = n/2 many subsets drop most of a contaminating group, and their locations move.  N =
+ * d = n/2 many subsets drop most of a contaminating group, and their locations move (d is
+ * at most n - JK_MIN_PICKS, so that every refit keeps enough picks).  N =
  * 3n subsets drawn at random (Shao & Tu 1995, The Jackknife and Bootstrap, ch. 2), from a
  * generator seeded by the picks' times and stations, so that the same event gets the same
  * subsets in every run whatever the order or index of its picks (batch and live runs
- * agree).  Events with fewer than 2 JK_MIN_PICKS picks get the delete-1 estimate only.
+ * agree).  Events with fewer than JK_MIN_PICKS + 2 picks get the delete-1 estimate only.
  *
  * Where either estimate exceeds the formal covariance in some horizontal direction (the
  * largest eigenvalue of C^-1 J is above 1) the covariance is scaled up by the larger of
@@ -540,7 +541,7 @@ jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
     if (det <= 0.0) {
         return;
     }
-    size_t n_sub = n >= 2 * JK_MIN_PICKS ? JK_SUBSETS_PER_PICK * n : 0;
+    size_t n_sub = n >= JK_MIN_PICKS + 2 ? JK_SUBSETS_PER_PICK * n : 0;
     struct jk jk = {
         .p = p,
         .e = e,
@@ -578,7 +579,7 @@ jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
     }
     size_t m1 = jk.m;
     double ratio = m1 >= 5 ? scatter_ratio(jk.th, m1, (double)(m1 - 1) / (double)m1, a, b, c, det) : 0;
-    size_t d = n / 2;
+    size_t d = n / 2 < n - JK_MIN_PICKS ? n / 2 : n - JK_MIN_PICKS;
     for (size_t s = 0; s < n_sub; s++) {
         memset(jk.out, 0, n * sizeof(*jk.out));
         for (size_t left = 0; left < d;) {
