@@ -372,27 +372,53 @@ static int
 rechoose_mission(const struct tl_pipeline *p, const struct cpair *cp, const struct cpkey *by,
                  size_t ncp, const size_t *L, const size_t *I, size_t k, size_t *chosen_out)
 {
-    struct couple *cb = tl_malloc(k * k * sizeof(*cb));
+    struct couple *cb = NULL;
+    size_t m = 0, cap = 0;
     bool *used = tl_calloc(2 * k, sizeof(bool));
-    if (!cb || !used) {
-        tl_free(cb);
+    struct cpkey *ipos = tl_malloc(k * sizeof(*ipos)); /* the impacts by event index */
+    if (!used || !ipos) {
         tl_free(used);
+        tl_free(ipos);
         return TL_ENOMEM;
     }
     double var_t = 0;
     for (size_t j = 0; j < k; j++) {
         var_t += (tl__sq(p->ev[L[j]].pub.time_sigma_s) + tl__sq(p->ev[I[j]].pub.time_sigma_s)) /
                  (double)k;
+        ipos[j] = (struct cpkey){.l = I[j], .i = 0, .k = j};
     }
-    size_t m = 0;
-    for (size_t x = 0; x < k; x++) {
-        for (size_t y = 0; y < k; y++) {
-            long c = find_cpair(by, ncp, L[x], I[y]);
-            if (c >= 0 && acceptable(&cp[c])) {
-                cb[m++] = (struct couple){.a = x, .b = y, .k = (size_t)c,
-                                          .dt = p->ev[I[y]].t0_s - p->ev[L[x]].t0_s};
+    qsort(ipos, k, sizeof(*ipos), cmp_cpkey);
+    /* the couples: each launch's candidate pairs (contiguous in `by`) with the mission's
+     * impacts, so the work follows the candidates, not k squared */
+    int rc = TL_OK;
+    for (size_t x = 0; x < k && rc == TL_OK; x++) {
+        size_t lo = 0, hi = ncp;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (by[mid].l < L[x]) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
         }
+        for (size_t j = lo; j < ncp && by[j].l == L[x]; j++) {
+            struct cpkey key = {.l = by[j].i};
+            const struct cpkey *y = bsearch(&key, ipos, k, sizeof(*ipos), cmp_cpkey);
+            if (!y || !acceptable(&cp[by[j].k])) {
+                continue;
+            }
+            if ((rc = tl__grow((void **)&cb, &cap, m + 1, sizeof(*cb), (size_t)1 << 28)) != TL_OK) {
+                break;
+            }
+            cb[m++] = (struct couple){.a = x, .b = y->k, .k = by[j].k,
+                                      .dt = p->ev[by[j].i].t0_s - p->ev[L[x]].t0_s};
+        }
+    }
+    tl_free(ipos);
+    if (rc != TL_OK) {
+        tl_free(cb);
+        tl_free(used);
+        return rc;
     }
     /* the time of flight the most couples agree on, within the tolerance */
     qsort(cb, m, sizeof(*cb), cmp_couple_dt);
