@@ -364,9 +364,9 @@ uf_find(size_t *g, size_t x)
 
 /*
  * One fire mission's pairs, re-chosen together (see fire_missions()): the k launches L and k
- * impacts I of its chosen pairs, L[j] paired with I[j].  Returns TL_OK or TL_ENOMEM; `chosen_out` receives the new
- * candidate indices (SIZE_MAX where fewer pairs result) when the mission's time of flight
- * explains more of them than before.
+ * impacts I of its chosen pairs, L[j] paired with I[j].  Returns TL_OK with the new candidate
+ * indices in `chosen_out` (SIZE_MAX where fewer pairs result) when the mission's time of
+ * flight explains more of them than before, TL_ENOTFOUND when it does not, or TL_ENOMEM.
  */
 static int
 rechoose_mission(const struct tl_pipeline *p, const struct cpair *cp, const struct cpkey *by,
@@ -457,13 +457,9 @@ rechoose_mission(const struct tl_pipeline *p, const struct cpair *cp, const stru
         chosen_out[n++] = cb[j].k;
         after += cb[j].key < 1e9;
     }
-    if (after <= before) {
-        chosen_out[0] = SIZE_MAX; /* no better: keep the mission as it was */
-        n = 0;
-    }
     tl_free(cb);
     tl_free(used);
-    return n ? TL_OK : TL_ENOTFOUND;
+    return after > before ? TL_OK : TL_ENOTFOUND; /* not better: the mission stays as it was */
 }
 
 /*

@@ -37,7 +37,7 @@
 /* Goodness of fit an event must reach: robust scale of normalised residuals. */
 #define MAX_SCALE 2.5
 #define SEARCH_WINDOW_S 120.0 /* origin times one association search looks at */
-#define JK_MIN_PICKS    4     /* picks a jackknife refit needs (x, y, t0 and the corrections' priors) */
+#define JK_MIN_PICKS    4     /* picks a jackknife refit needs (x, y, t0; priors hold the rest) */
 #define JK_SUBSETS_PER_PICK 3 /* delete-half subsets drawn per pick of the event */
 
 static double
@@ -561,8 +561,11 @@ jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
     for (size_t i = 0; i < n; i++) {
         const struct tl__pk *x = &p->pk[e->picks[i]];
         size_t j = i;
-        while (j > 0 && (p->pk[jk.ord[j - 1]].t_ns > x->t_ns ||
-                         (p->pk[jk.ord[j - 1]].t_ns == x->t_ns && p->pk[jk.ord[j - 1]].sta > x->sta))) {
+        while (j > 0) {
+            const struct tl__pk *w = &p->pk[jk.ord[j - 1]];
+            if (w->t_ns < x->t_ns || (w->t_ns == x->t_ns && w->sta <= x->sta)) {
+                break;
+            }
             jk.ord[j] = jk.ord[j - 1];
             j--;
         }
@@ -578,7 +581,8 @@ jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
         jk.out[i] = false;
     }
     size_t m1 = jk.m;
-    double ratio = m1 >= 5 ? scatter_ratio(jk.th, m1, (double)(m1 - 1) / (double)m1, a, b, c, det) : 0;
+    double ratio =
+        m1 >= 5 ? scatter_ratio(jk.th, m1, (double)(m1 - 1) / (double)m1, a, b, c, det) : 0.0;
     size_t d = n / 2 < n - JK_MIN_PICKS ? n / 2 : n - JK_MIN_PICKS;
     for (size_t s = 0; s < n_sub; s++) {
         memset(jk.out, 0, n * sizeof(*jk.out));
@@ -596,8 +600,8 @@ jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
     }
     size_t md = jk.m - m1;
     if (md >= 5) {
-        ratio = fmax(ratio, scatter_ratio(jk.th + m1, md, (double)(n - d) / ((double)d * (double)md),
-                                          a, b, c, det));
+        double f = (double)(n - d) / ((double)d * (double)md);
+        ratio = fmax(ratio, scatter_ratio(jk.th + m1, md, f, a, b, c, det));
     }
     if (ratio > 1.0) {
         for (int r = 0; r < 3; r++) {
