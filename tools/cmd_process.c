@@ -124,7 +124,7 @@ cmd_process(int argc, char **argv)
         code = tool_fail(EXIT_RUNTIME, "process", "%s", tl_diag_format(&d, buf, sizeof(buf)));
         goto done;
     }
-    const struct tl_input_stats *in = tl_pipeline_input_stats(p);
+    const struct tl_input_stats *in = b.input;
     fprintf(stderr,
             "process: %ld records (%ld picks, %ld met, %ld status; %ld duplicates, %ld malformed, "
             "%ld unknown station) -> %zu events, %zu findings\n",

@@ -243,8 +243,6 @@ event_rate(const struct tl_pipeline *p, size_t e, size_t other)
     return fmax((double)n / 1200.0, 1.0 / 3600.0);
 }
 
-/* Other events within REPEAT_RADIUS_M of e over +-30 minutes (a gun position firing again:
- * guns stand still to metres, while impacts scatter over tens to hundreds of metres). */
 /* Candidate pairs by (launch, impact), to find the candidate for a given couple. */
 struct cpkey {
     size_t l, i, k;
@@ -278,11 +276,24 @@ same_place(const struct tl__ev *a, const struct tl__ev *b, double radius_m)
     return d <= radius_m + 2.0 * range_sigma_m(a, b);
 }
 
+/* Two pairs of one gun at one aim point: launches at one place (a gun stands still:
+ * REPEAT_RADIUS_M), impacts within AIM_SPREAD of the first pair's range. */
+static bool
+same_gun_and_aim(const struct tl__ev *la, const struct tl__ev *ia, const struct tl__ev *lb,
+                 const struct tl__ev *ib)
+{
+    if (!same_place(la, lb, REPEAT_RADIUS_M)) {
+        return false;
+    }
+    double range = tl_geo_dist_m(la->pub.lat_deg, la->pub.lon_deg, ia->pub.lat_deg,
+                                 ia->pub.lon_deg);
+    return same_place(ia, ib, AIM_SPREAD * range);
+}
+
 /*
  * Rounds of one gun at one target fly the same time, give or take a fraction of a per
- * cent: the earlier launch's round lands first.  Two chosen pairs whose launches are at one
- * place (a gun stands still: REPEAT_RADIUS_M) and whose impacts are at one aim point
- * (AIM_SPREAD of the range), but with the later launch paired to the earlier impact, are
+ * cent: the earlier launch's round lands first.  Two chosen pairs of one gun at one aim
+ * point (same_gun_and_aim()), but with the later launch paired to the earlier impact, are
  * crossed: each took its own weapon hypothesis, one short and one long.  They are swapped
  * when both swapped couples are candidates that would be accepted on their own, until no
  * crossing is left (each swap removes one inversion of the launch and impact orders).
@@ -303,13 +314,8 @@ uncross(const struct tl_pipeline *p, const struct cpair *cp, const struct cpkey 
                 if (lb->t0_s - la->t0_s > MAX_DT_S) {
                     break;
                 }
-                if (!(la->t0_s < lb->t0_s && ia->t0_s > ib->t0_s)) {
-                    continue;
-                }
-                double range = tl_geo_dist_m(la->pub.lat_deg, la->pub.lon_deg, ia->pub.lat_deg,
-                                             ia->pub.lon_deg);
-                if (!same_place(la, lb, REPEAT_RADIUS_M) ||
-                    !same_place(ia, ib, AIM_SPREAD * range)) {
+                if (!(la->t0_s < lb->t0_s && ia->t0_s > ib->t0_s) ||
+                    !same_gun_and_aim(la, ia, lb, ib)) {
                     continue;
                 }
                 long ka = find_cpair(by, ncp, x->l, y->i), kb = find_cpair(by, ncp, y->l, x->i);
@@ -494,15 +500,13 @@ fire_missions(const struct tl_pipeline *p, const struct cpair *cp, const struct 
     for (size_t u = 0; u < nch; u++) {
         size_t a = by_launch[u];
         const struct tl__ev *la = &p->ev[cp[chosen[a]].l], *ia = &p->ev[cp[chosen[a]].i];
-        double range = tl_geo_dist_m(la->pub.lat_deg, la->pub.lon_deg, ia->pub.lat_deg,
-                                     ia->pub.lon_deg);
         for (size_t v = u + 1; v < nch; v++) {
             size_t b = by_launch[v];
             const struct tl__ev *lb = &p->ev[cp[chosen[b]].l], *ib = &p->ev[cp[chosen[b]].i];
             if (lb->t0_s - la->t0_s > MISSION_WINDOW_S) {
                 break;
             }
-            if (same_place(la, lb, REPEAT_RADIUS_M) && same_place(ia, ib, AIM_SPREAD * range)) {
+            if (same_gun_and_aim(la, ia, lb, ib)) {
                 size_t ra = uf_find(g, a), rb = uf_find(g, b);
                 g[ra > rb ? ra : rb] = ra < rb ? ra : rb;
             }
@@ -540,6 +544,8 @@ done:
     return rc;
 }
 
+/* Other events within REPEAT_RADIUS_M of e over +-30 minutes (a gun position firing again:
+ * guns stand still to metres, while impacts scatter over tens to hundreds of metres). */
 static int
 repeats(const struct tl_pipeline *p, size_t e)
 {

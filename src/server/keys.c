@@ -153,8 +153,10 @@ tl_station_keys_make(const struct tl_mission *mission,
     json_t *feats = json_object_get(root, "features");
     if (!json_is_array(feats)) {
         json_decref(root);
-        return oom ? tl__diag(diag, TL_ENOMEM, NULL, "out of memory")
-                   : tl__diag(diag, TL_EPARSE, NULL, "the mission's source is not a FeatureCollection");
+        if (oom) {
+            return tl__diag(diag, TL_ENOMEM, NULL, "out of memory");
+        }
+        return tl__diag(diag, TL_EPARSE, NULL, "the mission's source is not a FeatureCollection");
     }
     int rc = TL_OK;
     size_t i;
