@@ -55,6 +55,7 @@
 #define BIN_S           2.0    /* origin-time bin of that bound */
 #define CHANCE_PER_BLOCK 0.05 /* chance alignments the search may have to look at per block */
 #define REPEAT_WINDOW_S 60.0   /* repeats from one place are sought this far before and after */
+#define REPEAT_PLACE_M  100.0  /* a firing position: a battery's guns stand tens of metres apart */
 #define MAX_QUEUE       (1u << 22) /* boxes waiting, at most */
 #define IDX_BITS        31     /* bits of an end's index in sort_endpts' words */
 /* Work one tile and block may take, at most: a barrage can make the space of chance
@@ -758,7 +759,7 @@ was_rejected(const struct actx *a, uint64_t fp)
     return false;
 }
 
-static int try_event(struct actx *a, const struct fine *f);
+static int try_event(struct actx *a, const struct fine *f, const struct tl__search *s);
 
 /*
  * Repeats: a gun or a rocket launcher fires again and again from the same place, a
@@ -788,7 +789,7 @@ repeat_search(struct actx *a, size_t ev)
         a->rc = TL_ENOMEM;
         goto done;
     }
-    double loc_s = sqrt(fmax(e->cov[0][0] + e->cov[1][1], 0.0)) / 330.0;
+    double loc_m = sqrt(fmax(e->cov[0][0] + e->cov[1][1], 0.0)), loc_s = loc_m / 330.0;
     for (size_t k = 0; k < tl->n_stations; k++) {
         struct tl__lobs o;
         memset(&o, 0, sizeof(o));
@@ -854,6 +855,9 @@ repeat_search(struct actx *a, size_t ev)
     }
     size_t ne = vote_ends(v, nv, ends);
     sweep(&a->sc, ends, ne, a->cover, a->min_sta, r, NULL);
+    /* the place searched: the gun's, give or take the battery's spread and the event's own
+     * uncertainty (its fields read before any try_event can move p->ev) */
+    struct tl__search here = {ex, ey, REPEAT_PLACE_M + 2.0 * loc_m, 2.0 * REPEAT_WINDOW_S};
     for (int j = 0; j < r->n && j < MAX_RUNS && a->rc == TL_OK; j++) {
         /* one vote per station, the closest to the run's peak, among those still free */
         f->n = 0;
@@ -880,7 +884,7 @@ repeat_search(struct actx *a, size_t ev)
         }
         f->score = (int)f->n;
         if (f->score >= a->min_sta) {
-            try_event(a, f);
+            try_event(a, f, &here);
         }
     }
     tl_free(ends);
@@ -892,9 +896,10 @@ done:
     tl_free(tol);
 }
 
-/* Try to make an event from the picks a fine search selected.  Returns 1 if kept. */
+/* Try to make an event from the picks a search selected (s: where it looked).  Returns 1
+ * if kept. */
 static int
-try_event(struct actx *a, const struct fine *f)
+try_event(struct actx *a, const struct fine *f, const struct tl__search *s)
 {
     struct tl_pipeline *p = a->p;
     uint64_t fp = fingerprint(f->pk, f->n);
@@ -919,7 +924,7 @@ try_event(struct actx *a, const struct fine *f)
     memcpy(e->picks, f->pk, f->n * sizeof(size_t));
     e->n_picks = f->n;
     a->n_lsq++;
-    int rc = tl__locate_event(p, e, a->mf, true);
+    int rc = tl__locate_event(p, e, a->mf, s);
     TL_LOG(TL_LOG_DEBUG, "assoc", "cand fine (%.0f %.0f %.2f) n=%zu score=%d -> (%.0f %.0f %.2f) nsta=%d rms=%.3f rc=%d",
            f->x, f->y, f->t0, f->n, f->score, e->x, e->y, e->t0_s, e->pub.n_stations, e->pub.rms_s, rc);
     if (rc == TL_ENOMEM) {
@@ -1201,6 +1206,7 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
 static void
 leaf_events(struct actx *a, const struct box *b, const struct cpick *picks, size_t n)
 {
+    static const struct tl__search whole_tile = {0, 0, 0, 0}; /* the boxes cover the tile */
     struct cpick *sub = tl_malloc((n + 1) * sizeof(*sub));
     struct runs *r = tl_malloc(sizeof(*r));
     struct fine *f = tl_malloc(sizeof(*f));
@@ -1232,7 +1238,7 @@ leaf_events(struct actx *a, const struct box *b, const struct cpick *picks, size
         a->n_fine++;
         if (fine_search(a, &w, sub, m, f) >= a->need) {
             a->n_try++;
-            try_event(a, f);
+            try_event(a, f, &whole_tile);
         }
     }
 done:

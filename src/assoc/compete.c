@@ -207,7 +207,7 @@ tl__compete(struct tl_pipeline *p)
         for (size_t k = 0; k < f->n_picks; k++) {
             p->pk[f->picks[k]].ev = -1;
         }
-        int lr = tl__locate_event(p, f, mf, false);
+        int lr = tl__locate_event(p, f, mf, NULL);
         if (lr == TL_ENOMEM) {
             rc = lr;
             break;

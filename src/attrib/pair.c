@@ -169,11 +169,14 @@ pair_cost(double range_m, double sig_r_m, double dt_s, double sig_t_s, int *weap
  * Evidence from shock waves, as a log-likelihood ratio.  A supersonic round from L to I
  * passes over the point a fraction u along the path at about t0(L) + u x tof; a station
  * within 2 km of the path hears its N-wave then, give or take the flight model's spread
- * and the wave's own travel (SHOCK_WINDOW_S).  The stations with a shock pick in their
- * window are counted against what chance would give: each station's own rate of shock
- * picks (false ones, and other rounds' in a barrage) times its window.  Only a count
- * chance rarely reaches is evidence; in a barrage, shock picks are everywhere and prove
- * nothing.
+ * and the wave's own travel (SHOCK_WINDOW_S), but never before t0(L): a round cannot be
+ * heard before it is fired.  That bound matters near L, where the window would otherwise
+ * reach back over the seconds before L - when a shell coming in to L, were L an impact,
+ * passes (acoustics.md 2.4: the incoming N-wave just before a detonation).  The stations
+ * with a shock pick in their window are counted against what chance would give: each
+ * station's own rate of shock picks (false ones, and other rounds' in a barrage) times its
+ * window.  Only a count chance rarely reaches is evidence; in a barrage, shock picks are
+ * everywhere and prove nothing.
  */
 static double
 shock_evidence(const struct tl_pipeline *p, const struct tl__ev *L, const struct tl__ev *I,
@@ -197,16 +200,17 @@ shock_evidence(const struct tl_pipeline *p, const struct tl__ev *L, const struct
             continue;
         }
         double pred = L->t0_s + u * tof, w = SHOCK_WINDOW_S + 0.15 * tof;
+        double lo = fmax(pred - w, L->t0_s), hi = pred + w;
         const struct tl__sta_index *x = &p->sx[s];
         int hit = 0;
         size_t around = 0;
         for (size_t j = 0; j < x->n_shocks; j++) {
             double t = tl__pk_time_s(p, x->shocks[j]);
-            hit |= fabs(t - pred) <= w;
+            hit |= t >= lo && t <= hi;
             around += fabs(t - pred) <= 600.0;
         }
         k += hit;
-        mu += fmax((double)around / 1200.0, 1.0 / 86400.0) * 2.0 * w;
+        mu += fmax((double)around / 1200.0, 1.0 / 86400.0) * (hi - lo);
     }
     if (k < 2) {
         return 0.0;

@@ -134,15 +134,16 @@ log_choose(int n, int k)
  * the log-likelihood ratio of "arrival from this source" (Gaussian residual) against "a
  * pick that happened to fall there" (the station's pick rate); each fitting bearing adds
  * its ratio against a uniform direction.  From the sum go the log of the number of
- * independent places and times the search looked at (the tile's band over the block,
- * in units of this fit's resolution) and of the number of subsets of that size among the
+ * independent places and times the search looked at (in units of this fit's resolution:
+ * the tile's band over the block, or for a repeat that stays at its known place, that
+ * place over the repeat window) and of the number of subsets of that size among the
  * stations no farther than the farthest one that fits.
  * A positive result means fewer than one chance alignment this good is expected in the
  * search (a likelihood-ratio detection test with a look-elsewhere correction).
  */
 static double
 significance(const struct tl_pipeline *p, const struct tl__tile *tl, const struct tl__lobs *o,
-             const long *ks, size_t n, const struct tl__lsol *sol)
+             const long *ks, size_t n, const struct tl__lsol *sol, const struct tl__search *s)
 {
     double llr = 0, far_m = 0;
     int nfit = 0, reach = 0;
@@ -172,8 +173,12 @@ significance(const struct tl_pipeline *p, const struct tl__tile *tl, const struc
     double det = sol->cov[0][0] * sol->cov[1][1] - tl__sq(sol->cov[0][1]);
     double cell_m2 = M_PI * sqrt(fmax(det, 1.0)) * 4.0; /* 2-sigma ellipse area */
     double cell_s = 4.0 * sqrt(fmax(sol->cov[2][2], 1e-6));
-    double area_m2 = (tl->max_x - tl->min_x) * (tl->max_y - tl->min_y);
-    double cells = fmax(1.0, area_m2 / cell_m2) * fmax(1.0, SEARCH_WINDOW_S / cell_s);
+    double area_m2 = (tl->max_x - tl->min_x) * (tl->max_y - tl->min_y), window_s = SEARCH_WINDOW_S;
+    if (s && s->radius_m > 0 && tl__hypot(sol->x - s->x_m, sol->y - s->y_m) <= s->radius_m) {
+        area_m2 = M_PI * s->radius_m * s->radius_m;
+        window_s = s->window_s;
+    }
+    double cells = fmax(1.0, area_m2 / cell_m2) * fmax(1.0, window_s / cell_s);
     return llr - log(cells) - log_choose(reach > nfit ? reach : nfit, nfit);
 }
 
@@ -218,7 +223,7 @@ solve_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *
 
 int
 tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf,
-                 bool gate)
+                 const struct tl__search *gate)
 {
     const struct tl__tile *tl = &p->tiles[e->tile];
     size_t cap = tl->n_stations + e->n_picks + 1;
@@ -345,7 +350,7 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
     }
     e->n_picks = m;
     e->n_fit_check = sol.scale <= MAX_SCALE ? nfit : 0;
-    e->significance = significance(p, tl, o, ks, m, &sol);
+    e->significance = significance(p, tl, o, ks, m, &sol, gate);
     e->check_rms_s = sol.rms_s;
     e->x = sol.x;
     e->y = sol.y;

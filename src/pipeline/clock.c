@@ -299,7 +299,7 @@ tl__clock_qc(struct tl_pipeline *p)
         for (size_t k = 0; k < e->n_picks; k++) {
             p->pk[e->picks[k]].ev = -1;
         }
-        int lr = tl__locate_event(p, e, mf, false);
+        int lr = tl__locate_event(p, e, mf, NULL);
         if (lr == TL_ENOMEM) {
             rc = lr;
         }

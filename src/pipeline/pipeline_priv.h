@@ -183,12 +183,22 @@ int tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_tim
 /* assoc/compete.c: dissolve events whose picks other events explain. */
 int tl__compete(struct tl_pipeline *p);
 
+/* Where a candidate was searched for: the significance test's look-elsewhere correction
+ * counts the places and origin times that search looked at.  The association's boxes look
+ * at the whole tile over a block (radius_m = 0); a repeat search looks at one known place,
+ * within radius_m of (x_m, y_m), over window_s - but only a fit that stays there is a
+ * repeat: one that moves farther is judged as if the whole tile had been searched. */
+struct tl__search {
+    double x_m, y_m, radius_m;
+    double window_s;
+};
+
 /* locate/event.c: (re)locate event e with its picks; fills location, covariance, arrivals.
- * With `gate`, an event that fails the nominal check (fewer than min_stations fit, or not
- * significant) is left after the check fit, without its published fit: a candidate the
- * caller will reject anyway. */
+ * With a `gate` (the search the candidate came from), an event that fails the nominal
+ * check (fewer than min_stations fit, or not significant) is left after the check fit,
+ * without its published fit: a candidate the caller will reject anyway. */
 int tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *mf,
-                     bool gate);
+                     const struct tl__search *gate);
 /* Side probability and the published geographic fields of a located event. */
 void tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e);
 
