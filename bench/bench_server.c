@@ -14,11 +14,15 @@
  *      server with a 10-minute processing window; for each finding published
  *      for the first time, the time from the reception of the last pick of its
  *      launch and impact events to its publication (p50, p99), and the same from
- *      when it became derivable (docs/server.md, "Figures").
+ *      when it became derivable (docs/server.md, "Figures"), and where that time
+ *      went: records still to come, the wait for a run to start, the run.
  *
  * The load generator is `truceline replay`'s engine (tl_replay_run) in this
  * process: signing, HTTP and retries included.  Usage:
  *     bench_server [--quick]      (--quick: 3 hours of data, for a smoke run)
+ *     bench_server --latency SPEED HOURS [START_H]
+ *                                 (phase 3 alone: HOURS of the busy day from
+ *                                 START_H o'clock, default 6, at SPEED x)
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
@@ -191,9 +195,158 @@ ingest_phase(const char *label, const char *sc, const char *work, double speed, 
     tl_server_free(s);
 }
 
+/*
+ * The live processing's account of each new finding (live.c logs it at DEBUG): how long
+ * ago its last pick came, how long ago it became derivable, and the run that found it.
+ */
+struct trace {
+    double *last_ms, *drv_ms, *wait_ms, *run_ms;
+    size_t n, cap;
+    long first_run; /* findings of the first run of a slice (derivable measured from last pick) */
+};
+
+static void
+trace_sink(void *ud,
+           enum tl_log_level level,
+           const char *component,
+           const char *func,
+           const char *msg)
+{
+    struct trace *t = ud;
+    double last, drv, ago, took;
+    char id[64];
+    (void)level;
+    (void)func;
+    if (strcmp(component, "live") != 0 ||
+        sscanf(msg,
+               "new finding %63s last pick %lf ms ago, derivable %lf ms ago, run started %lf ms "
+               "ago and took %lf ms",
+               id, &last, &drv, &ago, &took) != 5) {
+        return;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        double **arr[4] = {&t->last_ms, &t->drv_ms, &t->wait_ms, &t->run_ms};
+        for (int i = 0; i < 4; i++) {
+            double *p = realloc(*arr[i], cap * sizeof(double));
+            if (!p) {
+                return;
+            }
+            *arr[i] = p;
+        }
+        t->cap = cap;
+    }
+    t->last_ms[t->n] = last;
+    t->drv_ms[t->n] = drv;
+    t->wait_ms[t->n] = drv - ago;
+    t->run_ms[t->n] = took;
+    t->n++;
+    t->first_run += strstr(msg, "first run of its slice") != NULL;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : (x > y);
+}
+
+/* p-th percentile (the same rank as /v1/status) of v[0..n), in seconds; sorts v. */
+static double
+pct_s(double *v, size_t n, int p)
+{
+    if (n == 0) {
+        return 0.0;
+    }
+    qsort(v, n, sizeof(*v), cmp_double);
+    size_t i = n * (size_t)p / 100;
+    return v[i < n ? i : n - 1] / 1000.0;
+}
+
+/*
+ * Latency: `hours` of the busy day from `start_h` played at `speed` times real time into a
+ * server with a 10-minute window; prints the server's two figures and where the time went.
+ */
+static void
+latency_phase(const char *work, double speed, double hours, double start_h)
+{
+    char lat[600], mission[700], records[700], keys[700], data[700];
+    snprintf(lat, sizeof(lat), "%s/latency", work);
+    scenario(lat, "busy", hours, TL_SIM_DEFAULT_START_NS + (tl_time_ns)(start_h * 3600e9));
+    snprintf(mission, sizeof(mission), "%s/mission.geojson", lat);
+    snprintf(records, sizeof(records), "%s/records.jsonl", lat);
+    snprintf(keys, sizeof(keys), "%s/keys", lat);
+    snprintf(data, sizeof(data), "%s/data-latency", work);
+    struct trace tr;
+    memset(&tr, 0, sizeof(tr));
+    tl_set_log(trace_sink, &tr, TL_LOG_DEBUG);
+    struct tl_server *s = start_server(mission, data, INT64_C(600) * TL_NS_PER_S);
+    char *tok = NULL;
+    struct tl_diag d;
+    if (tl_token_add(data, TL_ROLE_ANALYST, NULL, "bench", &tok, NULL, &d) != TL_OK) {
+        die("token", TL_ESTORE);
+    }
+    struct tl_replay_config rc;
+    tl_replay_config_default(&rc);
+    rc.records_path = records;
+    rc.url = tl_server_url(s);
+    rc.keys_dir = keys;
+    rc.speed = speed;
+    rc.connections = 4;
+    struct tl_replay_stats st;
+    tl_replay_run(&rc, &st, &d);
+    wait_idle(tl_server_url(s), tok, 300);
+    json_t *j = status(tl_server_url(s), tok);
+    json_t *p = json_object_get(j, "processing");
+    json_t *l = json_object_get(p, "finding_latency_ms");
+    json_t *ld = json_object_get(p, "finding_latency_derivable_ms");
+    printf("last pick -> published finding (busy, %g h from %02.0f:00 at %gx real time, 10-min "
+           "window): %lld findings, p50 %.2f s, p99 %.2f s, max %.2f s; from when derivable: "
+           "p50 %.2f s, p99 %.2f s, max %.2f s; processing runs: %lld, last %.0f ms, max %.0f ms\n",
+           hours, start_h, speed, (long long)json_integer_value(json_object_get(l, "n")),
+           json_number_value(json_object_get(l, "p50")) / 1000.0,
+           json_number_value(json_object_get(l, "p99")) / 1000.0,
+           json_number_value(json_object_get(l, "max")) / 1000.0,
+           json_number_value(json_object_get(ld, "p50")) / 1000.0,
+           json_number_value(json_object_get(ld, "p99")) / 1000.0,
+           json_number_value(json_object_get(ld, "max")) / 1000.0,
+           (long long)json_integer_value(json_object_get(p, "runs")),
+           json_number_value(json_object_get(p, "last_run_ms")),
+           json_number_value(json_object_get(p, "max_run_ms")));
+    json_decref(j);
+    tl_free(tok);
+    tl_server_free(s);
+    tl_set_log(NULL, NULL, TL_LOG_ERROR);
+    for (size_t i = 0; i < tr.n; i++) {
+        tr.last_ms[i] -= tr.drv_ms[i]; /* now: from the last pick to derivable */
+    }
+    printf("  where it went, p50 / p99: last pick -> derivable %.2f / %.2f s (records still to "
+           "come), derivable -> run start %.2f / %.2f s, run %.2f / %.2f s; %ld of %zu published "
+           "by the first run of a slice\n",
+           pct_s(tr.last_ms, tr.n, 50), pct_s(tr.last_ms, tr.n, 99), pct_s(tr.wait_ms, tr.n, 50),
+           pct_s(tr.wait_ms, tr.n, 99), pct_s(tr.run_ms, tr.n, 50), pct_s(tr.run_ms, tr.n, 99),
+           tr.first_run, tr.n);
+    fflush(stdout);
+    free(tr.last_ms);
+    free(tr.drv_ms);
+    free(tr.wait_ms);
+    free(tr.run_ms);
+}
+
 int
 main(int argc, char **argv)
 {
+    if (argc >= 4 && strcmp(argv[1], "--latency") == 0) {
+        char work[] = "/tmp/tl_bench_server_XXXXXX";
+        if (!mkdtemp(work)) {
+            perror("mkdtemp");
+            return 1;
+        }
+        latency_phase(work, strtod(argv[2], NULL), strtod(argv[3], NULL),
+                      argc > 4 ? strtod(argv[4], NULL) : 6.0);
+        rmrf(work);
+        return 0;
+    }
     bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     char work[] = "/tmp/tl_bench_server_XXXXXX";
     if (!mkdtemp(work)) {
@@ -215,51 +368,7 @@ main(int argc, char **argv)
     double speed = 6000.0 / ((double)picks / (hours * 3600.0));
     ingest_phase("paced", day, work, speed, picks);
 
-    /* latency: an hour at 30x into a server with a 10-minute window */
-    char lat[600], mission[700], keys[700], data[700];
-    snprintf(lat, sizeof(lat), "%s/latency", work);
-    scenario(lat, "busy", quick ? 0.5 : 1.0,
-             TL_SIM_DEFAULT_START_NS + INT64_C(6) * 3600 * TL_NS_PER_S);
-    snprintf(mission, sizeof(mission), "%s/mission.geojson", lat);
-    snprintf(records, sizeof(records), "%s/records.jsonl", lat);
-    snprintf(keys, sizeof(keys), "%s/keys", lat);
-    snprintf(data, sizeof(data), "%s/data-latency", work);
-    struct tl_server *s = start_server(mission, data, INT64_C(600) * TL_NS_PER_S);
-    char *tok = NULL;
-    struct tl_diag d;
-    if (tl_token_add(data, TL_ROLE_ANALYST, NULL, "bench", &tok, NULL, &d) != TL_OK) {
-        die("token", TL_ESTORE);
-    }
-    struct tl_replay_config rc;
-    tl_replay_config_default(&rc);
-    rc.records_path = records;
-    rc.url = tl_server_url(s);
-    rc.keys_dir = keys;
-    rc.speed = 30;
-    rc.connections = 4;
-    struct tl_replay_stats st;
-    tl_replay_run(&rc, &st, &d);
-    wait_idle(tl_server_url(s), tok, 300);
-    json_t *j = status(tl_server_url(s), tok);
-    json_t *p = json_object_get(j, "processing");
-    json_t *l = json_object_get(p, "finding_latency_ms");
-    json_t *ld = json_object_get(p, "finding_latency_derivable_ms");
-    printf("last pick -> published finding (busy, 30x real time, 10-min window): %lld findings, "
-           "p50 %.2f s, p99 %.2f s, max %.2f s; from when derivable: p50 %.2f s, p99 %.2f s, "
-           "max %.2f s; processing runs: %lld, last %.0f ms, max %.0f ms\n",
-           (long long)json_integer_value(json_object_get(l, "n")),
-           json_number_value(json_object_get(l, "p50")) / 1000.0,
-           json_number_value(json_object_get(l, "p99")) / 1000.0,
-           json_number_value(json_object_get(l, "max")) / 1000.0,
-           json_number_value(json_object_get(ld, "p50")) / 1000.0,
-           json_number_value(json_object_get(ld, "p99")) / 1000.0,
-           json_number_value(json_object_get(ld, "max")) / 1000.0,
-           (long long)json_integer_value(json_object_get(p, "runs")),
-           json_number_value(json_object_get(p, "last_run_ms")),
-           json_number_value(json_object_get(p, "max_run_ms")));
-    json_decref(j);
-    tl_free(tok);
-    tl_server_free(s);
+    latency_phase(work, 30, quick ? 0.5 : 1.0, 6.0);
     rmrf(work);
     return 0;
 }

@@ -206,6 +206,9 @@ struct tl__live {
     tl_time_ns last_run_start;
     tl_time_ns fresh_rx;     /* earliest reception among the records fed since the last run */
     tl_time_ns run_fresh_rx; /* fresh_rx as the current run started (INT64_MIN: none) */
+    tl_time_ns run_end;      /* when the current run's tl_pipeline_run returned */
+    bool fresh_slice;        /* the current run is the first on a rebuilt slice */
+    bool rebuilt;            /* rebuilt since the last run */
 
     struct sobj *objs;
     size_t n_objs, cap_objs;
@@ -1020,6 +1023,7 @@ rebuild(struct tl__live *L)
         L->cursor = upto;
     }
     L->dirty = true;
+    L->rebuilt = true;
     L->rebuilds++;
     if (rc == TL_OK) {
         rc = prune(L, L->p_from - SLACK_NS, false);
@@ -1398,6 +1402,13 @@ diff(struct tl__live *L, struct changes *cs)
                 tl_time_ns known = last > L->run_fresh_rx ? last : L->run_fresh_rx;
                 ch->latency_ms = (double)(now - last) / 1e6;
                 ch->derivable_ms = (double)(now - known) / 1e6;
+                TL_LOG(TL_LOG_DEBUG, "live",
+                       "new finding %s: last pick %.0f ms ago, derivable %.0f ms ago, run "
+                       "started %.0f ms ago and took %.0f ms%s",
+                       fid, ch->latency_ms, ch->derivable_ms,
+                       (double)(now - L->last_run_start) / 1e6,
+                       (double)(L->run_end - L->last_run_start) / 1e6,
+                       L->fresh_slice ? ", first run of its slice" : "");
             }
         }
     }
@@ -1482,7 +1493,10 @@ run_once(struct tl__live *L)
     L->dirty_pub = false;
     pthread_mutex_unlock(&L->mu);
     tl_time_ns covers = L->p_to != INT64_MAX && L->p_to - 1 < L->clock ? L->p_to - 1 : L->clock;
+    L->fresh_slice = L->rebuilt;
+    L->rebuilt = false;
     int rc = tl_pipeline_run(L->p, INT64_MAX);
+    L->run_end = tl_time_now();
     struct changes cs = {0};
     if (rc == TL_OK) {
         rc = diff(L, &cs);
