@@ -200,7 +200,7 @@ ingest_phase(const char *label, const char *sc, const char *work, double speed, 
  * ago its last pick came, how long ago it became derivable, and the run that found it.
  */
 struct trace {
-    double *last_ms, *drv_ms, *wait_ms, *run_ms;
+    double *last_ms, *drv_ms, *wait_ms, *run_ms, *first; /* first: 1 if the slice's first run */
     size_t n, cap;
     long first_run; /* findings of the first run of a slice (derivable measured from last pick) */
 };
@@ -226,8 +226,8 @@ trace_sink(void *ud,
     }
     if (t->n == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 256;
-        double **arr[4] = {&t->last_ms, &t->drv_ms, &t->wait_ms, &t->run_ms};
-        for (int i = 0; i < 4; i++) {
+        double **arr[5] = {&t->last_ms, &t->drv_ms, &t->wait_ms, &t->run_ms, &t->first};
+        for (int i = 0; i < 5; i++) {
             double *p = realloc(*arr[i], cap * sizeof(double));
             if (!p) {
                 return;
@@ -240,8 +240,9 @@ trace_sink(void *ud,
     t->drv_ms[t->n] = drv;
     t->wait_ms[t->n] = drv - ago;
     t->run_ms[t->n] = took;
+    t->first[t->n] = strstr(msg, "first run of its slice") != NULL;
+    t->first_run += t->first[t->n] > 0;
     t->n++;
-    t->first_run += strstr(msg, "first run of its slice") != NULL;
 }
 
 static int
@@ -317,6 +318,24 @@ latency_phase(const char *work, double speed, double hours, double start_h)
     tl_free(tok);
     tl_server_free(s);
     tl_set_log(NULL, NULL, TL_LOG_ERROR);
+    printf("  slowest from when derivable:");
+    size_t top[5];
+    for (size_t k = 0; k < 5 && k < tr.n; k++) {
+        size_t w = tr.n;
+        for (size_t i = 0; i < tr.n; i++) {
+            bool taken = false;
+            for (size_t q = 0; q < k; q++) {
+                taken = taken || top[q] == i;
+            }
+            if (!taken && (w == tr.n || tr.drv_ms[i] > tr.drv_ms[w])) {
+                w = i;
+            }
+        }
+        top[k] = w;
+        printf(" %.2f s (wait %.2f, run %.2f%s)", tr.drv_ms[w] / 1000.0, tr.wait_ms[w] / 1000.0,
+               tr.run_ms[w] / 1000.0, tr.first[w] > 0 ? ", first run of its slice" : "");
+    }
+    printf("\n");
     for (size_t i = 0; i < tr.n; i++) {
         tr.last_ms[i] -= tr.drv_ms[i]; /* now: from the last pick to derivable */
     }
@@ -331,6 +350,7 @@ latency_phase(const char *work, double speed, double hours, double start_h)
     free(tr.drv_ms);
     free(tr.wait_ms);
     free(tr.run_ms);
+    free(tr.first);
 }
 
 int
