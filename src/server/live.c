@@ -1,44 +1,48 @@
 /*
  * live.c - live processing: the pipeline of `truceline process`, fed as records arrive.
  *
- * One thread owns the tl_pipeline.  Its loop:
+ * One thread owns the pipelines (one per slice, below).  Its loop:
  *
  *   1. feed: read the records the writer committed since the last look
  *      (records.id > cursor, in commit order), parse each stored line and
- *      tl_pipeline_add it;
+ *      tl_pipeline_add it to every slice that holds its time;
  *   2. run: at most every run_interval, when something was fed, call
- *      tl_pipeline_run(p, INT64_MAX) - everything held is processed, so an
- *      event is formed as soon as enough picks are in (the latency goal is a
- *      finding within 5 s of its last pick) and revised when late picks come;
- *   3. diff: match the run's events to the stable events published before
- *      and publish what is new, changed or gone (below);
+ *      tl_pipeline_run(p, INT64_MAX) on each slice fed (below), the newest
+ *      first - everything held is processed, so an event is formed as soon as
+ *      enough picks are in (the latency goal is a finding within 5 s of its
+ *      last pick) and revised when late picks come;
+ *   3. diff: after each run, match the slices' events to the stable events
+ *      published before and publish what is new, changed or gone (below);
  *   4. log: append every new finding version and review to the transparency
  *      log (durably), then record each entry's index;
  *   5. reviews: apply the analysts' reviews queued by HTTP threads.
  *
- * Sliding window.  tl_pipeline_run recomputes from every record held, so the
- * pipeline holds only a slice of record time, [p_from, p_to), a window `W`
- * long and half as much again (a parameter; W = 0 holds everything).  Results
- * near the ends of a slice lack the records beyond them, so only events from
- * p_from + MARGIN to p_to - MARGIN are matched and published (p_to is open
- * while the slice reaches the latest record: the live case).  When the data
- * clock (the latest record time fed) passes the slice's end, and the slice
- * has been run, the slice moves on by W/2 and a new pipeline is built from the
- * store; the published regions of consecutive slices meet (W >= 2 MARGIN), so
- * a backlog - a server restarted after an outage, a replay faster than real
- * time - is worked through slice by slice without a gap, each slice run at
- * once, and the position is kept in the store (meta live_from) across
- * restarts.  Older stable objects are frozen at their last version.  A record
- * that arrives for a time before the slice is stored (and served) but not
- * processed.
+ * Sliding window.  tl_pipeline_run recomputes from every record held, so a
+ * pipeline holds only a slice of record time, [from, from + 1.5 W) for a window
+ * `W` (a parameter; W = 0 holds everything in one slice).  Results near the ends
+ * of a slice lack the records beyond them, so each slice publishes only the
+ * events of its region, from its start + MARGIN to the next slice's start +
+ * MARGIN (the newest slice: open while the data is inside it, else to its end -
+ * MARGIN).  Slices start W/2 apart and follow the data clock (the latest record
+ * time fed; advance() below): the next slice is added when the clock nears the
+ * start of its region, while that region is still empty, and a slice is dropped
+ * when the clock has passed its end and it was run on everything it holds; so
+ * two or three slices are held at once, each region is published by one slice
+ * from its first event to its last version, and the events of older regions are
+ * frozen.  A backlog - a server restarted after an outage, a replay faster than
+ * real time - is worked through slice by slice without a gap, each slice run at
+ * once, and the oldest slice's start is kept in the store (meta live_from)
+ * across restarts.  A record that arrives for a time before the oldest slice is
+ * stored (and served) but not processed.
  *
  * Stable identity.  The pipeline names an event "EV" + its origin time, and
  * the origin time moves when late picks refine the location.  The server keeps
  * its own identity: each new run's event is matched to the published event
  * with which it shares most picks (pick ids, or station and time for picks
- * without id; ties go to the nearer origin time), one to one.  A matched event
- * keeps its id and gets a new version if its GeoJSON changed; an unmatched one
- * is new and takes the pipeline's id (with "-2", "-3" if taken); a published
+ * without id; ties go to the nearer origin time), one to one; an event seen by
+ * two slices on either side of their regions' boundary is the newer slice's.
+ * A matched event keeps its id and gets a new version if its GeoJSON changed; an
+ * unmatched one is new and takes the pipeline's id (with "-2", "-3" if taken); a published
  * event that no longer appears gets a final "withdrawn" version.  A finding's
  * identity is its launch event's stable id: same launch, same finding, even if
  * the impact it is paired with changes.  Every version is kept (table
@@ -61,9 +65,11 @@
 
 #define MARGIN_NS   (INT64_C(300) * TL_NS_PER_S) /* window start to first published event */
 #define SLACK_NS    (INT64_C(120) * TL_NS_PER_S) /* origin times move this much at most */
+#define LEAD_NS     (INT64_C(120) * TL_NS_PER_S) /* a slice is added this much ahead (below) */
 #define FEED_CHUNK  5000
 #define DUMP_FLAGS  (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 #define MAX_OBJECTS (1u << 24)
+#define MAX_SLICES  4 /* slices held at once: 3 suffice (advance()), one more for a lag */
 
 /* ------------------------------------------------------------ string map -- */
 
@@ -186,6 +192,22 @@ struct review_req {
     struct review_req *next;
 };
 
+/*
+ * A slice: a pipeline holding the records of [from, to), 1.5 windows of record time (or
+ * everything: INT64_MIN, INT64_MAX), and what the latency account needs of its runs.
+ */
+struct slice {
+    struct tl_pipeline *p;
+    tl_time_ns from, to;
+    struct smap rx;          /* pick key -> received_ns, for the picks it holds */
+    bool dirty;              /* fed since its last run */
+    bool ran;                /* its pipeline holds the results of a run (the last one) */
+    long runs;               /* runs so far */
+    tl_time_ns fresh_rx;     /* earliest reception among the records fed since the last run */
+    tl_time_ns run_fresh_rx; /* fresh_rx as the last run started (INT64_MIN: none) */
+    tl_time_ns run_start, run_end;
+};
+
 struct tl__live {
     struct tl_server *s;
     pthread_t thread;
@@ -196,19 +218,12 @@ struct tl__live {
     bool kicked, stop;
     struct review_req *rq_head, *rq_tail;
 
-    struct tl_pipeline *p;
-    tl_time_ns p_from;  /* the slice of record time held: [p_from, p_to) */
-    tl_time_ns p_to;    /* INT64_MAX: open (the slice reaches the latest record) */
+    struct slice sl[MAX_SLICES]; /* the slices held, oldest first (none before any record) */
+    size_t n_sl;
     int64_t cursor;     /* last records.id fed */
     tl_time_ns clock;   /* latest record time fed */
     tl_time_ns done_to; /* latest record time that a completed run covered */
-    bool dirty;         /* fed since the last run */
     tl_time_ns last_run_start;
-    tl_time_ns fresh_rx;     /* earliest reception among the records fed since the last run */
-    tl_time_ns run_fresh_rx; /* fresh_rx as the current run started (INT64_MIN: none) */
-    tl_time_ns run_end;      /* when the current run's tl_pipeline_run returned */
-    bool fresh_slice;        /* the current run is the first on a rebuilt slice */
-    bool rebuilt;            /* rebuilt since the last run */
 
     struct sobj *objs;
     size_t n_objs, cap_objs;
@@ -220,6 +235,9 @@ struct tl__live {
     double last_run_ms, max_run_ms;
     bool running, log_pending, dirty_pub, reviews_pending;
     int64_t cursor_pub;
+    tl_time_ns win_from, win_to; /* record time held: the oldest slice's start, the newest's end
+                                    once the data passed it (else INT64_MAX: open) */
+    size_t win_slices;
     struct tl__latency lat;     /* from the last pick of the finding's events */
     struct tl__latency lat_drv; /* from when the finding became derivable (see diff) */
     struct tl_station_qc *qc;
@@ -248,16 +266,33 @@ pick_key(const char *station, const char *pick_id, tl_time_ns t, char *buf, size
     }
 }
 
-static tl_time_ns
-reliable_from(const struct tl__live *L)
+/* Is any slice fed since its last run? */
+static bool
+any_dirty(const struct tl__live *L)
 {
-    return L->p_from == INT64_MIN ? INT64_MIN : L->p_from + MARGIN_NS;
+    for (size_t i = 0; i < L->n_sl; i++) {
+        if (L->sl[i].dirty) {
+            return true;
+        }
+    }
+    return false;
 }
 
-static tl_time_ns
-reliable_to(const struct tl__live *L)
+/*
+ * The region of origin time whose events slice i publishes, [*from, *to): from MARGIN
+ * after its start to MARGIN after the next slice's start, or, for the newest slice, to
+ * MARGIN before its end once the data passed it (open while the data is inside it).
+ */
+static void
+region(const struct tl__live *L, size_t i, tl_time_ns *from, tl_time_ns *to)
 {
-    return L->p_to == INT64_MAX ? INT64_MAX : L->p_to - MARGIN_NS;
+    const struct slice *sl = &L->sl[i];
+    *from = sl->from == INT64_MIN ? INT64_MIN : sl->from + MARGIN_NS;
+    if (i + 1 < L->n_sl) {
+        *to = L->sl[i + 1].from + MARGIN_NS;
+    } else {
+        *to = sl->to == INT64_MAX || sl->to > L->clock ? INT64_MAX : sl->to - MARGIN_NS;
+    }
 }
 
 /* ------------------------------------------------------------- objects -- */
@@ -905,8 +940,13 @@ log_pending(struct tl__live *L)
 
 /* ----------------------------------------------------------------- feed -- */
 
+/* Feed rows (id, t_ns, received_ns, line) to every slice that holds their time, or to `only`. */
 static int
-feed_rows(struct tl__live *L, sqlite3_stmt *st, struct tl__conn *c, size_t *rows)
+feed_rows(struct tl__live *L,
+          sqlite3_stmt *st,
+          struct tl__conn *c,
+          struct slice *only,
+          size_t *rows)
 {
     int step, rc = TL_OK;
     *rows = 0;
@@ -923,37 +963,44 @@ feed_rows(struct tl__live *L, sqlite3_stmt *st, struct tl__conn *c, size_t *rows
         if (t > L->clock) {
             L->clock = t;
         }
-        if (t < L->p_from) {
+        if (L->n_sl > 0 && t < L->sl[0].from) {
             L->skipped_late++;
             continue;
         }
-        if (t >= L->p_to) {
-            continue; /* beyond the slice: fed when the slice gets there */
-        }
         struct tl_record rec;
-        if (tl_record_parse(line, len, L->s->mission, &rec, NULL) != TL_OK) {
-            TL_LOG(TL_LOG_WARN, "live", "stored record %" PRId64 " does not parse; skipped", id);
-            continue;
-        }
-        int arc = tl_pipeline_add(L->p, &rec);
-        if (arc == TL_ENOMEM) {
-            rc = arc;
-            break;
-        }
-        if (arc == TL_OK) {
+        bool parsed = false;
+        for (size_t i = 0; i < L->n_sl && rc == TL_OK; i++) {
+            struct slice *sl = &L->sl[i];
+            if ((only && sl != only) || t < sl->from || t >= sl->to) {
+                continue; /* beyond the slice: fed when a slice gets there */
+            }
+            if (!parsed && tl_record_parse(line, len, L->s->mission, &rec, NULL) != TL_OK) {
+                TL_LOG(TL_LOG_WARN, "live", "stored record %" PRId64 " does not parse; skipped",
+                       id);
+                break;
+            }
+            parsed = true;
+            int arc = tl_pipeline_add(sl->p, &rec);
+            if (arc == TL_ENOMEM) {
+                rc = arc;
+                break;
+            }
+            if (arc != TL_OK) {
+                continue;
+            }
             L->fed++;
-            L->dirty = true;
-            if (rx < L->fresh_rx) {
-                L->fresh_rx = rx;
+            sl->dirty = true;
+            if (rx < sl->fresh_rx) {
+                sl->fresh_rx = rx;
             }
             if (rec.type == TL_REC_PICK) {
                 char key[96];
                 pick_key(rec.u.pick.station, rec.u.pick.id, rec.u.pick.t_ns, key, sizeof(key));
-                if (smap_put(&L->rx, key, rx) != TL_OK) {
-                    rc = TL_ENOMEM;
-                    break;
-                }
+                rc = smap_put(&sl->rx, key, rx);
             }
+        }
+        if (rc != TL_OK) {
+            break;
         }
     }
     if (rc == TL_OK && step != SQLITE_DONE && step != SQLITE_ROW) {
@@ -975,7 +1022,7 @@ feed_new(struct tl__live *L)
         int rc = st ? TL_OK : TL_ESTORE;
         if (st) {
             sqlite3_bind_int64(st, 1, L->cursor);
-            rc = feed_rows(L, st, c, &rows);
+            rc = feed_rows(L, st, c, NULL, &rows);
         }
         tl__store_release(L->s->store, c);
         pthread_mutex_lock(&L->mu);
@@ -985,56 +1032,6 @@ feed_new(struct tl__live *L)
             return rc;
         }
     }
-}
-
-/* A fresh pipeline holding the records of the slice [p_from, p_to). */
-static int
-rebuild(struct tl__live *L)
-{
-    struct tl_server *s = L->s;
-    tl_pipeline_free(L->p);
-    L->p = NULL;
-    smap_clear(&L->rx);
-    int rc = tl_pipeline_new(s->mission, NULL, &L->p);
-    if (rc != TL_OK) {
-        return rc;
-    }
-    struct tl__conn *c = tl__store_reader(s->store);
-    sqlite3_stmt *st = tl__stmt(c, "SELECT max(id) FROM records");
-    int64_t upto = 0;
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-        upto = sqlite3_column_int64(st, 0);
-    }
-    if (st) {
-        sqlite3_reset(st);
-    }
-    st = tl__stmt(c, "SELECT id, t_ns, received_ns, line FROM records WHERE t_ns >= ?1 AND "
-                     "t_ns < ?2 AND id <= ?3 ORDER BY t_ns");
-    size_t rows = 0;
-    rc = st ? TL_OK : TL_ESTORE;
-    if (st) {
-        sqlite3_bind_int64(st, 1, L->p_from);
-        sqlite3_bind_int64(st, 2, L->p_to);
-        sqlite3_bind_int64(st, 3, upto);
-        rc = feed_rows(L, st, c, &rows);
-    }
-    tl__store_release(s->store, c);
-    if (upto > L->cursor) {
-        L->cursor = upto;
-    }
-    L->dirty = true;
-    L->rebuilt = true;
-    L->rebuilds++;
-    if (rc == TL_OK) {
-        rc = prune(L, L->p_from - SLACK_NS, false);
-    }
-    char a[TL_TIME_TEXT_MAX], b[TL_TIME_TEXT_MAX] = "open";
-    tl__fmt_time(L->p_from, a);
-    if (L->p_to != INT64_MAX) {
-        tl__fmt_time(L->p_to, b);
-    }
-    TL_LOG(TL_LOG_INFO, "live", "slice %s to %s: %zu records", a, b, rows);
-    return rc;
 }
 
 struct from_ctx {
@@ -1049,23 +1046,119 @@ save_from_job(struct tl__conn *c, void *vctx)
     return tl__meta_set(c, "live_from", v);
 }
 
-/* The end of a slice starting at `from`: 1.5 windows on, or open when that passes the data. */
-static tl_time_ns
-slice_end(const struct tl__live *L, tl_time_ns from)
+/* Keep the oldest slice's start in the store, where a restart resumes. */
+static void
+save_from(struct tl__live *L)
 {
-    tl_time_ns to = from + L->s->cfg.window_ns * 3 / 2;
-    return to > L->clock ? INT64_MAX : to;
+    struct from_ctx fc = {L->sl[0].from};
+    tl__store_write(L->s->store, save_from_job, &fc);
 }
 
-/* Move the slice on when the data has gone past it (and it was run). */
+static void
+slice_fini(struct slice *sl)
+{
+    tl_pipeline_free(sl->p);
+    smap_clear(&sl->rx);
+    memset(sl, 0, sizeof(*sl));
+}
+
+/*
+ * A new newest slice [from, from + 1.5 W), or everything with no window, holding the
+ * stored records of its time up to records.id `upto` (the other slices' cursor).
+ */
+static int
+add_slice(struct tl__live *L, tl_time_ns from, int64_t upto)
+{
+    struct tl_server *s = L->s;
+    if (L->n_sl == MAX_SLICES) {
+        return TL_ERANGE;
+    }
+    struct slice *sl = &L->sl[L->n_sl];
+    memset(sl, 0, sizeof(*sl));
+    int rc = tl_pipeline_new(s->mission, NULL, &sl->p);
+    if (rc != TL_OK) {
+        return rc;
+    }
+    L->n_sl++;
+    sl->from = from;
+    sl->to = s->cfg.window_ns > 0 ? from + s->cfg.window_ns * 3 / 2 : INT64_MAX;
+    sl->fresh_rx = INT64_MAX;
+    sl->dirty = true;
+    struct tl__conn *c = tl__store_reader(s->store);
+    sqlite3_stmt *st = tl__stmt(c, "SELECT id, t_ns, received_ns, line FROM records WHERE t_ns >= "
+                                   "?1 AND t_ns < ?2 AND id <= ?3 ORDER BY t_ns");
+    size_t rows = 0;
+    rc = st ? TL_OK : TL_ESTORE;
+    if (st) {
+        sqlite3_bind_int64(st, 1, sl->from);
+        sqlite3_bind_int64(st, 2, sl->to);
+        sqlite3_bind_int64(st, 3, upto);
+        rc = feed_rows(L, st, c, sl, &rows);
+    }
+    tl__store_release(s->store, c);
+    L->rebuilds++;
+    char a[TL_TIME_TEXT_MAX] = "start", b[TL_TIME_TEXT_MAX] = "end";
+    if (sl->from != INT64_MIN) {
+        tl__fmt_time(sl->from, a);
+    }
+    if (sl->to != INT64_MAX) {
+        tl__fmt_time(sl->to, b);
+    }
+    TL_LOG(TL_LOG_INFO, "live", "slice %s to %s: %zu records", a, b, rows);
+    return rc;
+}
+
+/* The largest records.id stored. */
+static int64_t
+max_record_id(struct tl__live *L)
+{
+    struct tl__conn *c = tl__store_reader(L->s->store);
+    sqlite3_stmt *st = tl__stmt(c, "SELECT max(id) FROM records");
+    int64_t upto = 0;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        upto = sqlite3_column_int64(st, 0);
+    }
+    if (st) {
+        sqlite3_reset(st);
+    }
+    tl__store_release(L->s->store, c);
+    return upto;
+}
+
+/*
+ * Is the newest slice's successor due: is the data clock within LEAD of the start of the
+ * successor's region?  Added a little ahead, the successor finds its region empty even when
+ * a cycle of runs covers a minute of data (a replay faster than real time).
+ */
+static bool
+successor_due(const struct tl__live *L)
+{
+    const struct slice *nw = &L->sl[L->n_sl - 1];
+    return L->clock >= nw->from + L->s->cfg.window_ns / 2 + MARGIN_NS - LEAD_NS;
+}
+
+/*
+ * Slices follow the data.  Slice k starts W/2 after slice k - 1 and publishes the events
+ * from MARGIN after its start until MARGIN after the next one's; so the next slice is added
+ * as the data clock nears the start of its region, when that region is still empty: no
+ * region ever changes hands while it has events (a hand-over would publish then the findings
+ * the new slice pairs and the old one did not, minutes of data after their picks).  A slice
+ * is dropped once the data has passed its end and it was run with everything it holds; its
+ * region's events are then frozen at their last version.  Added and dropped only when the
+ * slice in question was run on all its records, a backlog (a restart after an outage, a
+ * replay faster than real time) is worked through slice by slice.  A slice lives from
+ * W/2 + MARGIN - LEAD after the previous one's start to 1.5 W after its own, so for any
+ * W >= 2 MARGIN (the configuration's minimum) at most three are held at once.
+ */
 static int
 advance(struct tl__live *L)
 {
     tl_time_ns w = L->s->cfg.window_ns;
-    if (w <= 0 || L->clock == INT64_MIN || L->dirty) {
+    if (w <= 0 || L->clock == INT64_MIN) {
         return TL_OK;
     }
-    if (L->p_from == INT64_MIN) {
+    int rc = TL_OK;
+    if (L->n_sl == 0) {
         /* first records: start the slice at the earliest record (at most a week back) */
         struct tl__conn *c = tl__store_reader(L->s->store);
         sqlite3_stmt *st = tl__stmt(c, "SELECT min(t_ns) FROM records");
@@ -1075,18 +1168,29 @@ advance(struct tl__live *L)
         }
         tl__store_release(L->s->store, c);
         tl_time_ns week = INT64_C(7) * 86400 * TL_NS_PER_S;
-        L->p_from = first > L->clock - week ? first : L->clock - week;
-    } else {
-        tl_time_ns end = L->p_to == INT64_MAX ? L->p_from + w * 3 / 2 : L->p_to;
-        if (L->clock < end) {
-            return TL_OK;
+        rc = add_slice(L, first > L->clock - week ? first : L->clock - week, L->cursor);
+        if (rc == TL_OK) {
+            save_from(L);
+            rc = prune(L, L->sl[0].from - SLACK_NS, false);
         }
-        L->p_from += w / 2;
+        return rc;
     }
-    L->p_to = slice_end(L, L->p_from);
-    struct from_ctx fc = {L->p_from};
-    tl__store_write(L->s->store, save_from_job, &fc);
-    return rebuild(L);
+    while (rc == TL_OK) {
+        struct slice *old = &L->sl[0], *nw = &L->sl[L->n_sl - 1];
+        if (L->n_sl > 1 && old->ran && !old->dirty && L->clock >= old->to) {
+            slice_fini(old);
+            memmove(&L->sl[0], &L->sl[1], (L->n_sl - 1) * sizeof(L->sl[0]));
+            L->n_sl--;
+            memset(&L->sl[L->n_sl], 0, sizeof(L->sl[0]));
+            save_from(L);
+            rc = prune(L, L->sl[0].from - SLACK_NS, false);
+        } else if (L->n_sl < MAX_SLICES && nw->ran && !nw->dirty && successor_due(L)) {
+            rc = add_slice(L, nw->from + w / 2, L->cursor);
+        } else {
+            break;
+        }
+    }
+    return rc;
 }
 
 /* ----------------------------------------------------------------- diff -- */
@@ -1136,14 +1240,14 @@ event_picks(const struct tl_event *e)
 
 /* Latest receive time of the picks of an event (INT64_MIN when unknown). */
 static tl_time_ns
-last_received(struct tl__live *L, const struct tl_event *e)
+last_received(const struct slice *sl, const struct tl_event *e)
 {
     tl_time_ns best = INT64_MIN;
     for (size_t i = 0; i < e->n_arrivals; i++) {
         char key[96];
         const struct tl_arrival *a = &e->arrivals[i];
         pick_key(a->station, a->pick_id, a->t_ns, key, sizeof(key));
-        int64_t *v = smap_find(&L->rx, key);
+        int64_t *v = smap_find(&sl->rx, key);
         if (v && *v > best) {
             best = *v;
         }
@@ -1151,28 +1255,107 @@ last_received(struct tl__live *L, const struct tl_event *e)
     return best;
 }
 
-static long
-find_event(const struct tl_event *ev, size_t ne, const char *id)
+/*
+ * The results of every slice in one index space: slice k's event i is u = off[k] + i; `in`
+ * says whether u is published: in its slice's region, and not the same event as one a newer
+ * slice publishes (half of its picks or more in those events): at the boundary of two
+ * regions one event may be seen on either side of it, and the newer slice has the later
+ * records.
+ */
+struct merged {
+    const struct tl_event *ev[MAX_SLICES];
+    const struct tl_finding *fd[MAX_SLICES];
+    size_t ne[MAX_SLICES], nf[MAX_SLICES];
+    tl_time_ns rel[MAX_SLICES], rel_to[MAX_SLICES];
+    size_t off[MAX_SLICES + 1];
+    const struct tl_event **evp; /* by u */
+    unsigned char *slice;        /* by u */
+    bool *in;                    /* by u */
+};
+
+static void
+merged_fini(struct merged *m)
 {
-    for (size_t i = 0; i < ne; i++) {
-        if (strcmp(ev[i].id, id) == 0) {
-            return (long)i;
+    tl_free(m->evp);
+    tl_free(m->slice);
+    tl_free(m->in);
+}
+
+/* u of the event `id` of slice k, or -1. */
+static long
+find_event(const struct merged *m, size_t k, const char *id)
+{
+    for (size_t i = 0; i < m->ne[k]; i++) {
+        if (strcmp(m->ev[k][i].id, id) == 0) {
+            return (long)(m->off[k] + i);
         }
     }
     return -1;
 }
 
-/* Match the run's events to the stable objects and collect the changes. */
+static int
+merge(struct tl__live *L, struct merged *m)
+{
+    memset(m, 0, sizeof(*m));
+    for (size_t k = 0; k < L->n_sl; k++) {
+        m->ev[k] = tl_pipeline_events(L->sl[k].p, &m->ne[k]);
+        m->fd[k] = tl_pipeline_findings(L->sl[k].p, &m->nf[k]);
+        region(L, k, &m->rel[k], &m->rel_to[k]);
+        m->off[k + 1] = m->off[k] + m->ne[k];
+    }
+    size_t n = m->off[L->n_sl];
+    m->evp = tl_calloc(n + 1, sizeof(*m->evp));
+    m->slice = tl_calloc(n + 1, sizeof(*m->slice));
+    m->in = tl_calloc(n + 1, sizeof(*m->in));
+    if (!m->evp || !m->slice || !m->in) {
+        return TL_ENOMEM;
+    }
+    struct smap newer = {0};
+    int rc = TL_OK;
+    for (size_t k = L->n_sl; k-- > 0 && rc == TL_OK;) {
+        for (size_t i = 0; i < m->ne[k]; i++) {
+            const struct tl_event *e = &m->ev[k][i];
+            size_t u = m->off[k] + i;
+            m->evp[u] = e;
+            m->slice[u] = (unsigned char)k;
+            m->in[u] = e->t_ns >= m->rel[k] && e->t_ns < m->rel_to[k];
+            size_t shared = 0;
+            for (size_t a = 0; a < e->n_arrivals && m->in[u] && newer.n; a++) {
+                char key[96];
+                pick_key(e->arrivals[a].station, e->arrivals[a].pick_id, e->arrivals[a].t_ns, key,
+                         sizeof(key));
+                shared += smap_find(&newer, key) != NULL;
+            }
+            m->in[u] = m->in[u] && (shared == 0 || 2 * shared < e->n_arrivals);
+        }
+        for (size_t i = 0; i < m->ne[k] && k > 0 && rc == TL_OK; i++) {
+            const struct tl_event *e = &m->ev[k][i];
+            for (size_t a = 0; a < e->n_arrivals && m->in[m->off[k] + i] && rc == TL_OK; a++) {
+                char key[96];
+                pick_key(e->arrivals[a].station, e->arrivals[a].pick_id, e->arrivals[a].t_ns, key,
+                         sizeof(key));
+                rc = smap_put(&newer, key, 1);
+            }
+        }
+    }
+    smap_clear(&newer);
+    return rc;
+}
+
+/*
+ * Match the slices' events (each slice's in its region) to the stable objects and collect
+ * the changes.
+ */
 static int
 diff(struct tl__live *L, struct changes *cs)
 {
     struct tl_server *s = L->s;
-    size_t ne, nf;
-    const struct tl_event *ev = tl_pipeline_events(L->p, &ne);
-    const struct tl_finding *fd = tl_pipeline_findings(L->p, &nf);
-    tl_time_ns rel = reliable_from(L), rel_to = reliable_to(L);
+    struct merged m;
+    int rc = merge(L, &m);
+    size_t ne = m.off[L->n_sl];
+    const struct tl_event *const *ev = m.evp;
+    tl_time_ns rel = m.rel[0], rel_to = m.rel_to[L->n_sl - 1];
     tl_time_ns cand_from = rel == INT64_MIN ? INT64_MIN : rel - SLACK_NS;
-    int rc = TL_OK;
     struct smap pk = {0};
     struct cand *cands = NULL;
     size_t nc = 0, capc = 0;
@@ -1180,8 +1363,10 @@ diff(struct tl__live *L, struct changes *cs)
     long *obj_of = tl_calloc(ne + 1, sizeof(*obj_of));
     bool *taken = tl_calloc(L->n_objs + 1, sizeof(*taken));
     struct tl__conn *c = tl__store_reader(s->store);
-    if (!stable || !obj_of || !taken) {
+    if (rc == TL_OK && (!stable || !obj_of || !taken)) {
         rc = TL_ENOMEM;
+    }
+    if (rc != TL_OK) {
         goto done;
     }
     for (size_t i = 0; i < L->n_objs; i++) {
@@ -1208,13 +1393,13 @@ diff(struct tl__live *L, struct changes *cs)
     /* overlaps */
     for (size_t e = 0; e < ne && rc == TL_OK; e++) {
         obj_of[e] = -1;
-        if (ev[e].t_ns < rel || ev[e].t_ns >= rel_to) {
+        if (!m.in[e]) {
             continue;
         }
         size_t first = nc;
-        for (size_t a = 0; a < ev[e].n_arrivals && rc == TL_OK; a++) {
+        for (size_t a = 0; a < ev[e]->n_arrivals && rc == TL_OK; a++) {
             char key[96];
-            const struct tl_arrival *ar = &ev[e].arrivals[a];
+            const struct tl_arrival *ar = &ev[e]->arrivals[a];
             pick_key(ar->station, ar->pick_id, ar->t_ns, key, sizeof(key));
             int64_t *o = smap_find(&pk, key);
             if (!o) {
@@ -1231,7 +1416,7 @@ diff(struct tl__live *L, struct changes *cs)
                 TL_OK) {
                 break;
             }
-            tl_time_ns dt = ev[e].t_ns - L->objs[*o].t_ns;
+            tl_time_ns dt = ev[e]->t_ns - L->objs[*o].t_ns;
             cands[nc++] = (struct cand){e, (size_t)*o, 1, dt < 0 ? -dt : dt};
         }
     }
@@ -1249,14 +1434,14 @@ diff(struct tl__live *L, struct changes *cs)
     }
     /* stable ids: matched, or new */
     for (size_t e = 0; e < ne; e++) {
-        if (ev[e].t_ns < rel || ev[e].t_ns >= rel_to) {
+        if (!m.in[e]) {
             continue;
         }
         if (obj_of[e] >= 0) {
             tl__strlcpy(stable[e], L->objs[obj_of[e]].id, TL_ID_MAX);
             L->objs[obj_of[e]].seen = true;
         } else {
-            unique_id(L, c, ev[e].id, stable[e]);
+            unique_id(L, c, ev[e]->id, stable[e]);
             /* reserve the id so that a later event of this run cannot take it */
             struct sobj *o = obj_add(L, stable[e], TL__OBJ_EVENT);
             if (!o) {
@@ -1264,20 +1449,20 @@ diff(struct tl__live *L, struct changes *cs)
                 goto done;
             }
             o->seen = true;
-            o->t_ns = ev[e].t_ns;
+            o->t_ns = ev[e]->t_ns;
             obj_of[e] = (long)(o - L->objs);
         }
     }
     /* events: new and changed versions */
     for (size_t e = 0; e < ne && rc == TL_OK; e++) {
-        if (ev[e].t_ns < rel || ev[e].t_ns >= rel_to) {
+        if (!m.in[e]) {
             continue;
         }
         struct sobj *o = &L->objs[obj_of[e]];
-        struct tl_event x = ev[e];
+        struct tl_event x = *ev[e];
         tl__strlcpy(x.id, stable[e], sizeof(x.id));
         if (x.pair[0]) {
-            long pe = find_event(ev, ne, x.pair);
+            long pe = find_event(&m, m.slice[e], x.pair);
             if (pe >= 0 && stable[pe][0]) {
                 tl__strlcpy(x.pair, stable[pe], sizeof(x.pair));
             }
@@ -1314,7 +1499,7 @@ diff(struct tl__live *L, struct changes *cs)
         ch->version = version;
         ch->cause = o->version < 0 ? "new" : "revised";
         ch->doc = doc;
-        ch->picks = event_picks(&ev[e]);
+        ch->picks = event_picks(ev[e]);
         ch->review = o->review;
         change_cols_event(L, ch, &fin);
         if (!ch->picks) {
@@ -1322,97 +1507,101 @@ diff(struct tl__live *L, struct changes *cs)
         }
     }
     /* findings: identity by the stable launch */
-    for (size_t f = 0; f < nf && rc == TL_OK; f++) {
-        if (fd[f].launch_t_ns < rel || fd[f].launch_t_ns >= rel_to) {
-            continue;
-        }
-        long le = find_event(ev, ne, fd[f].launch), ie = find_event(ev, ne, fd[f].impact);
-        if (le < 0 || !stable[le][0]) {
-            continue;
-        }
-        struct sobj *o = NULL;
-        for (size_t i = 0; i < L->n_objs; i++) {
-            struct sobj *q = &L->objs[i];
-            if (q->kind == TL__OBJ_FINDING && q->version >= 0 && !q->seen &&
-                strcmp(q->link, stable[le]) == 0) {
-                o = q;
+    for (size_t k = 0; k < L->n_sl; k++) {
+        for (size_t f = 0; f < m.nf[k] && rc == TL_OK; f++) {
+            const struct tl_finding *fd = &m.fd[k][f];
+            if (fd->launch_t_ns < m.rel[k] || fd->launch_t_ns >= m.rel_to[k]) {
+                continue;
+            }
+            long le = find_event(&m, k, fd->launch), ie = find_event(&m, k, fd->impact);
+            if (le < 0 || !stable[le][0]) {
+                continue;
+            }
+            struct sobj *o = NULL;
+            for (size_t i = 0; i < L->n_objs; i++) {
+                struct sobj *q = &L->objs[i];
+                if (q->kind == TL__OBJ_FINDING && q->version >= 0 && !q->seen &&
+                    strcmp(q->link, stable[le]) == 0) {
+                    o = q;
+                    break;
+                }
+            }
+            char fid[TL_ID_MAX];
+            if (o) {
+                tl__strlcpy(fid, o->id, sizeof(fid));
+            } else {
+                unique_id(L, c, fd->id, fid);
+                o = obj_add(L, fid, TL__OBJ_FINDING);
+                if (!o) {
+                    rc = TL_ENOMEM;
+                    break;
+                }
+                o->t_ns = fd->launch_t_ns;
+            }
+            o->seen = true;
+            struct tl_finding x = *fd;
+            tl__strlcpy(x.id, fid, sizeof(x.id));
+            tl__strlcpy(x.launch, stable[le], sizeof(x.launch));
+            if (ie >= 0 && stable[ie][0]) {
+                tl__strlcpy(x.impact, stable[ie], sizeof(x.impact));
+            }
+            char *doc = NULL;
+            int status;
+            if ((rc = tl__make_finding_doc(s->mission, &x, o->review, &status, &doc)) != TL_OK) {
                 break;
             }
-        }
-        char fid[TL_ID_MAX];
-        if (o) {
-            tl__strlcpy(fid, o->id, sizeof(fid));
-        } else {
-            unique_id(L, c, fd[f].id, fid);
-            o = obj_add(L, fid, TL__OBJ_FINDING);
-            if (!o) {
+            if (o->version >= 0 && o->doc && strcmp(doc, o->doc) == 0) {
+                tl_free(doc);
+                continue;
+            }
+            struct change *ch = changes_add(cs);
+            if (!ch) {
+                tl_free(doc);
                 rc = TL_ENOMEM;
                 break;
             }
-            o->t_ns = fd[f].launch_t_ns;
-        }
-        o->seen = true;
-        struct tl_finding x = fd[f];
-        tl__strlcpy(x.id, fid, sizeof(x.id));
-        tl__strlcpy(x.launch, stable[le], sizeof(x.launch));
-        if (ie >= 0 && stable[ie][0]) {
-            tl__strlcpy(x.impact, stable[ie], sizeof(x.impact));
-        }
-        char *doc = NULL;
-        int status;
-        if ((rc = tl__make_finding_doc(s->mission, &x, o->review, &status, &doc)) != TL_OK) {
-            break;
-        }
-        if (o->version >= 0 && o->doc && strcmp(doc, o->doc) == 0) {
-            tl_free(doc);
-            continue;
-        }
-        struct change *ch = changes_add(cs);
-        if (!ch) {
-            tl_free(doc);
-            rc = TL_ENOMEM;
-            break;
-        }
-        ch->kind = TL__OBJ_FINDING;
-        tl__strlcpy(ch->id, fid, sizeof(ch->id));
-        ch->version = o->version < 0 ? 0 : o->version + 1;
-        ch->cause = o->version < 0 ? "new" : "revised";
-        ch->doc = doc;
-        ch->review = o->review;
-        tl__strlcpy(ch->link, stable[le], sizeof(ch->link));
-        change_cols_finding(L, ch, &x, status);
-        /*
-         * Latency of a new finding, two ways: from the reception of the last pick of
-         * its launch and impact events; and from when it became derivable, the later
-         * of that pick and the earliest reception among the records this run has and
-         * the previous one had not.  They differ when the previous run held every
-         * pick of both events and still did not pair them: the pairing needed a later
-         * record (of another event, say), so the finding could not be published
-         * before that record came.  A rebuilt slice counts all its records as new, so
-         * its first run measures from the last pick.
-         */
-        if (o->version < 0) {
-            tl_time_ns last = last_received(L, &ev[le]);
-            if (ie >= 0) {
-                tl_time_ns li = last_received(L, &ev[ie]);
-                last = li > last ? li : last;
-            }
-            if (last != INT64_MIN) {
-                tl_time_ns now = tl_time_now();
-                tl_time_ns known = last > L->run_fresh_rx ? last : L->run_fresh_rx;
-                ch->latency_ms = (double)(now - last) / 1e6;
-                ch->derivable_ms = (double)(now - known) / 1e6;
-                TL_LOG(TL_LOG_DEBUG, "live",
-                       "new finding %s: last pick %.0f ms ago, derivable %.0f ms ago, run "
-                       "started %.0f ms ago and took %.0f ms%s",
-                       fid, ch->latency_ms, ch->derivable_ms,
-                       (double)(now - L->last_run_start) / 1e6,
-                       (double)(L->run_end - L->last_run_start) / 1e6,
-                       L->fresh_slice ? ", first run of its slice" : "");
+            ch->kind = TL__OBJ_FINDING;
+            tl__strlcpy(ch->id, fid, sizeof(ch->id));
+            ch->version = o->version < 0 ? 0 : o->version + 1;
+            ch->cause = o->version < 0 ? "new" : "revised";
+            ch->doc = doc;
+            ch->review = o->review;
+            tl__strlcpy(ch->link, stable[le], sizeof(ch->link));
+            change_cols_finding(L, ch, &x, status);
+            /*
+             * Latency of a new finding, two ways: from the reception of the last pick of
+             * its launch and impact events; and from when it became derivable, the later
+             * of that pick and the earliest reception among the records this run has and
+             * the previous one had not.  They differ when the previous run held every
+             * pick of both events and still did not pair them: the pairing needed a later
+             * record (of another event, say), so the finding could not be published
+             * before that record came.  A rebuilt slice counts all its records as new, so
+             * its first run measures from the last pick.
+             */
+            if (o->version < 0) {
+                const struct slice *fs = &L->sl[k];
+                tl_time_ns last = last_received(fs, ev[le]);
+                if (ie >= 0) {
+                    tl_time_ns li = last_received(fs, ev[ie]);
+                    last = li > last ? li : last;
+                }
+                if (last != INT64_MIN) {
+                    tl_time_ns now = tl_time_now();
+                    tl_time_ns known = last > fs->run_fresh_rx ? last : fs->run_fresh_rx;
+                    ch->latency_ms = (double)(now - last) / 1e6;
+                    ch->derivable_ms = (double)(now - known) / 1e6;
+                    TL_LOG(TL_LOG_DEBUG, "live",
+                           "new finding %s: last pick %.0f ms ago, derivable %.0f ms ago, run "
+                           "started %.0f ms ago and took %.0f ms%s",
+                           fid, ch->latency_ms, ch->derivable_ms,
+                           (double)(now - fs->run_start) / 1e6,
+                           (double)(fs->run_end - fs->run_start) / 1e6,
+                           fs->runs == 1 ? ", first run of its slice" : "");
+                }
             }
         }
     }
-    /* withdrawn: published, in the live region, not produced by this run */
+    /* withdrawn: published, in the slices' regions, not produced by their runs */
     for (size_t i = 0; i < L->n_objs && rc == TL_OK; i++) {
         struct sobj *o = &L->objs[i];
         if (o->seen || o->version < 0 || o->t_ns < rel || o->t_ns >= rel_to || !o->doc) {
@@ -1460,6 +1649,7 @@ done:
     tl_free(stable);
     tl_free(obj_of);
     tl_free(taken);
+    merged_fini(&m);
     return rc;
 }
 
@@ -1480,63 +1670,110 @@ publish(struct tl__live *L, struct changes *cs)
     return log_pending(L);
 }
 
+/* Run one slice's pipeline on what it holds. */
+static int
+run_slice(struct tl__live *L, struct slice *sl)
+{
+    sl->run_start = tl_time_now();
+    sl->run_fresh_rx = sl->fresh_rx == INT64_MAX ? INT64_MIN : sl->fresh_rx;
+    sl->fresh_rx = INT64_MAX;
+    sl->dirty = false;
+    int rc = tl_pipeline_run(sl->p, INT64_MAX);
+    sl->run_end = tl_time_now();
+    sl->ran = rc == TL_OK;
+    sl->runs++;
+    if (rc != TL_OK) {
+        sl->dirty = true; /* try again */
+    }
+    double ms = (double)(sl->run_end - sl->run_start) / 1e6;
+    TL_LOG(TL_LOG_DEBUG, "live", "run: %.0f ms", ms);
+    pthread_mutex_lock(&L->mu);
+    L->runs++;
+    L->last_run_ms = ms;
+    if (ms > L->max_run_ms) {
+        L->max_run_ms = ms;
+    }
+    pthread_mutex_unlock(&L->mu);
+    return rc;
+}
+
+/*
+ * Run the slices fed since their last run, the newest first, and publish after each run what
+ * changed: a finding waits for its own slice's run only.  The newest slice and the one whose
+ * region holds the data clock (the live edge; the same one but while the newest is added
+ * ahead of its region) run in every cycle; of the others (one for W = 2 MARGIN, two for
+ * longer windows) the one that has waited longest, so that a cycle costs at most three runs.
+ */
 static int
 run_once(struct tl__live *L)
 {
-    tl_time_ns t0 = tl_time_now();
-    L->last_run_start = t0;
-    L->run_fresh_rx = L->fresh_rx == INT64_MAX ? INT64_MIN : L->fresh_rx;
-    L->fresh_rx = INT64_MAX;
-    L->dirty = false;
+    L->last_run_start = tl_time_now();
     pthread_mutex_lock(&L->mu);
     L->running = true;
     L->dirty_pub = false;
     pthread_mutex_unlock(&L->mu);
-    tl_time_ns covers = L->p_to != INT64_MAX && L->p_to - 1 < L->clock ? L->p_to - 1 : L->clock;
-    L->fresh_slice = L->rebuilt;
-    L->rebuilt = false;
-    int rc = tl_pipeline_run(L->p, INT64_MAX);
-    L->run_end = tl_time_now();
-    struct changes cs = {0};
-    if (rc == TL_OK) {
-        rc = diff(L, &cs);
+    const struct slice *nw = &L->sl[L->n_sl - 1];
+    tl_time_ns covers = nw->to - 1 < L->clock ? nw->to - 1 : L->clock;
+    size_t edge = L->n_sl - 1, other = L->n_sl;
+    for (size_t k = 0; k + 1 < L->n_sl; k++) {
+        tl_time_ns from, to;
+        region(L, k, &from, &to);
+        if (L->clock >= from && L->clock < to) {
+            edge = k;
+        }
     }
-    if (rc == TL_OK) {
-        rc = publish(L, &cs);
-    } else {
-        prune(L, 0, true);
+    for (size_t k = 0; k + 1 < L->n_sl; k++) {
+        if (k != edge && L->sl[k].dirty &&
+            (other == L->n_sl || L->sl[k].run_start < L->sl[other].run_start)) {
+            other = k;
+        }
     }
-    size_t n_changes = cs.n;
-    changes_fini(&cs);
+    int rc = TL_OK;
+    for (size_t k = L->n_sl; k-- > 0;) {
+        struct slice *sl = &L->sl[k];
+        if (!sl->dirty || (k + 1 < L->n_sl && k != edge && k != other)) {
+            continue;
+        }
+        int r = run_slice(L, sl);
+        bool all_ran = true;
+        for (size_t i = 0; i < L->n_sl; i++) {
+            all_ran = all_ran && L->sl[i].ran;
+        }
+        struct changes cs = {0};
+        if (r == TL_OK && all_ran) {
+            r = diff(L, &cs);
+            if (r == TL_OK) {
+                r = publish(L, &cs);
+            } else {
+                prune(L, 0, true);
+            }
+        }
+        TL_LOG(TL_LOG_DEBUG, "live", "slice %zu of %zu: %zu changes", k + 1, L->n_sl, cs.n);
+        changes_fini(&cs);
+        if (r != TL_OK) {
+            sl->dirty = true; /* try again */
+            rc = r;
+        }
+    }
     size_t nq;
-    const struct tl_station_qc *qc = tl_pipeline_station_qc(L->p, &nq);
+    const struct tl_station_qc *qc = tl_pipeline_station_qc(L->sl[0].p, &nq);
     struct tl_station_qc *copy = nq ? tl_calloc(nq, sizeof(*copy)) : NULL;
     if (copy) {
         memcpy(copy, qc, nq * sizeof(*copy));
     }
-    double ms = (double)(tl_time_now() - t0) / 1e6;
-    TL_LOG(TL_LOG_DEBUG, "live", "run: %.0f ms, %zu changes", ms, n_changes);
     pthread_mutex_lock(&L->mu);
-    L->runs++;
     if (rc == TL_OK) {
         L->done_to = covers;
-    }
-    L->last_run_ms = ms;
-    if (ms > L->max_run_ms) {
-        L->max_run_ms = ms;
     }
     if (copy || nq == 0) {
         tl_free(L->qc);
         L->qc = copy;
         L->n_qc = nq;
     }
-    pthread_mutex_unlock(&L->mu);
     if (rc != TL_OK) {
-        L->dirty = true; /* try again */
-        pthread_mutex_lock(&L->mu);
         L->dirty_pub = true;
-        pthread_mutex_unlock(&L->mu);
     }
+    pthread_mutex_unlock(&L->mu);
     return rc;
 }
 
@@ -1732,6 +1969,18 @@ tl__live_review(struct tl_server *s, struct tl__review_in *in, struct tl__review
 
 /* ----------------------------------------------------------------- loop -- */
 
+/* The slices as /v1/status shows them (under mu). */
+static void
+window_pub(struct tl__live *L)
+{
+    L->win_slices = L->n_sl;
+    L->win_from = L->n_sl ? L->sl[0].from : INT64_MIN;
+    L->win_to = INT64_MAX;
+    if (L->n_sl && L->sl[L->n_sl - 1].to <= L->clock) {
+        L->win_to = L->sl[L->n_sl - 1].to;
+    }
+}
+
 static void *
 live_main(void *arg)
 {
@@ -1763,8 +2012,10 @@ live_main(void *arg)
         if (frc == TL_OK) {
             frc = advance(L);
         }
+        bool dirty = any_dirty(L);
         pthread_mutex_lock(&L->mu);
-        L->dirty_pub = L->dirty;
+        L->dirty_pub = dirty;
+        window_pub(L);
         pthread_mutex_unlock(&L->mu);
         if (frc != TL_OK) {
             continue;
@@ -1772,17 +2023,19 @@ live_main(void *arg)
         if (pending_log) {
             log_pending(L);
         }
-        bool catching_up = L->p_to != INT64_MAX;
-        if (L->dirty &&
-            (catching_up || tl_time_now() - L->last_run_start >= s->cfg.run_interval_ns)) {
+        /* the newest slice closed: a backlog is worked through, each slice run at once */
+        bool catching_up = L->n_sl > 0 && L->sl[L->n_sl - 1].to <= L->clock;
+        if (dirty && (catching_up || tl_time_now() - L->last_run_start >= s->cfg.run_interval_ns)) {
             run_once(L);
             advance(L);
+            dirty = any_dirty(L);
             pthread_mutex_lock(&L->mu);
             L->running = false;
-            L->dirty_pub = L->dirty;
-            L->kicked = L->kicked || L->dirty; /* the next slice at once */
+            L->dirty_pub = dirty;
+            window_pub(L);
+            L->kicked = L->kicked || dirty; /* the next slice at once */
             pthread_mutex_unlock(&L->mu);
-        } else if (L->dirty) {
+        } else if (dirty) {
             tl_time_ns wait = s->cfg.run_interval_ns - (tl_time_now() - L->last_run_start);
             if (wait > 0) {
                 struct timespec ts = {(time_t)(wait / TL_NS_PER_S), (long)(wait % TL_NS_PER_S)};
@@ -1820,11 +2073,10 @@ tl__live_start(struct tl_server *s, struct tl_diag *diag)
     pthread_mutex_init(&L->mu, NULL);
     pthread_cond_init(&L->cv, NULL);
     pthread_cond_init(&L->cv_done, NULL);
-    L->p_from = INT64_MIN;
-    L->p_to = INT64_MAX;
     L->clock = INT64_MIN;
     L->done_to = INT64_MIN;
-    L->fresh_rx = INT64_MAX;
+    L->win_from = INT64_MIN;
+    L->win_to = INT64_MAX;
     s->live = L;
     /* the data clock: the latest record stored */
     struct tl__conn *c = tl__store_reader(s->store);
@@ -1836,26 +2088,35 @@ tl__live_start(struct tl_server *s, struct tl_diag *diag)
         sqlite3_reset(st);
     }
     tl__store_release(s->store, c);
-    int rc = tl_pipeline_new(s->mission, NULL, &L->p);
-    if (rc == TL_OK && s->cfg.window_ns > 0) {
-        /* resume where the last run left the slice */
+    tl_time_ns w = s->cfg.window_ns;
+    int rc = TL_OK;
+    if (w <= 0) {
+        rc = add_slice(L, INT64_MIN, 0); /* everything: the loop feeds it from the store */
+    } else {
+        /* resume where the last run left the slices */
         char v[32];
+        tl_time_ns from = INT64_MIN;
         struct tl__conn *c2 = tl__store_reader(s->store);
         if (tl__meta_get(c2, "live_from", v, sizeof(v)) == TL_OK) {
-            L->p_from = (tl_time_ns)strtoll(v, NULL, 10);
+            from = (tl_time_ns)strtoll(v, NULL, 10);
         }
         tl__store_release(s->store, c2);
-        if (L->p_from != INT64_MIN && L->clock != INT64_MIN) {
-            L->p_to = slice_end(L, L->p_from);
-            rc = rebuild(L);
+        if (from != INT64_MIN && L->clock != INT64_MIN) {
+            L->cursor = max_record_id(L);
+            rc = add_slice(L, from, L->cursor);
+            /* live (the oldest slice still open): the slices that held the live edge too */
+            while (rc == TL_OK && L->n_sl < MAX_SLICES && L->sl[0].to > L->clock &&
+                   successor_due(L)) {
+                rc = add_slice(L, L->sl[L->n_sl - 1].from + w / 2, L->cursor);
+            }
         }
     }
     if (rc == TL_OK) {
-        rc = load_objects(L, L->p_from == INT64_MIN ? INT64_MIN : L->p_from - SLACK_NS);
+        tl_time_ns from = L->n_sl ? L->sl[0].from : INT64_MIN;
+        rc = load_objects(L, from == INT64_MIN ? INT64_MIN : from - SLACK_NS);
     }
     if (rc == TL_OK) {
         L->last_run_start = 0;
-        L->dirty = true;
         L->log_pending = true; /* first append what a crash left stored but not logged */
         if (pthread_create(&L->thread, NULL, live_main, L) != 0) {
             rc = TL_ENOMEM;
@@ -1893,13 +2154,14 @@ tl__live_stop(struct tl_server *s)
     L->rq_head = L->rq_tail = NULL;
     pthread_cond_broadcast(&L->cv_done);
     pthread_mutex_unlock(&L->mu);
-    tl_pipeline_free(L->p);
+    for (size_t i = 0; i < L->n_sl; i++) {
+        slice_fini(&L->sl[i]);
+    }
     for (size_t i = 0; i < L->n_objs; i++) {
         sobj_fini(&L->objs[i]);
     }
     tl_free(L->objs);
     smap_clear(&L->ids);
-    smap_clear(&L->rx);
     tl_free(L->qc);
     pthread_mutex_destroy(&L->mu);
     pthread_cond_destroy(&L->cv);
@@ -1953,8 +2215,8 @@ tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id)
         max_record_id <= L->cursor_pub && !L->dirty_pub && !L->running && !L->log_pending &&
             !L->rq_head,
         "window_s", (json_int_t)(s->cfg.window_ns / TL_NS_PER_S), "window_from",
-        L->p_from == INT64_MIN ? NULL : tl__fmt_time(L->p_from, from), "window_to",
-        L->p_to == INT64_MAX ? NULL : tl__fmt_time(L->p_to, to), "clock",
+        L->win_from == INT64_MIN ? NULL : tl__fmt_time(L->win_from, from), "window_to",
+        L->win_to == INT64_MAX ? NULL : tl__fmt_time(L->win_to, to), "clock",
         L->clock == INT64_MIN ? NULL : tl__fmt_time(L->clock, clk), "processed_to",
         L->done_to == INT64_MIN ? NULL : tl__fmt_time(L->done_to, done), "cursor",
         (json_int_t)L->cursor_pub, "fed", (json_int_t)L->fed, "late_skipped",
@@ -1962,6 +2224,7 @@ tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id)
         (json_int_t)L->rebuilds, "published_versions", (json_int_t)L->published, "last_run_ms",
         L->last_run_ms, "max_run_ms", L->max_run_ms, "running", L->running, "dirty", L->dirty_pub,
         "log_pending", L->log_pending);
+    json_object_set_new(p, "slices", json_integer((json_int_t)L->win_slices));
     pthread_mutex_unlock(&L->mu);
     if (lat) {
         json_object_set_new(p, "finding_latency_ms", latency_json(&lat[0]));

@@ -71,5 +71,30 @@ wait_idle "$TOK2" 120
 [ "$(status_field .processing.rebuilds "$TOK2")" -ge 5 ] || fail "the window did not slide"
 NW=$(all_features /v1/findings "$TOK2" | wc -l)
 [ "$NW" -ge 1 ] || fail "a windowed server published no finding"
+# each region of origin time is published by one slice, from its first version to its last:
+# slice k holds [F0 + 5k min, + 15 min) (F0: the earliest record) and publishes the launches
+# of [its start + 5 min, + 10 min), the newest from its start + 5 min on; so the findings
+# served are, region by region, those of `process` on that slice's records
+secs='def secs: (sub("(\\.[0-9]+)?Z$"; "Z") | fromdate) + ((capture("(?<f>\\.[0-9]+)Z$").f // "0") | tonumber);'
+jq -c "$secs"' {t: (.time | secs), r: .}' "$W/sc/records.jsonl" >"$W/timed"
+F0=$(jq -s 'map(.t) | min | floor' "$W/timed")
+LAST=$(jq -s 'map(.t) | max' "$W/timed")
+: >"$W/w_fd"
+for ((k = 0; ; k++)); do
+    f=$((F0 + 300 * k))
+    newest=$(jq -n "if $f + 600 > $LAST then 1 else 0 end")
+    jq -c "select(.t >= $f and .t < $f + 900) | .r" "$W/timed" >"$W/slice.jsonl"
+    "$TL" process --mission "$M" --records "$W/slice.jsonl" --out "$W/slice.geojson" 2>/dev/null
+    to=$((newest ? 1 << 62 : f + 600))
+    jq -c "$secs"' .features[] | select(.properties.kind == "finding")
+        | select(.properties.time | secs | . >= '$((f + 300))' and . < '$to') | '"$norm_fd" \
+        "$W/slice.geojson" >>"$W/w_fd"
+    [ "$newest" = 0 ] || break
+done
+sort -o "$W/w_fd" "$W/w_fd"
+all_features /v1/findings "$TOK2" | jq -c "$norm_fd" | sort >"$W/sw_fd"
+diff "$W/w_fd" "$W/sw_fd" >"$W/w.diff" ||
+    fail "windowed findings differ from their slices' batch: $(head -c 2000 "$W/w.diff")"
 stop_server "$SRV_PID"
-echo "server_equiv: ok ($NE events and $NF findings equal to batch; windowed: $NW findings)"
+echo "server_equiv: ok ($NE events and $NF findings equal to batch; windowed: $NW findings," \
+    "each equal to its slice's batch)"
