@@ -338,19 +338,9 @@ uncross(const struct tl_pipeline *p, const struct cpair *cp, const struct cpkey 
 struct couple {
     size_t a, b;   /* positions in the mission's launches and impacts */
     double dt;     /* impact's origin time less the launch's */
-    double key;    /* order of choice */
+    double key;    /* order of sorting: dt, then the order of choice */
     size_t k;      /* the candidate pair in cp */
 };
-
-static int
-cmp_couple_dt(const void *x, const void *y)
-{
-    const struct couple *a = x, *b = y;
-    if (a->dt != b->dt) {
-        return a->dt < b->dt ? -1 : 1;
-    }
-    return a->k < b->k ? -1 : (a->k > b->k);
-}
 
 static int
 cmp_couple_key(const void *x, const void *y)
@@ -431,7 +421,10 @@ rechoose_mission(const struct tl_pipeline *p, const struct cpair *cp, const stru
         return rc;
     }
     /* the time of flight the most couples agree on, within the tolerance */
-    qsort(cb, m, sizeof(*cb), cmp_couple_dt);
+    for (size_t j = 0; j < m; j++) {
+        cb[j].key = cb[j].dt;
+    }
+    qsort(cb, m, sizeof(*cb), cmp_couple_key);
     double tau = 0, tol = 0;
     size_t best = 0;
     for (size_t hi = 0, lo = 0; hi < m; hi++) {

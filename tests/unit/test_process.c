@@ -73,10 +73,11 @@ struct src {
     double t_s; /* seconds after T0 */
 };
 
-/* One pick of station st at t_s (seconds after T0) with sigma_s; tag keeps ids unique. */
+/* One pick of station st at t_s (seconds after T0) with sigma_s, a shock-wave pick when
+ * `shock`; tag keeps ids unique. */
 static void
 add_pick(struct tl_pipeline *p, const struct tl_station *st, const char *tag, long n, double t_s,
-         double sigma_s)
+         double sigma_s, bool shock)
 {
     struct tl_record r = {.type = TL_REC_PICK};
     memcpy(r.u.pick.station, st->id, TL_STATION_ID_MAX);
@@ -85,6 +86,7 @@ add_pick(struct tl_pipeline *p, const struct tl_station *st, const char *tag, lo
     r.u.pick.sigma_s = sigma_s;
     r.u.pick.snr_db = r.u.pick.amp_pa = r.u.pick.freq_hz = r.u.pick.dur_s = NAN;
     r.u.pick.baz_deg = r.u.pick.baz_sigma_deg = NAN;
+    r.u.pick.shock = shock;
     assert_int_equal(TL_OK, tl_pipeline_add(p, &r));
 }
 
@@ -126,7 +128,7 @@ feed(struct tl_pipeline *p, const struct tl_mission *m, const struct src *s, siz
             if (bad_sta && strcmp(bad_sta, st->id) == 0) {
                 t += bad_offset_s; /* this station's clock is off */
             }
-            add_pick(p, st, "", id++, t, sigma_s);
+            add_pick(p, st, "", id++, t, sigma_s, false);
         }
     }
 }
@@ -372,12 +374,12 @@ test_gun_fires_again(void **state)
         tl_geo_inverse(gun[0].lat, gun[0].lon, st->lat_deg, st->lon_deg, &dist[k], &azi, NULL);
         double speed = tl_effective_speed_mps(5.0, 4.0, 250.0, azi);
         for (size_t i = 1; i < ROUNDS && dist[k] < reach_m; i++) {
-            add_pick(p, st, "r", n++, gun[i].t_s + dist[k] / speed + 0.01 * nrand(), 0.01);
+            add_pick(p, st, "r", n++, gun[i].t_s + dist[k] / speed + 0.01 * nrand(), 0.01, false);
         }
         /* the background: a Poisson stream of unrelated picks */
         for (double t = -200.0 - 20.0 * log(urand() + 1e-300); t < 500.0;
              t -= 20.0 * log(urand() + 1e-300)) {
-            add_pick(p, st, "b", n++, t, 0.01);
+            add_pick(p, st, "b", n++, t, 0.01, false);
         }
     }
     assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
@@ -443,15 +445,7 @@ impact_then_launch(const struct src *s, bool shocks, long *n_shocks)
     for (size_t k = 0; k < tl_mission_station_count(g_m) && shocks; k++) {
         const struct tl_station *st = tl_mission_station(g_m, k);
         if (beside_path(s[0].lat, s[0].lon, len, azi, st, 0.05, 0.23)) {
-            struct tl_record r = {.type = TL_REC_PICK};
-            memcpy(r.u.pick.station, st->id, TL_STATION_ID_MAX);
-            snprintf(r.u.pick.id, sizeof(r.u.pick.id), "%s-shock%03ld", st->id, (*n_shocks)++);
-            r.u.pick.t_ns = T0_NS + (tl_time_ns)llround((s[0].t_s - 0.5) * 1e9);
-            r.u.pick.sigma_s = 0.002;
-            r.u.pick.snr_db = r.u.pick.amp_pa = r.u.pick.freq_hz = r.u.pick.dur_s = NAN;
-            r.u.pick.baz_deg = r.u.pick.baz_sigma_deg = NAN;
-            r.u.pick.shock = true;
-            assert_int_equal(TL_OK, tl_pipeline_add(p, &r));
+            add_pick(p, st, "shock", (*n_shocks)++, s[0].t_s - 0.5, 0.002, true);
         }
     }
     assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
