@@ -36,16 +36,6 @@ cmp_weak(const void *a, const void *b)
     return x->t0 < y->t0 ? -1 : (x->t0 > y->t0);
 }
 
-static long
-tile_k(const struct tl__tile *tl, int32_t sta)
-{
-    for (size_t k = 0; k < tl->n_stations; k++) {
-        if (tl->stations[k] == (size_t)sta) {
-            return (long)k;
-        }
-    }
-    return -1;
-}
 
 /* Predicted arrival of event f at mission station `sta`, and its sigma; false if f's tile
  * does not see the station. */
@@ -53,7 +43,7 @@ static bool
 predict(struct tl_pipeline *p, const struct tl__ev *f, int32_t sta, double *t, double *sigma)
 {
     const struct tl__tile *tl = &p->tiles[f->tile];
-    long k = tile_k(tl, sta);
+    long k = tl__tile_k(tl, (size_t)sta);
     if (k < 0) {
         return false;
     }

@@ -90,16 +90,6 @@ make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_
     o->scale = p->sx[q->sta].weight_scale;
 }
 
-static long
-tile_k(const struct tl__tile *tl, int32_t sta)
-{
-    for (size_t k = 0; k < tl->n_stations; k++) {
-        if (tl->stations[k] == (size_t)sta) {
-            return (long)k;
-        }
-    }
-    return -1;
-}
 
 /* Picks per second at mission station `sta` around time t (s from epoch): all picks within
  * +-60 s, at least one an hour. */
@@ -237,7 +227,7 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
     }
     size_t n = 0;
     for (size_t i = 0; i < e->n_picks; i++) {
-        long k = tile_k(tl, p->pk[e->picks[i]].sta);
+        long k = tl__tile_k(tl, (size_t)p->pk[e->picks[i]].sta);
         if (k >= 0) {
             ks[n] = k;
             picks[n++] = e->picks[i];
@@ -493,7 +483,7 @@ refit_without(struct jk *jk)
     struct tl__ev t = *jk->e;
     size_t q = 0;
     for (size_t j = 0; j < jk->e->n_picks; j++) {
-        long k = tile_k(tl, p->pk[jk->ord[j]].sta);
+        long k = tl__tile_k(tl, (size_t)p->pk[jk->ord[j]].sta);
         if (!jk->out[j] && k >= 0) {
             jk->ks[q] = k;
             jk->sub[q++] = jk->ord[j];
@@ -670,7 +660,7 @@ tl__event_publish_geo(struct tl_pipeline *p, struct tl__ev *e)
             long *ks = tl_calloc(e->n_picks, sizeof(*ks));
             if (o && ks) {
                 for (size_t i = 0; i < e->n_picks; i++) {
-                    ks[i] = tile_k(tl, p->pk[e->picks[i]].sta);
+                    ks[i] = tl__tile_k(tl, (size_t)p->pk[e->picks[i]].sta);
                 }
                 struct tl__lsol main_sol, alt;
                 struct tl__ev mirror = *e;

@@ -57,16 +57,6 @@ cmp_d(const void *a, const void *b)
     return x < y ? -1 : (x > y);
 }
 
-static long
-tile_k(const struct tl__tile *tl, size_t sta)
-{
-    for (size_t k = 0; k < tl->n_stations; k++) {
-        if (tl->stations[k] == sta) {
-            return (long)k;
-        }
-    }
-    return -1;
-}
 
 /* Samples of (time, observed - predicted) for station s from well-located events: every pick
  * within QC_SEARCH_S of each prediction (the right one and chance ones alike; the offset is
@@ -82,7 +72,7 @@ gather(struct tl_pipeline *p, size_t s, struct sample *out, size_t cap)
             continue;
         }
         const struct tl__tile *tl = &p->tiles[e->tile];
-        long k = tile_k(tl, s);
+        long k = tl__tile_k(tl, s);
         if (k < 0) {
             continue;
         }

@@ -222,6 +222,19 @@ tl__sq(double x)
     return x * x;
 }
 
+/* Index of mission station `sta` among the tile's stations, or -1 if the tile does not
+ * reach it. */
+static inline long
+tl__tile_k(const struct tl__tile *tl, size_t sta)
+{
+    for (size_t k = 0; k < tl->n_stations; k++) {
+        if (tl->stations[k] == sta) {
+            return (long)k;
+        }
+    }
+    return -1;
+}
+
 /*
  * Timing uncertainty of a path of d_m metres beyond the pick's own: the path-to-path error
  * the tile has learnt (s per km) and turbulence (5 ms at 1 km, growing as the square root
