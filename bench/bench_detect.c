@@ -38,7 +38,8 @@
  *
  * VERBOSE=1 lists the isolated arrivals missed (ALL=1: every one missed),
  * ARRIVALS=1 every arrival counted (station, time, phase, SNR, emergent,
- * picked, time since the previous arrival),
+ * picked, time since the previous arrival, and across an array the apparent
+ * back azimuth and elevation it was synthesised from),
  * UNMATCHED=1 the picks that match no arrival, CALIB=1 the pick errors with
  * their sigmas, and DEBUG=1 sends the detector's debug log (its triggers and
  * candidates) to stderr.
@@ -377,8 +378,9 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
             if (getenv("ARRIVALS")) {
                 char t[TL_TIME_TEXT_MAX];
                 tl_time_format(a->station_t_ns, t, sizeof(t));
-                printf("ARR %s %s %d %.1f %d %d %.3f\n", tl_mission_station(o->m, a->station)->id, t,
-                       (int)a->phase, a->snr_db, a->emergent, hit, gap);
+                printf("ARR %s %s %d %.1f %d %d %.3f %.2f %.2f\n",
+                       tl_mission_station(o->m, a->station)->id, t, (int)a->phase, a->snr_db,
+                       a->emergent, hit, gap, a->baz_deg, a->elev_deg);
             }
             if (verbose && !hit && (iso || getenv("ALL"))) {
                 printf("  gap %.3f masked %d ", gap, masked);
