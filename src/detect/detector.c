@@ -28,8 +28,10 @@
  *     trigger of that band) to AIC_AFTER_S after it;
  *     then, since AIC splits a window once, the window is searched for a
  *     second onset: a weaker arrival before the one found (AIC again over
- *     what precedes it) and a stronger one after it (a swing SPLIT_RATIO
- *     times everything since the onset); each is measured up to the next;
+ *     what precedes it) and a stronger or equal one after it (a swing
+ *     SPLIT_RATIO times everything since the onset, or one of about the
+ *     first pulse's strength rising out of a trough after it); each is
+ *     measured up to the next;
  *   - SNR: the largest band-passed swing after the onset over the RMS
  *     before it, both the frozen LTA's and that of the last 0.3 s (a coda is
  *     the noise of what arrives in it; in the coda of an accepted arrival,
@@ -48,8 +50,9 @@
  *   - sigma_s: the onset error of a pulse of dominant frequency f at an SNR
  *     of s (power ratio): sqrt((0.5/fs)^2 + (SIGMA_K / (f sqrt(s)))^2),
  *     the form of the time-delay bound (research section 4.5).
- * Candidates of two bands within MERGE_S of each other are one arrival; the
- * one with the better SNR gives the time.
+ * Candidates of two bands within MERGE_S of each other are one arrival (the
+ * one with the better SNR gives the time) unless the later one swings more
+ * than SPLIT_RATIO times higher than everything from the earlier one to it.
  *
  * Station.  Element picks wait in the station's queue until every element
  * has processed past them (or CLUSTER_WAIT_S has gone by on another one).
@@ -113,7 +116,10 @@
 #define PRECURSOR_FRAC 0.15 /* a filter's ringing ahead of an onset stays below this of its swing */
 #define SPLIT_MIN_S    0.01  /* a second onset in a window comes this long after the first */
 #define EARLY_S        0.15  /* and an earlier one is looked for over this before it */
-#define SPLIT_RATIO    2.0   /* and swings this many times higher */
+#define SPLIT_RATIO    2.0   /* and swings this many times higher, */
+#define SPLIT_EQUAL    0.7   /* or this fraction of the first pulse's peak */
+#define SPLIT_TROUGH   4.0   /* rising out of a trough this many times lower */
+#define TROUGH_S       0.005 /* (the largest swing over this long) */
 #define CODA_S         1.0   /* an accepted arrival's coda is the noise this long */
 #define MAX_CAND       64
 #define MAX_PENDING    4096
@@ -747,15 +753,16 @@ local_snr_db(const struct chan *c, int b, int64_t on, int64_t s_end, double lta,
     return after > 0.0 ? 100.0 : (double)-INFINITY;
 }
 
-static int add_epick(struct tl_detector *d, struct station *s, const struct epick *p);
+static int add_epick(struct tl_detector *d, struct chan *c, const struct epick *p);
 
 /*
  * The onset of an arrival on trace `tr` of channel `c` in [a0, a1): Maeda's
  * AIC (rising splits only), then the precursor guard below.  Returns the
- * sample, or -1 when the window has none.  Uses the detector's scratch.
+ * sample, or -1 when the window has none.  `trough`: the window starts in a
+ * trough after an earlier pulse.  Uses the detector's scratch.
  */
 static int64_t
-find_onset(struct tl_detector *d, const struct chan *c, int tr, int64_t a0, int64_t a1)
+find_onset(struct tl_detector *d, const struct chan *c, int tr, int64_t a0, int64_t a1, bool trough)
 {
     double fs = c->rate_hz;
     if (a1 - a0 < 16) {
@@ -778,7 +785,11 @@ find_onset(struct tl_detector *d, const struct chan *c, int tr, int64_t a0, int6
      */
     {
         int64_t z0 = a0, z1 = on - (int64_t)ceil(NOISE_GAP_S * fs);
-        double noise = z1 - z0 > 8 ? sqrt(mean_sq(c, tr, z0, z1)) : 0.0;
+        /* (in a window that starts in a trough, too short for that gap,
+         * what precedes the onset in it) */
+        double noise = z1 - z0 > 8             ? sqrt(mean_sq(c, tr, z0, z1))
+                       : trough && on - a0 > 4 ? sqrt(mean_sq(c, tr, a0, on))
+                                               : 0.0;
         double pk = 0.0;
         int64_t lim = on + (int64_t)ceil(0.02 * fs);
         for (int64_t n = on; n < a1 && n <= lim; n++) {
@@ -811,6 +822,44 @@ find_onset(struct tl_detector *d, const struct chan *c, int tr, int64_t a0, int6
 
 static int measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_t on,
                         int64_t next, bool split);
+
+/*
+ * Whether the swing v2 at sample n2 of trace `tr` starts a second pulse of
+ * about the strength of the one whose onset is `on` (gap_n samples or more
+ * earlier): that pulse rose out of quiet (its first peak, the largest swing
+ * in its first gap_n samples, is SPLIT_TROUGH times what precedes it over
+ * TROUGH_S), v2 reaches SPLIT_EQUAL of that peak, and between the two the
+ * trace fell to a trough, its largest swing over TROUGH_S SPLIT_TROUGH
+ * times below v2: a pulse, quiet, a pulse, not the flicker of a coda.  A
+ * blast's pulse decays within a few of its periods and does not rise
+ * again; what rises again by that much is a new pulse (two guns of a
+ * battery firing tens of milliseconds apart), since a pulse's multipath
+ * copies, which also rise out of its tail, have travelled further and lost
+ * energy at a reflection, and are weaker than it; and an N-wave swings from
+ * its head to its tail without a trough between.  Returns the start of the
+ * last such trough before n2, or -1.  (TROUGH_S is 2.5 samples at 500 Hz,
+ * and a pulse of a few milliseconds is sampled anywhere on its peak: the
+ * peaks of two equal pulses scatter by tens of per cent, hence SPLIT_EQUAL
+ * well below 1.)
+ */
+static int64_t
+pulse_again(const struct chan *c, int tr, int64_t on, int64_t gap_n, int64_t n2, double v2)
+{
+    int64_t env_n = (int64_t)ceil(TROUGH_S * c->rate_hz);
+    env_n = env_n > 2 ? env_n : 2;
+    double p1 = max_abs(c, tr, on, on + gap_n);
+    if (!(v2 > SPLIT_EQUAL * p1) || on - env_n < oldest(c) ||
+        !(SPLIT_TROUGH * max_abs(c, tr, on - env_n, on) < p1)) {
+        return -1;
+    }
+    int64_t at = -1;
+    for (int64_t n = on + gap_n / 2; n + env_n <= n2 - env_n; n++) {
+        if (SPLIT_TROUGH * max_abs(c, tr, n, n + env_n) < v2) {
+            at = n;
+        }
+    }
+    return at;
+}
 
 static int
 finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
@@ -856,7 +905,7 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
         return rc;
     }
     int tr = 2 * k->band;
-    int64_t on = find_onset(d, c, tr, a0, a1);
+    int64_t on = find_onset(d, c, tr, a0, a1, false);
     if (on < 0) {
         return TL_OK;
     }
@@ -882,7 +931,7 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
     int64_t e1 = on - gap_n / 2;
     int64_t e0 = on - (int64_t)ceil(EARLY_S * fs);
     e0 = e0 > a0 ? e0 : a0;
-    int64_t on0 = e1 - e0 > 2 * gap_n + 16 ? find_onset(d, c, tr, e0, e1) : -1;
+    int64_t on0 = e1 - e0 > 2 * gap_n + 16 ? find_onset(d, c, tr, e0, e1, false) : -1;
     if (on0 >= 0 && on0 < on - gap_n) {
         int64_t z1 = on0 - (int64_t)ceil(0.005 * fs);
         double noise0 = z1 - e0 > 8 ? sqrt(mean_sq(c, tr, e0, z1)) : (double)INFINITY;
@@ -898,31 +947,38 @@ finalize_cand(struct tl_detector *d, struct chan *c, const struct cand *k)
         }
     }
     /*
-     * A second, stronger arrival inside the window: a trigger's window can
-     * hold two onsets (a weak arrival then a strong one tens of milliseconds
-     * later, before the trigger could re-arm), and AIC, which splits the
-     * window once, finds the first.  When the largest swing more than
-     * SPLIT_MIN_S after the onset is SPLIT_RATIO times everything before it
-     * since the onset, it is a new arrival (a pulse's own later swings and
-     * its multipath copies are weaker than its first), and its onset is
-     * searched for between the two.  Each is then measured with its windows
-     * ending where the next begins.
+     * A second arrival inside the window: a trigger's window can hold two
+     * onsets (a weak arrival then a strong one tens of milliseconds later,
+     * or two of equal strength, before the trigger could re-arm), and AIC,
+     * which splits the window once, finds the first.  When the largest swing
+     * more than SPLIT_MIN_S after the onset and before the end of the AIC
+     * window or AIC_AFTER_S after the onset, whichever is later, is
+     * SPLIT_RATIO times everything before it since the onset (a pulse's own
+     * later swings and its multipath copies are weaker than its first), or
+     * rises to about the first pulse's strength out of a trough
+     * (pulse_again), it is a new arrival, and its onset is searched for
+     * between the two.  Each is then measured with its windows ending where
+     * the next begins.
      */
     int64_t n2 = -1;
-    double v2 = 0.0, v1 = 0.0;
-    for (int64_t n = on + gap_n; n < a1 && n < next; n++) {
+    double v2 = 0.0;
+    int64_t b1 = on + (int64_t)ceil(AIC_AFTER_S * fs);
+    b1 = b1 > a1 ? b1 : a1;
+    b1 = b1 < end ? b1 : end;
+    for (int64_t n = on + gap_n; n < b1 && n < next; n++) {
         double v = fabs((double)row(c, n)[tr]);
         if (v > v2) {
             v2 = v;
             n2 = n;
         }
     }
-    if (n2 >= 0) {
-        v1 = max_abs(c, tr, on, n2 - gap_n);
-    }
-    if (n2 >= 0 && v2 > SPLIT_RATIO * v1) {
+    int64_t trough = n2 >= 0 ? pulse_again(c, tr, on, gap_n, n2, v2) : -1;
+    if (n2 >= 0 && (v2 > SPLIT_RATIO * max_abs(c, tr, on, n2 - gap_n) || trough >= 0)) {
+        /* (from the trough on when there is one: before it lies the first
+         * pulse's tail, where AIC would find a split as readily) */
         int64_t tail = (int64_t)ceil(0.02 * fs);
-        int64_t on2 = find_onset(d, c, tr, on + gap_n / 2, n2 + tail < end ? n2 + tail : end);
+        int64_t s0 = trough >= 0 ? trough : on + gap_n / 2;
+        int64_t on2 = find_onset(d, c, tr, s0, n2 + tail < end ? n2 + tail : end, trough >= 0);
         if (on2 >= on + gap_n / 2 && on2 <= n2) {
             rc = measure_pick(d, c, k, on, on2 - 1, true);
             if (rc == TL_OK) {
@@ -1132,14 +1188,38 @@ measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_
     p.element = c->element;
     p.sigma_s = pick_sigma(pow(10.0, local_db / 10.0), freq, fs);
     d->stats.element_picks++;
-    return add_epick(d, c->st, &p);
+    return add_epick(d, c, &p);
 }
 
 /* ------------------------------------------------------------ station -- */
 
-static int
-add_epick(struct tl_detector *d, struct station *s, const struct epick *p)
+/*
+ * Whether an onset at t2_ns, t1_ns < t2_ns on the same channel, starts a
+ * stronger arrival than the one at t1_ns: its largest swing on the broadest
+ * picking trace, over as long after it as the two are apart, more than
+ * SPLIT_RATIO times everything from t1_ns up to it.  Two bands' onsets of
+ * one arrival, or a pulse and its multipath, do not: the later swings of a
+ * pulse and its copies are weaker than its first.
+ */
+static bool
+later_stronger(const struct tl_detector *d,
+               const struct chan *c,
+               tl_time_ns t1_ns,
+               tl_time_ns t2_ns)
 {
+    int64_t n1 = (int64_t)llround(idx_of(c, t1_ns)), n2 = (int64_t)llround(idx_of(c, t2_ns));
+    int64_t n3 = n2 + (n2 - n1);
+    if (n1 < oldest(c) || n3 > c->n || n2 <= n1) {
+        return false;
+    }
+    int tr = 2 * (int)d->lo_band;
+    return max_abs(c, tr, n2, n3) > SPLIT_RATIO * max_abs(c, tr, n1, n2);
+}
+
+static int
+add_epick(struct tl_detector *d, struct chan *c, const struct epick *p)
+{
+    struct station *s = c->st;
     /* The same arrival seen in another band of the same element (the nearest
      * pick within MERGE_S): keep the better. */
     tl_time_ns merge = (tl_time_ns)(MERGE_S * 1e9);
@@ -1148,18 +1228,23 @@ add_epick(struct tl_detector *d, struct station *s, const struct epick *p)
         struct epick *q = &s->pend[i];
         tl_time_ns dt = llabs(q->t_ns - p->t_ns);
         /* two onsets of one window are two arrivals unless nearly equal */
-        bool two = q->split && p->split && dt >= merge / 4;
+        bool two = (q->split && p->split && dt >= merge / 4) ||
+                   (q->element == p->element && dt >= merge / 4 && dt < merge &&
+                    later_stronger(d, c, q->t_ns < p->t_ns ? q->t_ns : p->t_ns,
+                                   q->t_ns < p->t_ns ? p->t_ns : q->t_ns));
         if (q->element == p->element && dt < merge && (q->shock == p->shock || dt < merge / 2) &&
             !two && (!same || dt < llabs(same->t_ns - p->t_ns))) {
             same = q;
         }
     }
     if (same) {
+        /* (one onset of a pair found in one window makes the merged pick one
+         * too, whichever gives the time) */
+        bool split = same->split || p->split;
         if (p->snr_db > same->snr_db) {
-            bool split = same->split || p->split;
             *same = *p;
-            same->split = split;
         }
+        same->split = split;
         return TL_OK;
     }
     if (s->npend >= MAX_PENDING) {
