@@ -49,6 +49,28 @@ const Symbol = L.CircleMarker.extend({
 
 const SHAPES = { launch: 'triangle', impact: 'circle', unknown: 'diamond' };
 
+/*
+ * A click that an SVG layer above the events' canvas took - an arrow runs from its launch's
+ * symbol to its impact's, a zone covers the events inside it - goes to the event symbol under
+ * it, if any: a click on a symbol means that event.  Returns whether a symbol took it.
+ */
+function passToSymbol(groups, ev) {
+  const map = groups.events._map;
+  let best = null;
+  let bestD = Infinity;
+  groups.events.eachLayer((m) => {
+    const d = map.latLngToContainerPoint(m.getLatLng()).distanceTo(ev.containerPoint);
+    if (d <= m.options.radius + 2 && d < bestD) {
+      best = m;
+      bestD = d;
+    }
+  });
+  if (best) {
+    best.fire('click', ev);
+  }
+  return best !== null;
+}
+
 /* ------------------------------------------------------------------ setup -- */
 
 /** Create the map in element `id`; returns {map, groups, canvas}. */
@@ -106,7 +128,7 @@ export function drawMission(groups, mission, onZone) {
       });
       const forbid = p.rule && p.rule.forbid ? p.rule.forbid.join(', ') : 'none';
       layer.bindTooltip(`${p.name || p.id} (${p.id}): forbids ${forbid}`, { sticky: true });
-      layer.on('click', () => onZone && onZone(p));
+      layer.on('click', (ev) => passToSymbol(groups, ev) || (onZone && onZone(p)));
       layer.addTo(g);
     }
   }
@@ -252,7 +274,7 @@ export function drawFindings(groups, findings, onClick) {
     if (old) {
       old.layers.forEach((layer) => groups.findings.removeLayer(layer));
     }
-    drawn.set(id, { feature: f, layers: arrowLayers(groups.findings, f, onClick) });
+    drawn.set(id, { feature: f, layers: arrowLayers(groups, f, onClick) });
   }
   for (const [id, old] of drawn) {
     if (!wanted.has(id)) {
@@ -262,8 +284,8 @@ export function drawFindings(groups, findings, onClick) {
   }
 }
 
-/** One finding's arrow (shaft and head) added to `group`; returns its layers. */
-function arrowLayers(group, f, onClick) {
+/** One finding's arrow (shaft and head) added to groups.findings; returns its layers. */
+function arrowLayers(groups, f, onClick) {
   const p = f.properties;
   const c = f.geometry.coordinates;
   const from = [c[0][1], c[0][0]];
@@ -280,9 +302,11 @@ function arrowLayers(group, f, onClick) {
   for (const layer of [shaft, head]) {
     layer.on('click', (ev) => {
       L.DomEvent.stopPropagation(ev);
-      onClick(f);
+      if (!passToSymbol(groups, ev)) {
+        onClick(f);
+      }
     });
-    layer.addTo(group);
+    layer.addTo(groups.findings);
   }
   shaft.bindTooltip(
     `${p.id}: ${p.fired_from}${p.party ? ` (${escapeHtml(p.party)})` : ''}, confidence ${(
