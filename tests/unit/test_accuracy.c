@@ -144,12 +144,19 @@ test_busy_barrage(void **state)
     floor_check("busy pairs precision", e.pairs_precision, 0.33);
 }
 
+/*
+ * The whole faulty day, as in the README's table: its floors come from that table, and
+ * a window of four hours is too small a sample for them - the first four hours' recall
+ * ranges from 54 to 74% over seeds 1-5 (main of 2026-11-30), and a change anywhere in the
+ * association moves one window by up to five points whichever way, where the day moves
+ * by one or two.
+ */
 static void
 test_faulty_network(void **state)
 {
     (void)state;
     struct tl_eval e;
-    run("faulty", 4.0, &e);
+    run("faulty", 24.0, &e);
     assert_true(e.attr_wrong_confident * 200 <= e.confident);
     floor_check("faulty recall", e.all.recall, 0.66);
     floor_check("faulty precision", e.all.precision, 0.80);
