@@ -56,6 +56,7 @@
 #define CHANCE_PER_BLOCK 0.05 /* chance alignments the search may have to look at per block */
 #define REPEAT_WINDOW_S 60.0   /* repeats from one place are sought this far before and after */
 #define REPEAT_PLACE_M  100.0  /* a firing position: a battery's guns stand tens of metres apart */
+#define REPEAT_PASSES   8      /* sweeps of a repeat search, each over the picks the last left */
 #define MAX_QUEUE       (1u << 22) /* boxes waiting, at most */
 #define IDX_BITS        31     /* bits of an end's index in sort_endpts' words */
 /* Work one tile and block may take, at most: a barrage can make the space of chance
@@ -761,13 +762,45 @@ was_rejected(const struct actx *a, uint64_t fp)
 
 static int try_event(struct actx *a, const struct fine *f, const struct tl__search *s);
 
+/* The candidate of a repeat at origin time `peak`: one vote per station, the closest to
+ * the peak within its tolerance, among the picks still free (tt: travel times to the tile's
+ * stations). */
+static void
+peak_candidate(const struct tl_pipeline *p, const struct vote *v, size_t nv, const double *tt,
+               double peak, struct fine *f)
+{
+    f->n = 0;
+    f->t0 = peak;
+    for (size_t i = 0; i < nv; i++) {
+        if (fabs(v[i].o - peak) > v[i].tol || p->pk[v[i].pk].ev >= 0) {
+            continue;
+        }
+        size_t m = 0;
+        while (m < f->n && f->k[m] != v[i].k) {
+            m++;
+        }
+        if (m == f->n && f->n < 256) {
+            f->k[f->n] = v[i].k;
+            f->pk[f->n++] = v[i].pk;
+        } else if (m < f->n) {
+            double cur = tl__pk_time_s(p, f->pk[m]) - tt[v[i].k];
+            if (fabs(v[i].o - peak) < fabs(cur - peak)) {
+                f->pk[m] = v[i].pk;
+            }
+        }
+    }
+    f->score = (int)f->n;
+}
+
 /*
  * Repeats: a gun or a rocket launcher fires again and again from the same place, a
  * salvo puts 40 rounds in 20 s at one point.  Once an event is located, the travel time
  * from it to every station is known, so every other round from the same place shows as
- * a cluster of origin times t_pick - T_k across stations: one sweep over the free picks
- * near it finds them all, with the tight tolerance of a known location.  Each cluster is
- * then located and tested like any candidate (it may have moved a little).
+ * a cluster of origin times t_pick - T_k across stations: a sweep over the free picks
+ * near it finds them, with the tight tolerance of a known location.  Each cluster is
+ * then located and tested like any candidate (it may have moved a little).  Clusters of
+ * rounds fired closer together than the tolerance allows merge into one run; once its
+ * peak has made an event and taken its picks, the run is swept again.
  */
 static void
 repeat_search(struct actx *a, size_t ev)
@@ -853,38 +886,62 @@ repeat_search(struct actx *a, size_t ev)
         a->rc = TL_ENOMEM;
         goto done;
     }
-    size_t ne = vote_ends(v, nv, ends);
-    sweep(&a->sc, ends, ne, a->cover, a->min_sta, r, NULL);
     /* the place searched: the gun's, give or take the battery's spread and the event's own
      * uncertainty (its fields read before any try_event can move p->ev) */
-    struct tl__search here = {ex, ey, REPEAT_PLACE_M + 2.0 * loc_m, 2.0 * REPEAT_WINDOW_S};
-    for (int j = 0; j < r->n && j < MAX_RUNS && a->rc == TL_OK; j++) {
-        /* one vote per station, the closest to the run's peak, among those still free */
-        f->n = 0;
-        f->x = ex;
-        f->y = ey;
-        f->t0 = r->peak[j];
+    struct tl__search here = {ex, ey, REPEAT_PLACE_M + 2.0 * loc_m, 2.0 * REPEAT_WINDOW_S, false};
+    /* Rounds fired half a second apart make runs that touch and merge into one, of which
+     * only the peak is tried.  Every vote of one round holds its origin time, so its run is
+     * about as long as their widest tolerance window or shorter; a longer run is taken to
+     * hold more rounds, and is swept again over the picks left once its peak has taken its
+     * own, until a pass keeps nothing there.  A candidate of these later passes must stay
+     * at the place (`stay`): leftovers that fit somewhere else are not the rounds sought -
+     * a volley's remaining picks once made a 15-station ghost 11 km away, 14 s early. */
+    double wmax = 0;
+    for (size_t i = 0; i < nv; i++) {
+        wmax = fmax(wmax, 2.0 * v[i].tol);
+    }
+    double merged_lo[MAX_RUNS], merged_hi[MAX_RUNS];
+    int n_merged = 0;
+    for (int pass = 0; pass < REPEAT_PASSES && a->rc == TL_OK; pass++) {
+        here.stay = pass > 0;
+        size_t nfree = 0;
         for (size_t i = 0; i < nv; i++) {
-            if (fabs(v[i].o - r->peak[j]) > v[i].tol || p->pk[v[i].pk].ev >= 0) {
-                continue;
-            }
-            size_t m = 0;
-            while (m < f->n && f->k[m] != v[i].k) {
-                m++;
-            }
-            if (m == f->n && f->n < 256) {
-                f->k[f->n] = v[i].k;
-                f->pk[f->n++] = v[i].pk;
-            } else if (m < f->n) {
-                double cur = tl__pk_time_s(p, f->pk[m]) - tt[v[i].k];
-                if (fabs(v[i].o - r->peak[j]) < fabs(cur - r->peak[j])) {
-                    f->pk[m] = v[i].pk;
-                }
+            if (p->pk[v[i].pk].ev < 0) {
+                v[nfree++] = v[i];
             }
         }
-        f->score = (int)f->n;
-        if (f->score >= a->min_sta) {
-            try_event(a, f, &here);
+        nv = nfree;
+        if (nv < (size_t)a->min_sta) {
+            break;
+        }
+        size_t ne = vote_ends(v, nv, ends);
+        sweep(&a->sc, ends, ne, a->cover, a->min_sta, r, NULL);
+        int kept = 0, n_prev = n_merged;
+        double prev_lo[MAX_RUNS], prev_hi[MAX_RUNS];
+        memcpy(prev_lo, merged_lo, (size_t)n_prev * sizeof(double));
+        memcpy(prev_hi, merged_hi, (size_t)n_prev * sizeof(double));
+        n_merged = 0;
+        for (int j = 0; j < r->n && j < MAX_RUNS && a->rc == TL_OK; j++) {
+            bool inside = pass == 0;
+            for (int m = 0; m < n_prev && !inside; m++) {
+                inside = r->lo[j] <= prev_hi[m] && r->hi[j] >= prev_lo[m];
+            }
+            if (!inside) {
+                continue;
+            }
+            if (r->hi[j] - r->lo[j] > wmax) {
+                merged_lo[n_merged] = r->lo[j];
+                merged_hi[n_merged++] = r->hi[j];
+            }
+            peak_candidate(p, v, nv, tt, r->peak[j], f);
+            f->x = ex;
+            f->y = ey;
+            if (f->score >= a->min_sta) {
+                kept += try_event(a, f, &here);
+            }
+        }
+        if (!kept || !n_merged) {
+            break;
         }
     }
     tl_free(ends);
@@ -1206,7 +1263,7 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
 static void
 leaf_events(struct actx *a, const struct box *b, const struct cpick *picks, size_t n)
 {
-    static const struct tl__search whole_tile = {0, 0, 0, 0}; /* the boxes cover the tile */
+    static const struct tl__search whole_tile = {0, 0, 0, 0, false}; /* the boxes cover the tile */
     struct cpick *sub = tl_malloc((n + 1) * sizeof(*sub));
     struct runs *r = tl_malloc(sizeof(*r));
     struct fine *f = tl_malloc(sizeof(*f));

@@ -126,8 +126,9 @@ log_choose(int n, int k)
  * its ratio against a uniform direction.  From the sum go the log of the number of
  * independent places and times the search looked at (in units of this fit's resolution:
  * the tile's band over the block, or for a repeat that stays at its known place, that
- * place over the repeat window) and of the number of subsets of that size among the
- * stations no farther than the farthest one that fits.
+ * place over the repeat window; a fit that leaves the place of a search that must stay
+ * there is no candidate of it, -HUGE_VAL) and of the number of subsets of that size among
+ * the stations no farther than the farthest one that fits.
  * A positive result means fewer than one chance alignment this good is expected in the
  * search (a likelihood-ratio detection test with a look-elsewhere correction).
  */
@@ -167,6 +168,8 @@ significance(const struct tl_pipeline *p, const struct tl__tile *tl, const struc
     if (s && s->radius_m > 0 && tl__hypot(sol->x - s->x_m, sol->y - s->y_m) <= s->radius_m) {
         area_m2 = M_PI * s->radius_m * s->radius_m;
         window_s = s->window_s;
+    } else if (s && s->stay) {
+        return -HUGE_VAL;
     }
     double cells = fmax(1.0, area_m2 / cell_m2) * fmax(1.0, window_s / cell_s);
     return llr - log(cells) - log_choose(reach > nfit ? reach : nfit, nfit);

@@ -187,10 +187,12 @@ int tl__compete(struct tl_pipeline *p);
  * counts the places and origin times that search looked at.  The association's boxes look
  * at the whole tile over a block (radius_m = 0); a repeat search looks at one known place,
  * within radius_m of (x_m, y_m), over window_s - but only a fit that stays there is a
- * repeat: one that moves farther is judged as if the whole tile had been searched. */
+ * repeat: one that moves farther is judged as if the whole tile had been searched, or, with
+ * `stay`, rejected. */
 struct tl__search {
     double x_m, y_m, radius_m;
     double window_s;
+    bool stay;              /* a fit that moves away is no candidate of this search at all */
 };
 
 /* locate/event.c: (re)locate event e with its picks; fills location, covariance, arrivals.
