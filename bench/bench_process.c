@@ -7,7 +7,13 @@
  *             other seeds laid over the same day, their pick ids made unique), each run in
  *             a child process so that its peak RSS is its own: wall time, picks/s, RSS.
  *
- * Usage: bench_process [--quick]   (--quick: calm and a 2-hour busy slice only)
+ * One seed can mislead: a change anywhere in association moves a day's figures by a point or
+ * two whichever way (the tiles' learnt corrections and the picks' owners change from the
+ * first event that differs).  --seeds N runs seeds 1..N of each preset and prints, after
+ * each preset's days, the mean and the range over them.
+ *
+ * Usage: bench_process [--quick] [--seeds N] [--presets a,b,...] [--no-load]
+ *   --quick: calm and a 2-hour busy slice only, and load scaling on 2-hour slices
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <truceline/truceline.h>
@@ -82,17 +88,19 @@ feed(struct tl_pipeline *p, const struct tl_mission *m, const char *path, const 
     return picks;
 }
 
-static void
-accuracy(const char *preset, double hours, const char *base)
+/* Simulate, process and evaluate `hours` of preset and seed; prints the figures and leaves
+ * them in *e.  Returns false if any step failed. */
+static bool
+accuracy(const char *preset, uint64_t seed, double hours, const char *base, struct tl_eval *e)
 {
     char dir[512], path[600], bul[600];
-    snprintf(dir, sizeof(dir), "%s/%s", base, preset);
+    snprintf(dir, sizeof(dir), "%s/%s-%llu", base, preset, (unsigned long long)seed);
     struct tl_mission *demo = NULL;
     if (tl_mission_load(TL_SOURCE_DIR "/examples/demo/mission.geojson", &demo, NULL) != TL_OK ||
-        simulate(demo, preset, 1, hours, dir) != TL_OK) {
-        printf("%-8s simulation failed\n", preset);
+        simulate(demo, preset, seed, hours, dir) != TL_OK) {
+        printf("%-8s seed %llu: simulation failed\n", preset, (unsigned long long)seed);
         tl_mission_free(demo);
-        return;
+        return false;
     }
     tl_mission_free(demo);
     struct tl_mission *m = NULL;
@@ -110,18 +118,88 @@ accuracy(const char *preset, double hours, const char *base)
     snprintf(bul, sizeof(bul), "%s/bulletin.geojson", dir);
     tl_bulletin_write(&b, bul, NULL);
     snprintf(path, sizeof(path), "%s/truth.jsonl", dir);
-    struct tl_eval e;
-    if (tl_eval_files(path, bul, &e, NULL) == TL_OK) {
-        printf("%-8s %5.1f h  recall %5.1f%%  precision %5.1f%%  impact median %6.1f m  launch "
-               "median %6.1f m p90 %6.1f m  ellipse %5.1f%%  pairs %5.1f%% / %5.1f%%  wrong "
-               "confident %ld/%ld  %.1f s\n",
-               preset, hours, 100 * e.all.recall, 100 * e.all.precision, e.loc_median_m[1],
-               e.loc_median_m[0], e.loc_p90_m[0], 100 * e.ellipse_coverage,
-               100 * e.pairs_recall, 100 * e.pairs_precision, e.attr_wrong_confident,
-               e.confident, dt);
+    bool ok = tl_eval_files(path, bul, e, NULL) == TL_OK;
+    if (ok) {
+        printf("%-8s seed %llu %5.1f h  recall %5.1f%%  precision %5.1f%%  impact median %6.1f m  "
+               "launch median %6.1f m p90 %6.1f m  ellipse %5.1f%%  pairs %5.1f%% / %5.1f%%  "
+               "wrong confident %ld/%ld  %.1f s\n",
+               preset, (unsigned long long)seed, hours, 100 * e->all.recall,
+               100 * e->all.precision, e->loc_median_m[1], e->loc_median_m[0], e->loc_p90_m[0],
+               100 * e->ellipse_coverage, 100 * e->pairs_recall, 100 * e->pairs_precision,
+               e->attr_wrong_confident, e->confident, dt);
     }
     tl_pipeline_free(p);
     tl_mission_free(m);
+    return ok;
+}
+
+/* One figure over seeds: mean, least and greatest. */
+struct spread {
+    double sum, lo, hi;
+    int n;
+};
+
+static void
+spread_add(struct spread *s, double v)
+{
+    s->lo = s->n == 0 || v < s->lo ? v : s->lo;
+    s->hi = s->n == 0 || v > s->hi ? v : s->hi;
+    s->sum += v;
+    s->n++;
+}
+
+static void
+spread_print(const char *name, const struct spread *s, double scale, const char *unit)
+{
+    printf("  %s %.1f%s (%.1f-%.1f)", name, scale * s->sum / s->n, unit, scale * s->lo,
+           scale * s->hi);
+}
+
+/* Every seed of one preset, then the mean and range of its main figures. */
+static void
+preset_over_seeds(const char *preset, double hours, int seeds, const char *base)
+{
+    struct spread rec = {0}, prec = {0}, imp = {0}, p90 = {0}, cov = {0}, pairs = {0};
+    for (int k = 1; k <= seeds; k++) {
+        struct tl_eval e;
+        if (!accuracy(preset, (uint64_t)k, hours, base, &e)) {
+            continue;
+        }
+        spread_add(&rec, e.all.recall);
+        spread_add(&prec, e.all.precision);
+        spread_add(&imp, e.loc_median_m[1]);
+        spread_add(&p90, e.loc_p90_m[0]);
+        spread_add(&cov, e.ellipse_coverage);
+        spread_add(&pairs, e.pairs_precision);
+    }
+    if (seeds < 2 || rec.n < 2) {
+        return;
+    }
+    printf("%-8s %d seeds, mean (range):", preset, rec.n);
+    spread_print("recall", &rec, 100, "%");
+    spread_print("precision", &prec, 100, "%");
+    spread_print("impact median", &imp, 1, " m");
+    spread_print("launch p90", &p90, 1, " m");
+    spread_print("ellipse", &cov, 100, "%");
+    spread_print("pairs precision", &pairs, 100, "%");
+    printf("\n");
+}
+
+/* Is preset named in the comma-separated list (NULL: every preset)? */
+static bool
+listed(const char *list, const char *preset)
+{
+    if (!list) {
+        return true;
+    }
+    size_t n = strlen(preset);
+    for (const char *q = list; q; q = strchr(q, ',')) {
+        q += *q == ',';
+        if (strncmp(q, preset, n) == 0 && (q[n] == ',' || q[n] == '\0')) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void
@@ -175,19 +253,48 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 int
 main(int argc, char **argv)
 {
-    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    bool quick = false, load = true;
+    int seeds = 1;
+    const char *list = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else if (strcmp(argv[i], "--no-load") == 0) {
+            load = false;
+        } else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc && atoi(argv[i + 1]) >= 1) {
+            seeds = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--presets") == 0 && i + 1 < argc) {
+            list = argv[++i];
+        } else {
+            fprintf(stderr, "usage: bench_process [--quick] [--seeds N] [--presets a,b,...] "
+                            "[--no-load]\n");
+            return 2;
+        }
+    }
     char base[] = "/tmp/tl_bench_process_XXXXXX";
     if (!mkdtemp(base)) {
         perror("mkdtemp");
         return 1;
     }
-    printf("network processing, demo mission, seed 1 (evaluation per formats.md section 5)\n");
+    if (seeds > 1) {
+        printf("network processing, demo mission, seeds 1-%d (evaluation per formats.md "
+               "section 5)\n",
+               seeds);
+    } else {
+        printf("network processing, demo mission, seed 1 (evaluation per formats.md section 5)\n");
+    }
     static const char *const presets[] = {"calm", "busy", "windy", "faulty", "mirror"};
     for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
-        if (quick && strcmp(presets[i], "calm") != 0 && strcmp(presets[i], "busy") != 0) {
+        if ((quick && strcmp(presets[i], "calm") != 0 && strcmp(presets[i], "busy") != 0) ||
+            !listed(list, presets[i])) {
             continue;
         }
-        accuracy(presets[i], quick && strcmp(presets[i], "busy") == 0 ? 2.0 : 24.0, base);
+        preset_over_seeds(presets[i], quick && strcmp(presets[i], "busy") == 0 ? 2.0 : 24.0,
+                          seeds, base);
+    }
+    if (!load) {
+        nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return 0;
     }
     /* load scaling: busy days of seeds 1..4 laid over one day */
     struct tl_mission *demo = NULL;
