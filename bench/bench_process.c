@@ -261,8 +261,14 @@ main(int argc, char **argv)
             quick = true;
         } else if (strcmp(argv[i], "--no-load") == 0) {
             load = false;
-        } else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc && atoi(argv[i + 1]) >= 1) {
-            seeds = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 1 || n > 100) {
+                fprintf(stderr, "bench_process: --seeds: a count from 1 to 100\n");
+                return 2;
+            }
+            seeds = (int)n;
         } else if (strcmp(argv[i], "--presets") == 0 && i + 1 < argc) {
             list = argv[++i];
         } else {
