@@ -7,12 +7,13 @@
  *      (records.id > cursor, in commit order), parse each stored line and
  *      tl_pipeline_add it to every slice that holds its time;
  *   2. run: at most every run_interval, when something was fed, call
- *      tl_pipeline_run(p, INT64_MAX) on each slice fed (below), the newest
- *      first - everything held is processed, so an event is formed as soon as
- *      enough picks are in (the latency goal is a finding within 5 s of its
- *      last pick) and revised when late picks come;
- *   3. diff: after each run, match the slices' events to the stable events
- *      published before and publish what is new, changed or gone (below);
+ *      tl_pipeline_run(p, INT64_MAX) on each slice fed (below), two slices at
+ *      once on runner threads (run_once) - everything held is processed, so an
+ *      event is formed as soon as enough picks are in (the latency goal is a
+ *      finding within 5 s of its last pick) and revised when late picks come;
+ *   3. diff: as each run completes, match the slices' events (the last results
+ *      of each) to the stable events published before and publish what is
+ *      new, changed or gone (below);
  *   4. log: append every new finding version and review to the transparency
  *      log (durably), then record each entry's index;
  *   5. reviews: apply the analysts' reviews queued by HTTP threads.
@@ -193,15 +194,30 @@ struct review_req {
 };
 
 /*
+ * The results of a slice's run, copied out of its pipeline by the thread that ran it, so that
+ * the processing thread compares them with what it published while the slice runs again.
+ * Owns its arrays; each event's arrivals point into `arr`.
+ */
+struct results {
+    struct tl_event *ev;
+    struct tl_arrival *arr;
+    struct tl_finding *fd;
+    size_t ne, nf;
+};
+
+/*
  * A slice: a pipeline holding the records of [from, to), 1.5 windows of record time (or
- * everything: INT64_MIN, INT64_MAX), and what the latency account needs of its runs.
+ * everything: INT64_MIN, INT64_MAX), the results of its last successful run, and what the
+ * latency account needs of its runs.  While a runner thread runs it (run_once), the runner
+ * touches only `p`; everything else is the processing thread's.
  */
 struct slice {
     struct tl_pipeline *p;
     tl_time_ns from, to;
     struct smap rx;          /* pick key -> received_ns, for the picks it holds */
+    struct results res;      /* of the last run, when `ran` */
     bool dirty;              /* fed since its last run */
-    bool ran;                /* its pipeline holds the results of a run (the last one) */
+    bool ran;                /* its last run succeeded and `res` holds its results */
     long runs;               /* runs so far */
     tl_time_ns fresh_rx;     /* earliest reception among the records fed since the last run */
     tl_time_ns run_fresh_rx; /* fresh_rx as the last run started (INT64_MIN: none) */
@@ -1055,10 +1071,55 @@ save_from(struct tl__live *L)
 }
 
 static void
+results_fini(struct results *r)
+{
+    tl_free(r->ev);
+    tl_free(r->arr);
+    tl_free(r->fd);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Copy the results of p's last run into *out (emptied first); TL_OK or TL_ENOMEM. */
+static int
+results_copy(struct results *out, const struct tl_pipeline *p)
+{
+    struct results r = {0};
+    const struct tl_event *ev = tl_pipeline_events(p, &r.ne);
+    const struct tl_finding *fd = tl_pipeline_findings(p, &r.nf);
+    size_t na = 0;
+    for (size_t i = 0; i < r.ne; i++) {
+        na += ev[i].n_arrivals;
+    }
+    r.ev = tl_calloc(r.ne + 1, sizeof(*r.ev));
+    r.arr = tl_calloc(na + 1, sizeof(*r.arr));
+    r.fd = tl_calloc(r.nf + 1, sizeof(*r.fd));
+    if (!r.ev || !r.arr || !r.fd) {
+        results_fini(&r);
+        return TL_ENOMEM;
+    }
+    size_t a = 0;
+    for (size_t i = 0; i < r.ne; i++) {
+        r.ev[i] = ev[i];
+        if (ev[i].n_arrivals) {
+            memcpy(&r.arr[a], ev[i].arrivals, ev[i].n_arrivals * sizeof(*r.arr));
+        }
+        r.ev[i].arrivals = &r.arr[a];
+        a += ev[i].n_arrivals;
+    }
+    if (r.nf) {
+        memcpy(r.fd, fd, r.nf * sizeof(*r.fd));
+    }
+    results_fini(out);
+    *out = r;
+    return TL_OK;
+}
+
+static void
 slice_fini(struct slice *sl)
 {
     tl_pipeline_free(sl->p);
     smap_clear(&sl->rx);
+    results_fini(&sl->res);
     memset(sl, 0, sizeof(*sl));
 }
 
@@ -1298,8 +1359,10 @@ merge(struct tl__live *L, struct merged *m)
 {
     memset(m, 0, sizeof(*m));
     for (size_t k = 0; k < L->n_sl; k++) {
-        m->ev[k] = tl_pipeline_events(L->sl[k].p, &m->ne[k]);
-        m->fd[k] = tl_pipeline_findings(L->sl[k].p, &m->nf[k]);
+        m->ev[k] = L->sl[k].res.ev;
+        m->ne[k] = L->sl[k].res.ne;
+        m->fd[k] = L->sl[k].res.fd;
+        m->nf[k] = L->sl[k].res.nf;
         region(L, k, &m->rel[k], &m->rel_to[k]);
         m->off[k + 1] = m->off[k] + m->ne[k];
     }
@@ -1670,22 +1733,87 @@ publish(struct tl__live *L, struct changes *cs)
     return log_pending(L);
 }
 
-/* Run one slice's pipeline on what it holds. */
-static int
-run_slice(struct tl__live *L, struct slice *sl)
+/*
+ * The runs of a cycle.  A slice's run is the pipeline's alone: it reads the records the slice
+ * was fed and writes its own results, and the slices share no pipeline state (the met-field
+ * and ballistics tables are per pipeline or filled once under pthread_once).  So the slices of
+ * a cycle run side by side, on RUNNERS threads, while the processing thread waits for each to
+ * complete and publishes it at once: a finding waits for the run in progress on its own
+ * slice, not for a queue of runs of the others.  A runner copies its slice's results out of
+ * the pipeline (struct results), so the processing thread compares every slice's last results
+ * with the published objects while another slice still runs; runners touch neither the store
+ * nor the published objects, and no record is fed during a cycle.  Each slice's results are
+ * a function of the records it holds, whichever thread ran it and in whatever order the runs
+ * complete, so what is published once processing settles does not depend on the threads.
+ */
+#define RUNNERS 2 /* the target machine's cores; each run also publishes its events on 2 */
+
+/* One slice's run in a cycle: handed out and finished by the processing thread. */
+struct job {
+    struct slice *sl;
+    size_t k;              /* the slice's index, for the log */
+    tl_time_ns fresh_rx;   /* the slice's fresh_rx as the run was handed out */
+    tl_time_ns start, end; /* of the run */
+    struct results res;    /* its results (rc == TL_OK) */
+    int rc;
+};
+
+/* A cycle's jobs, taken by the runners in order; `done` lists them in order of completion. */
+struct cycle {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* a job completed */
+    struct job jobs[MAX_SLICES];
+    size_t n, next;
+    size_t done[MAX_SLICES], n_done;
+};
+
+/* In a runner: run the slice's pipeline and copy its results; nothing else is touched. */
+static void
+job_run(struct job *j)
 {
-    sl->run_start = tl_time_now();
-    sl->run_fresh_rx = sl->fresh_rx == INT64_MAX ? INT64_MIN : sl->fresh_rx;
-    sl->fresh_rx = INT64_MAX;
-    sl->dirty = false;
-    int rc = tl_pipeline_run(sl->p, INT64_MAX);
-    sl->run_end = tl_time_now();
-    sl->ran = rc == TL_OK;
+    j->start = tl_time_now();
+    j->rc = tl_pipeline_run(j->sl->p, INT64_MAX);
+    if (j->rc == TL_OK) {
+        j->rc = results_copy(&j->res, j->sl->p);
+    }
+    j->end = tl_time_now();
+}
+
+static void *
+runner_main(void *arg)
+{
+    struct cycle *cy = arg;
+    pthread_mutex_lock(&cy->mu);
+    while (cy->next < cy->n) {
+        size_t i = cy->next++;
+        pthread_mutex_unlock(&cy->mu);
+        job_run(&cy->jobs[i]);
+        pthread_mutex_lock(&cy->mu);
+        cy->done[cy->n_done++] = i;
+        pthread_cond_signal(&cy->cv);
+    }
+    pthread_mutex_unlock(&cy->mu);
+    return NULL;
+}
+
+/* In the processing thread, as a job completes: the slice takes its results and times. */
+static void
+job_finish(struct tl__live *L, struct job *j)
+{
+    struct slice *sl = j->sl;
+    sl->run_start = j->start;
+    sl->run_end = j->end;
+    sl->run_fresh_rx = j->fresh_rx;
     sl->runs++;
-    if (rc != TL_OK) {
+    sl->ran = j->rc == TL_OK;
+    if (sl->ran) {
+        results_fini(&sl->res);
+        sl->res = j->res;
+        memset(&j->res, 0, sizeof(j->res));
+    } else {
         sl->dirty = true; /* try again */
     }
-    double ms = (double)(sl->run_end - sl->run_start) / 1e6;
+    double ms = (double)(j->end - j->start) / 1e6;
     TL_LOG(TL_LOG_DEBUG, "live", "run: %.0f ms", ms);
     pthread_mutex_lock(&L->mu);
     L->runs++;
@@ -1694,15 +1822,14 @@ run_slice(struct tl__live *L, struct slice *sl)
         L->max_run_ms = ms;
     }
     pthread_mutex_unlock(&L->mu);
-    return rc;
 }
 
 /*
- * Run the slices fed since their last run, the newest first, and publish after each run what
- * changed: a finding waits for its own slice's run only.  The newest slice and the one whose
- * region holds the data clock (the live edge; the same one but while the newest is added
- * ahead of its region) run in every cycle; of the others (one for W = 2 MARGIN, two for
- * longer windows) the one that has waited longest, so that a cycle costs at most three runs.
+ * Run the slices fed since their last run and publish after each run what changed.  The
+ * newest slice and the one whose region holds the data clock (the live edge; the same one but
+ * while the newest is added ahead of its region) run in every cycle; of the others (one for
+ * W = 2 MARGIN, two for longer windows) the one that has waited longest, so that a cycle
+ * holds at most three runs.  They are handed to the runners newest first.
  */
 static int
 run_once(struct tl__live *L)
@@ -1728,13 +1855,40 @@ run_once(struct tl__live *L)
             other = k;
         }
     }
-    int rc = TL_OK;
+    struct cycle cy;
+    memset(&cy, 0, sizeof(cy));
+    pthread_mutex_init(&cy.mu, NULL);
+    pthread_cond_init(&cy.cv, NULL);
     for (size_t k = L->n_sl; k-- > 0;) {
         struct slice *sl = &L->sl[k];
         if (!sl->dirty || (k + 1 < L->n_sl && k != edge && k != other)) {
             continue;
         }
-        int r = run_slice(L, sl);
+        struct job *j = &cy.jobs[cy.n++];
+        j->sl = sl;
+        j->k = k;
+        j->fresh_rx = sl->fresh_rx == INT64_MAX ? INT64_MIN : sl->fresh_rx;
+        sl->fresh_rx = INT64_MAX;
+        sl->dirty = false;
+    }
+    pthread_t th[RUNNERS];
+    size_t nth = 0;
+    while (nth < RUNNERS && nth < cy.n && pthread_create(&th[nth], NULL, runner_main, &cy) == 0) {
+        nth++;
+    }
+    if (nth == 0) {
+        runner_main(&cy); /* no thread to be had: the runs one after the other, here */
+    }
+    int rc = TL_OK;
+    for (size_t seen = 0; seen < cy.n; seen++) {
+        pthread_mutex_lock(&cy.mu);
+        while (cy.n_done == seen) {
+            pthread_cond_wait(&cy.cv, &cy.mu);
+        }
+        struct job *j = &cy.jobs[cy.done[seen]];
+        pthread_mutex_unlock(&cy.mu);
+        job_finish(L, j);
+        int r = j->rc;
         bool all_ran = true;
         for (size_t i = 0; i < L->n_sl; i++) {
             all_ran = all_ran && L->sl[i].ran;
@@ -1748,13 +1902,18 @@ run_once(struct tl__live *L)
                 prune(L, 0, true);
             }
         }
-        TL_LOG(TL_LOG_DEBUG, "live", "slice %zu of %zu: %zu changes", k + 1, L->n_sl, cs.n);
+        TL_LOG(TL_LOG_DEBUG, "live", "slice %zu of %zu: %zu changes", j->k + 1, L->n_sl, cs.n);
         changes_fini(&cs);
         if (r != TL_OK) {
-            sl->dirty = true; /* try again */
+            j->sl->dirty = true; /* try again */
             rc = r;
         }
     }
+    for (size_t t = 0; t < nth; t++) {
+        pthread_join(th[t], NULL);
+    }
+    pthread_cond_destroy(&cy.cv);
+    pthread_mutex_destroy(&cy.mu);
     size_t nq;
     const struct tl_station_qc *qc = tl_pipeline_station_qc(L->sl[0].p, &nq);
     struct tl_station_qc *copy = nq ? tl_calloc(nq, sizeof(*copy)) : NULL;
