@@ -15,7 +15,10 @@
  *      for the first time, the time from the reception of the last pick of its
  *      launch and impact events to its publication (p50, p99), and the same from
  *      when it became derivable (docs/server.md, "Figures"), and where that time
- *      went: records still to come, the wait for a run to start, the run.
+ *      went: records still to come, the wait for a run to start, the run; then,
+ *      from the versions stored, what a first version is worth: how many
+ *      findings were revised after it and how, and the latency of the first and
+ *      of the last version.
  *
  * The load generator is `truceline replay`'s engine (tl_replay_run) in this
  * process: signing, HTTP and retries included.  Usage:
@@ -26,6 +29,7 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +268,137 @@ pct_s(double *v, size_t n, int p)
     return v[i < n ? i : n - 1] / 1000.0;
 }
 
+/* A finding's first version and its last automatic one, as stored. */
+struct history {
+    char id[TL_ID_MAX];
+    json_t *first, *last; /* properties (owned) */
+    double first_ms, last_ms;
+    long versions;
+    bool withdrawn, settled;
+};
+
+/* What the findings' revisions add up to (revisions()). */
+struct revision_count {
+    long findings, revised, impact, side, conf, confident, withdrawn, versions, settled;
+    double *first_ms, *last_ms;
+    size_t n_first, n_last;
+};
+
+static bool
+prop_differs(json_t *a, json_t *b, const char *key)
+{
+    return !json_equal(json_object_get(a, key), json_object_get(b, key));
+}
+
+static void
+history_count(struct history *h, struct revision_count *rc)
+{
+    if (!h->first) {
+        return;
+    }
+    rc->findings++;
+    rc->versions += h->versions;
+    double c0 = json_number_value(json_object_get(h->first, "confidence"));
+    double c1 = json_number_value(json_object_get(h->last, "confidence"));
+    rc->withdrawn += h->withdrawn;
+    rc->settled += h->settled && !h->withdrawn;
+    rc->revised += h->withdrawn || !json_equal(h->first, h->last);
+    rc->impact += prop_differs(h->first, h->last, "impact");
+    rc->side += prop_differs(h->first, h->last, "fired_from");
+    rc->conf += fabs(c1 - c0) >= 0.05;
+    rc->confident += (c0 >= 0.95) != (c1 >= 0.95);
+    if (isfinite(h->first_ms)) {
+        rc->first_ms[rc->n_first++] = h->first_ms;
+    }
+    if (!h->withdrawn && isfinite(h->last_ms)) {
+        rc->last_ms[rc->n_last++] = h->last_ms;
+    }
+    json_decref(h->first);
+    json_decref(h->last);
+    memset(h, 0, sizeof(*h));
+}
+
+/*
+ * What a finding's first version is worth: with the server stopped, each finding's versions
+ * as stored, its first version against its last automatic one (or its withdrawal).  Prints
+ * how many findings were revised and how, and the latency of the first and of the last
+ * version, each from the last pick of the events that version names (versions.latency_ms).
+ */
+static void
+revisions(const char *data)
+{
+    char path[800];
+    snprintf(path, sizeof(path), "%s/truceline.db", data);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    struct revision_count rc;
+    memset(&rc, 0, sizeof(rc));
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT id, cause, doc, latency_ms, (SELECT count(*) FROM versions "
+                           "WHERE kind = 2) FROM versions WHERE kind = 2 ORDER BY id, version",
+                           -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_server: %s: %s\n", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return;
+    }
+    struct history h;
+    memset(&h, 0, sizeof(h));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (!rc.first_ms) {
+            size_t n = (size_t)sqlite3_column_int64(st, 4) + 1;
+            rc.first_ms = calloc(n, sizeof(double));
+            rc.last_ms = calloc(n, sizeof(double));
+            if (!rc.first_ms || !rc.last_ms) {
+                break;
+            }
+        }
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *cause = (const char *)sqlite3_column_text(st, 1);
+        if (strcmp(id, h.id) != 0) {
+            history_count(&h, &rc);
+            snprintf(h.id, sizeof(h.id), "%s", id);
+        }
+        h.versions++;
+        if (strcmp(cause, "withdrawn") == 0) {
+            h.withdrawn = true;
+            continue;
+        }
+        json_t *f = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+        json_t *pr = json_incref(json_object_get(f, "properties"));
+        json_decref(f);
+        h.settled = json_object_del(pr, "provisional") != 0;
+        if (h.last && json_equal(pr, h.last)) {
+            json_decref(pr); /* the version that settles it: the last one, unmarked */
+            continue;
+        }
+        double ms = sqlite3_column_type(st, 3) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, 3);
+        if (!h.first) {
+            h.first = json_incref(pr);
+            h.first_ms = ms;
+        }
+        json_decref(h.last);
+        h.last = pr;
+        h.last_ms = ms;
+        h.withdrawn = false;
+    }
+    history_count(&h, &rc);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    printf("  revisions: %ld findings, %ld versions; %ld revised after their first version: "
+           "impact changed %ld, fired_from changed %ld, confidence moved by 0.05 or more %ld "
+           "(across 0.95: %ld), withdrawn %ld; settled (no longer provisional) %ld\n",
+           rc.findings, rc.versions, rc.revised, rc.impact, rc.side, rc.conf, rc.confident,
+           rc.withdrawn, rc.settled);
+    printf("  from the last pick of the events each version names, p50 / p99: first version "
+           "%.2f / %.2f s (%zu), last version %.2f / %.2f s (%zu, withdrawn ones left out)\n",
+           pct_s(rc.first_ms, rc.n_first, 50), pct_s(rc.first_ms, rc.n_first, 99),
+           rc.n_first, pct_s(rc.last_ms, rc.n_last, 50), pct_s(rc.last_ms, rc.n_last, 99),
+           rc.n_last);
+    free(rc.first_ms);
+    free(rc.last_ms);
+}
+
 /*
  * Latency: `hours` of the busy day from `start_h` played at `speed` times real time into a
  * server with a 10-minute window; prints the server's two figures and where the time went.
@@ -345,6 +480,7 @@ latency_phase(const char *work, double speed, double hours, double start_h)
            pct_s(tr.last_ms, tr.n, 50), pct_s(tr.last_ms, tr.n, 99), pct_s(tr.wait_ms, tr.n, 50),
            pct_s(tr.wait_ms, tr.n, 99), pct_s(tr.run_ms, tr.n, 50), pct_s(tr.run_ms, tr.n, 99),
            tr.first_run, tr.n);
+    revisions(data);
     fflush(stdout);
     free(tr.last_ms);
     free(tr.drv_ms);

@@ -599,6 +599,7 @@ int
 tl__make_finding_doc(const struct tl_mission *m,
                      struct tl_finding *fd,
                      const char *review,
+                     bool provisional,
                      int *status,
                      char **out)
 {
@@ -616,7 +617,7 @@ tl__make_finding_doc(const struct tl_mission *m,
         json_decref(rv);
         return TL_ENOMEM;
     }
-    if (!rv) {
+    if (!rv && !provisional) {
         *out = doc;
         return TL_OK;
     }
@@ -625,9 +626,14 @@ tl__make_finding_doc(const struct tl_mission *m,
     json_t *pr = json_object_get(f, "properties");
     int rc = TL_ENOMEM;
     if (pr) {
-        json_object_set_new(pr, "status",
-                            json_string(tl_review_status_name((enum tl_review_status) * status)));
-        json_object_set(pr, "review", rv);
+        if (rv) {
+            json_object_set_new(
+                pr, "status", json_string(tl_review_status_name((enum tl_review_status) * status)));
+            json_object_set(pr, "review", rv);
+        }
+        if (provisional) {
+            json_object_set_new(pr, "provisional", json_true());
+        }
         rc = json_dump_doc(f, out);
     }
     json_decref(f);
@@ -813,10 +819,10 @@ apply_changes(struct tl__live *L, struct changes *cs)
         tl__sbuf_fini(&b);
         pthread_mutex_lock(&L->mu);
         L->published++;
-        if (isfinite(ch->latency_ms)) {
+        if (ch->version == 0 && isfinite(ch->latency_ms)) {
             latency_add(&L->lat, ch->latency_ms);
         }
-        if (isfinite(ch->derivable_ms)) {
+        if (ch->version == 0 && isfinite(ch->derivable_ms)) {
             latency_add(&L->lat_drv, ch->derivable_ms);
         }
         pthread_mutex_unlock(&L->mu);
@@ -1211,6 +1217,8 @@ successor_due(const struct tl__live *L)
  * W/2 + MARGIN - LEAD after the previous one's start to 1.5 W after its own, so for any
  * W >= 2 MARGIN (the configuration's minimum) at most three are held at once.
  */
+static int settle(struct tl__live *L, tl_time_ns from, tl_time_ns to);
+
 static int
 advance(struct tl__live *L)
 {
@@ -1239,6 +1247,11 @@ advance(struct tl__live *L)
     while (rc == TL_OK) {
         struct slice *old = &L->sl[0], *nw = &L->sl[L->n_sl - 1];
         if (L->n_sl > 1 && old->ran && !old->dirty && L->clock >= old->to) {
+            tl_time_ns from, to;
+            region(L, 0, &from, &to);
+            if ((rc = settle(L, from, to)) != TL_OK) {
+                break; /* the slice stays until its findings are settled */
+            }
             slice_fini(old);
             memmove(&L->sl[0], &L->sl[1], (L->n_sl - 1) * sizeof(L->sl[0]));
             L->n_sl--;
@@ -1610,7 +1623,8 @@ diff(struct tl__live *L, struct changes *cs)
             }
             char *doc = NULL;
             int status;
-            if ((rc = tl__make_finding_doc(s->mission, &x, o->review, &status, &doc)) != TL_OK) {
+            if ((rc = tl__make_finding_doc(s->mission, &x, o->review, true, &status, &doc)) !=
+                TL_OK) {
                 break;
             }
             if (o->version >= 0 && o->doc && strcmp(doc, o->doc) == 0) {
@@ -1632,35 +1646,35 @@ diff(struct tl__live *L, struct changes *cs)
             tl__strlcpy(ch->link, stable[le], sizeof(ch->link));
             change_cols_finding(L, ch, &x, status);
             /*
-             * Latency of a new finding, two ways: from the reception of the last pick of
-             * its launch and impact events; and from when it became derivable, the later
+             * Latency of a finding's version, two ways: from the reception of the last pick
+             * of its launch and impact events; and from when it became derivable, the later
              * of that pick and the earliest reception among the records this run has and
              * the previous one had not.  They differ when the previous run held every
              * pick of both events and still did not pair them: the pairing needed a later
              * record (of another event, say), so the finding could not be published
              * before that record came.  A rebuilt slice counts all its records as new, so
-             * its first run measures from the last pick.
+             * its first run measures from the last pick.  Every version stores the first
+             * (versions.latency_ms: the last one's is how long the finding took to reach
+             * its final form); /v1/status and the log line count new findings only.
              */
-            if (o->version < 0) {
-                const struct slice *fs = &L->sl[k];
-                tl_time_ns last = last_received(fs, ev[le]);
-                if (ie >= 0) {
-                    tl_time_ns li = last_received(fs, ev[ie]);
-                    last = li > last ? li : last;
-                }
-                if (last != INT64_MIN) {
-                    tl_time_ns now = tl_time_now();
-                    tl_time_ns known = last > fs->run_fresh_rx ? last : fs->run_fresh_rx;
-                    ch->latency_ms = (double)(now - last) / 1e6;
-                    ch->derivable_ms = (double)(now - known) / 1e6;
-                    TL_LOG(TL_LOG_DEBUG, "live",
-                           "new finding %s: last pick %.0f ms ago, derivable %.0f ms ago, run "
-                           "started %.0f ms ago and took %.0f ms%s",
-                           fid, ch->latency_ms, ch->derivable_ms,
-                           (double)(now - fs->run_start) / 1e6,
-                           (double)(fs->run_end - fs->run_start) / 1e6,
-                           fs->runs == 1 ? ", first run of its slice" : "");
-                }
+            const struct slice *fs = &L->sl[k];
+            tl_time_ns last = last_received(fs, ev[le]), now = tl_time_now();
+            if (ie >= 0) {
+                tl_time_ns li = last_received(fs, ev[ie]);
+                last = li > last ? li : last;
+            }
+            if (last != INT64_MIN) {
+                tl_time_ns known = last > fs->run_fresh_rx ? last : fs->run_fresh_rx;
+                ch->latency_ms = (double)(now - last) / 1e6;
+                ch->derivable_ms = (double)(now - known) / 1e6;
+            }
+            if (last != INT64_MIN && ch->version == 0) {
+                TL_LOG(TL_LOG_DEBUG, "live",
+                       "new finding %s: last pick %.0f ms ago, derivable %.0f ms ago, run "
+                       "started %.0f ms ago and took %.0f ms%s",
+                       fid, ch->latency_ms, ch->derivable_ms, (double)(now - fs->run_start) / 1e6,
+                       (double)(fs->run_end - fs->run_start) / 1e6,
+                       fs->runs == 1 ? ", first run of its slice" : "");
             }
         }
     }
@@ -1731,6 +1745,55 @@ publish(struct tl__live *L, struct changes *cs)
     }
     apply_changes(L, cs);
     return log_pending(L);
+}
+
+/*
+ * Settle the findings of a region whose slice is dropped: no run will revise them again, so
+ * each one whose current version is marked provisional gets a last version without the mark,
+ * the feature of its slice's last run (equal to `truceline process` on the slice's records),
+ * a standing review still applied.  Withdrawn findings keep their last version as it is.
+ */
+static int
+settle(struct tl__live *L, tl_time_ns from, tl_time_ns to)
+{
+    struct changes cs = {0};
+    int rc = TL_OK;
+    for (size_t i = 0; i < L->n_objs && rc == TL_OK; i++) {
+        struct sobj *o = &L->objs[i];
+        if (o->kind != TL__OBJ_FINDING || o->version < 0 || o->t_ns < from || o->t_ns >= to ||
+            !o->doc) {
+            continue;
+        }
+        json_t *f = json_loads(o->doc, 0, NULL);
+        struct tl_finding x;
+        if (!json_is_true(json_object_get(json_object_get(f, "properties"), "provisional"))) {
+            json_decref(f);
+            continue;
+        }
+        struct change *ch = changes_add(&cs);
+        int status;
+        rc = ch ? tl__finding_from_feature(L->s->mission, f, &x) : TL_ENOMEM;
+        json_decref(f);
+        if (rc == TL_OK) {
+            rc = tl__make_finding_doc(L->s->mission, &x, o->review, false, &status, &ch->doc);
+        }
+        if (rc != TL_OK) {
+            break;
+        }
+        ch->kind = TL__OBJ_FINDING;
+        tl__strlcpy(ch->id, o->id, sizeof(ch->id));
+        ch->version = o->version + 1;
+        ch->cause = "revised";
+        ch->review = o->review;
+        tl__strlcpy(ch->link, o->link, sizeof(ch->link));
+        change_cols_finding(L, ch, &x, status);
+        ch->t_ns = o->t_ns;
+    }
+    if (rc == TL_OK && cs.n) {
+        rc = publish(L, &cs);
+    }
+    changes_fini(&cs);
+    return rc;
 }
 
 /*
@@ -2047,7 +2110,9 @@ do_review(struct tl__live *L, struct review_req *rq)
         int status = 0;
         rc = tl__finding_from_feature(L->s->mission, f, &x);
         if (rc == TL_OK) {
-            rc = tl__make_finding_doc(L->s->mission, &x, standing, &status, &doc);
+            bool prov = json_is_true(json_object_get(json_object_get(f, "properties"),
+                                                     "provisional"));
+            rc = tl__make_finding_doc(L->s->mission, &x, standing, prov, &status, &doc);
             change_cols_finding(L, &ch0, &x, status);
         }
     }

@@ -414,12 +414,16 @@ int tl__review_standing(const char *prev,
 void tl__review_apply_event(struct tl_event *e, json_t *review);
 int tl__review_apply_finding(struct tl_finding *f, json_t *review);
 
-/* live.c: the GeoJSON of a version, with a standing review applied (NULL: none). */
+/*
+ * live.c: the GeoJSON of a version, with a standing review applied (NULL: none); a finding's
+ * marked "provisional": true while the slice that publishes it may still revise it.
+ */
 int
 tl__make_event_doc(const struct tl_mission *m, struct tl_event *e, const char *review, char **out);
 int tl__make_finding_doc(const struct tl_mission *m,
                          struct tl_finding *fd,
                          const char *review,
+                         bool provisional,
                          int *status,
                          char **out);
 /* A copy of the latest station QC (caller frees *out). */

@@ -236,8 +236,9 @@ NEWSIDE=left
 expect_status 200 "" POST "/v1/findings/$FD/review" -H "Authorization: Bearer $AN" \
     -d "{\"action\":\"amend\",\"reason\":\"radar track\",\"amend\":{\"fired_from\":\"$NEWSIDE\"}}"
 curl -s -H "Authorization: Bearer $PA" "$URL/v1/findings/$FD" |
-    jq -e ".properties.fired_from == \"$NEWSIDE\" and .properties.status == \"reviewed\"" >/dev/null ||
-    fail "amended finding"
+    jq -e ".properties.fired_from == \"$NEWSIDE\" and .properties.status == \"reviewed\"
+        and .properties.provisional == true" >/dev/null ||
+    fail "amended finding (a review of a provisional finding keeps the mark)"
 all_features "/v1/findings?status=reviewed" "$PA" | wc -l | grep -qx 1 || fail "status filter"
 # an event review logs the review; a finding review logs the review and the new version
 for _ in $(seq 1 50); do

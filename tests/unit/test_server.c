@@ -450,7 +450,7 @@ test_feature_round_trip(void **state)
         assert_int_equal(TL_OK, tl__make_finding_doc(g_m, &x2,
                                                      "{\"action\":\"reject\",\"reason\":\"r\","
                                                      "\"amend\":{\"fired_from\":\"right\"}}",
-                                                     &status, &d));
+                                                     false, &status, &d));
         assert_int_equal(status, TL_STATUS_REJECTED);
         json_t *dj = json_loads(d, 0, NULL);
         json_t *pr = json_object_get(dj, "properties");
