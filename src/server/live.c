@@ -971,6 +971,8 @@ feed_rows(struct tl__live *L,
           size_t *rows)
 {
     int step, rc = TL_OK;
+    long fed = 0, late = 0;
+    tl_time_ns clock = L->clock;
     *rows = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
@@ -982,11 +984,11 @@ feed_rows(struct tl__live *L,
         if (id > L->cursor) {
             L->cursor = id;
         }
-        if (t > L->clock) {
-            L->clock = t;
+        if (t > clock) {
+            clock = t;
         }
         if (L->n_sl > 0 && t < L->sl[0].from) {
-            L->skipped_late++;
+            late++;
             continue;
         }
         struct tl_record rec;
@@ -1010,7 +1012,7 @@ feed_rows(struct tl__live *L,
             if (arc != TL_OK) {
                 continue;
             }
-            L->fed++;
+            fed++;
             sl->dirty = true;
             if (rx < sl->fresh_rx) {
                 sl->fresh_rx = rx;
@@ -1029,6 +1031,11 @@ feed_rows(struct tl__live *L,
         rc = tl__sqlrc(c, step, "live: feed");
     }
     sqlite3_reset(st);
+    pthread_mutex_lock(&L->mu); /* /v1/status reads them */
+    L->clock = clock;
+    L->fed += fed;
+    L->skipped_late += late;
+    pthread_mutex_unlock(&L->mu);
     return rc;
 }
 
@@ -1163,7 +1170,9 @@ add_slice(struct tl__live *L, tl_time_ns from, int64_t upto)
         rc = feed_rows(L, st, c, sl, &rows);
     }
     tl__store_release(s->store, c);
+    pthread_mutex_lock(&L->mu);
     L->rebuilds++;
+    pthread_mutex_unlock(&L->mu);
     char a[TL_TIME_TEXT_MAX] = "start", b[TL_TIME_TEXT_MAX] = "end";
     if (sl->from != INT64_MIN) {
         tl__fmt_time(sl->from, a);
