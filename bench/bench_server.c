@@ -300,13 +300,14 @@ history_count(struct history *h, struct revision_count *rc)
     rc->versions += h->versions;
     double c0 = json_number_value(json_object_get(h->first, "confidence"));
     double c1 = json_number_value(json_object_get(h->last, "confidence"));
+    bool stands = !h->withdrawn;
     rc->withdrawn += h->withdrawn;
-    rc->settled += h->settled && !h->withdrawn;
-    rc->revised += h->withdrawn || !json_equal(h->first, h->last);
-    rc->impact += prop_differs(h->first, h->last, "impact");
-    rc->side += prop_differs(h->first, h->last, "fired_from");
-    rc->conf += fabs(c1 - c0) >= 0.05;
-    rc->confident += (c0 >= 0.95) != (c1 >= 0.95);
+    rc->settled += h->settled && stands;
+    rc->revised += stands && !json_equal(h->first, h->last);
+    rc->impact += stands && prop_differs(h->first, h->last, "impact");
+    rc->side += stands && prop_differs(h->first, h->last, "fired_from");
+    rc->conf += stands && fabs(c1 - c0) >= 0.05;
+    rc->confident += stands && (c0 >= 0.95) != (c1 >= 0.95);
     if (isfinite(h->first_ms)) {
         rc->first_ms[rc->n_first++] = h->first_ms;
     }
@@ -321,8 +322,9 @@ history_count(struct history *h, struct revision_count *rc)
 /*
  * What a finding's first version is worth: with the server stopped, each finding's versions
  * as stored, its first version against its last automatic one (or its withdrawal).  Prints
- * how many findings were revised and how, and the latency of the first and of the last
- * version, each from the last pick of the events that version names (versions.latency_ms).
+ * how many were withdrawn, and of those that stand how many changed and how; and the latency of
+ * the first and of the last version, each from the last pick of the events that version names
+ * (versions.latency_ms).
  */
 static void
 revisions(const char *data)
@@ -385,11 +387,11 @@ revisions(const char *data)
     history_count(&h, &rc);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    printf("  revisions: %ld findings, %ld versions; %ld revised after their first version: "
-           "impact changed %ld, fired_from changed %ld, confidence moved by 0.05 or more %ld "
-           "(across 0.95: %ld), withdrawn %ld; settled (no longer provisional) %ld\n",
-           rc.findings, rc.versions, rc.revised, rc.impact, rc.side, rc.conf, rc.confident,
-           rc.withdrawn, rc.settled);
+    printf("  revisions: %ld findings, %ld versions; %ld withdrawn since; of the %ld that "
+           "stand, %ld settled (no longer provisional), %ld changed since their first version: "
+           "impact %ld, fired_from %ld, confidence by 0.05 or more %ld (across 0.95: %ld)\n",
+           rc.findings, rc.versions, rc.withdrawn, rc.findings - rc.withdrawn, rc.settled,
+           rc.revised, rc.impact, rc.side, rc.conf, rc.confident);
     printf("  from the last pick of the events each version names, p50 / p99: first version "
            "%.2f / %.2f s (%zu), last version %.2f / %.2f s (%zu, withdrawn ones left out)\n",
            pct_s(rc.first_ms, rc.n_first, 50), pct_s(rc.first_ms, rc.n_first, 99),
