@@ -273,8 +273,17 @@ struct history {
     char id[TL_ID_MAX];
     json_t *first, *last; /* properties (owned) */
     double first_ms, last_ms;
+    tl_time_ns t_ns; /* the launch of the last automatic version */
+    double lat_deg, lon_deg;
     long versions;
     bool withdrawn, settled;
+};
+
+/* A finding's launch as last published, and whether it was withdrawn since. */
+struct launch {
+    tl_time_ns t_ns;
+    double lat_deg, lon_deg;
+    bool withdrawn;
 };
 
 /* What the findings' revisions add up to (revisions()). */
@@ -282,6 +291,7 @@ struct revision_count {
     long findings, revised, impact, side, conf, confident, withdrawn, versions, settled;
     double *first_ms, *last_ms;
     size_t n_first, n_last;
+    struct launch *launches;
 };
 
 static bool
@@ -301,6 +311,7 @@ history_count(struct history *h, struct revision_count *rc)
     double c0 = json_number_value(json_object_get(h->first, "confidence"));
     double c1 = json_number_value(json_object_get(h->last, "confidence"));
     bool stands = !h->withdrawn;
+    rc->launches[rc->findings - 1] = (struct launch){h->t_ns, h->lat_deg, h->lon_deg, h->withdrawn};
     rc->withdrawn += h->withdrawn;
     rc->settled += h->settled && stands;
     rc->revised += stands && !json_equal(h->first, h->last);
@@ -351,7 +362,8 @@ revisions(const char *data)
             size_t n = (size_t)sqlite3_column_int64(st, 4) + 1;
             rc.first_ms = calloc(n, sizeof(double));
             rc.last_ms = calloc(n, sizeof(double));
-            if (!rc.first_ms || !rc.last_ms) {
+            rc.launches = calloc(n, sizeof(*rc.launches));
+            if (!rc.first_ms || !rc.last_ms || !rc.launches) {
                 break;
             }
         }
@@ -368,13 +380,22 @@ revisions(const char *data)
         }
         json_t *f = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
         json_t *pr = json_incref(json_object_get(f, "properties"));
+        json_t *at =
+            json_array_get(json_object_get(json_object_get(f, "geometry"), "coordinates"), 0);
+        const char *when = json_string_value(json_object_get(pr, "time"));
+        if (when) {
+            tl_time_parse(when, strlen(when), &h.t_ns, NULL);
+        }
+        h.lat_deg = json_number_value(json_array_get(at, 1));
+        h.lon_deg = json_number_value(json_array_get(at, 0));
         json_decref(f);
         h.settled = json_object_del(pr, "provisional") != 0;
         if (h.last && json_equal(pr, h.last)) {
             json_decref(pr); /* the version that settles it: the last one, unmarked */
             continue;
         }
-        double ms = sqlite3_column_type(st, 3) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, 3);
+        double ms =
+            sqlite3_column_type(st, 3) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, 3);
         if (!h.first) {
             h.first = json_incref(pr);
             h.first_ms = ms;
@@ -392,11 +413,25 @@ revisions(const char *data)
            "impact %ld, fired_from %ld, confidence by 0.05 or more %ld (across 0.95: %ld)\n",
            rc.findings, rc.versions, rc.withdrawn, rc.findings - rc.withdrawn, rc.settled,
            rc.revised, rc.impact, rc.side, rc.conf, rc.confident);
+    long replaced = 0; /* withdrawn, but a standing finding has the same launch */
+    for (long i = 0; i < rc.findings && rc.launches; i++) {
+        const struct launch *w = &rc.launches[i];
+        bool found = false;
+        for (long j = 0; j < rc.findings && w->withdrawn && !found; j++) {
+            const struct launch *q = &rc.launches[j];
+            found = !q->withdrawn && llabs(q->t_ns - w->t_ns) <= 2 * TL_NS_PER_S &&
+                    tl_geo_dist_m(q->lat_deg, q->lon_deg, w->lat_deg, w->lon_deg) <= 1000.0;
+        }
+        replaced += found;
+    }
+    printf("  of the %ld withdrawn, %ld had their launch (within 2 s and 1 km) in a finding that "
+           "stands: the same launch under another id or pairing\n",
+           rc.withdrawn, replaced);
+    free(rc.launches);
     printf("  from the last pick of the events each version names, p50 / p99: first version "
            "%.2f / %.2f s (%zu), last version %.2f / %.2f s (%zu, withdrawn ones left out)\n",
-           pct_s(rc.first_ms, rc.n_first, 50), pct_s(rc.first_ms, rc.n_first, 99),
-           rc.n_first, pct_s(rc.last_ms, rc.n_last, 50), pct_s(rc.last_ms, rc.n_last, 99),
-           rc.n_last);
+           pct_s(rc.first_ms, rc.n_first, 50), pct_s(rc.first_ms, rc.n_first, 99), rc.n_first,
+           pct_s(rc.last_ms, rc.n_last, 50), pct_s(rc.last_ms, rc.n_last, 99), rc.n_last);
     free(rc.first_ms);
     free(rc.last_ms);
 }

@@ -2119,8 +2119,8 @@ do_review(struct tl__live *L, struct review_req *rq)
         int status = 0;
         rc = tl__finding_from_feature(L->s->mission, f, &x);
         if (rc == TL_OK) {
-            bool prov = json_is_true(json_object_get(json_object_get(f, "properties"),
-                                                     "provisional"));
+            bool prov =
+                json_is_true(json_object_get(json_object_get(f, "properties"), "provisional"));
             rc = tl__make_finding_doc(L->s->mission, &x, standing, prov, &status, &doc);
             change_cols_finding(L, &ch0, &x, status);
         }
