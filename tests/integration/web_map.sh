@@ -51,7 +51,10 @@ pages=$(pdfinfo "$OUT/report-cli.pdf" | sed -n 's/^Pages: *//p')
 [ "${pages:-0}" -ge 3 ] || fail "report PDF has ${pages:-no} pages"
 pdftotext "$OUT/report-cli.pdf" "$W/report.txt"
 grep -q "daily report $DAY" "$W/report.txt" || fail "report PDF lacks its title"
-n=$(all_features "/v1/findings?from=${DAY}T00:00:00Z" "$AN" | jq -s 'map(select(.properties.status != "rejected")) | length')
+# the report's day, both ends (an hour just before midnight has findings of the next day)
+NEXT=$(date -u -d "$DAY + 1 day" +%Y-%m-%d)
+n=$(all_features "/v1/findings?from=${DAY}T00:00:00Z&to=${NEXT}T00:00:00Z" "$AN" |
+    jq -s 'map(select(.properties.status != "rejected")) | length')
 grep -q "data-count=\"findings\">$n<" "$W/report.html" || fail "report: findings differ from the API's $n"
 grep -q "^$n findings" "$W/report.txt" || fail "report PDF does not say $n findings"
 set +e; "$TL" report --url "$URL" --date 2026-02-30 --html "$W/x.html" 2>"$W/err"; rc=$?; set -e
