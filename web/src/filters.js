@@ -113,7 +113,9 @@ export function findingStyle(p) {
     color: colour,
     opacity: 0.35 + 0.65 * c,
     weight: 3,
-    dashArray: p.status === 'rejected' ? '6 6' : null,
+    /* rejected: dashed; provisional (processing may still revise it, formats.md section 7):
+     * dotted; a rejection shows first */
+    dashArray: p.status === 'rejected' ? '6 6' : p.provisional === true ? '2 5' : null,
   };
 }
 

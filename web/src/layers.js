@@ -311,7 +311,7 @@ function arrowLayers(groups, f, onClick) {
   shaft.bindTooltip(
     `${p.id}: ${p.fired_from}${p.party ? ` (${escapeHtml(p.party)})` : ''}, confidence ${(
       p.confidence ?? 0
-    ).toFixed(2)}`,
+    ).toFixed(2)}${p.provisional === true ? ', provisional' : ''}`,
     { sticky: true },
   );
   shaft.getElement().setAttribute('data-id', p.id);

@@ -170,6 +170,12 @@ export class Panel {
       ) +
       row('zones', zonesText(p.zones, this.ctx.zoneNames)) +
       row('status', esc(p.status || 'automatic')) +
+      row(
+        'settled',
+        p.provisional === true
+          ? '<span class="provisional">no: provisional, later records may still change it</span>'
+          : 'yes',
+      ) +
       (p.salvo ? row('salvo', esc(p.salvo)) : '') +
       `</dl><h3>Evidence</h3><ul class="basis">${basis || '<li>none listed</li>'}</ul>` +
       `<h3>Transparency log</h3><div id="inclusion" data-state="checking">checking…</div>` +

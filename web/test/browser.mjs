@@ -151,6 +151,12 @@ try {
   let s = await shown(page);
   ok(s.findings === findings.length, `map shows ${s.findings} findings, API lists ${findings.length}`);
   ok(s.arrows === findings.length, `one arrow per finding (${s.arrows})`);
+  const provisional = findings.filter((f) => f.properties.provisional === true).length;
+  const dotted = await page.locator('path.tl-finding[stroke-dasharray="2 5"]').count();
+  ok(
+    provisional > 0 && dotted === provisional,
+    `provisional findings drawn dotted: ${dotted} of the API's ${provisional}`,
+  );
   ok(s.events === events.length, `map shows ${s.events} events, API lists ${events.length}`);
   const stations = (await (await api('/v1/stations')).json()).stations;
   ok(
@@ -196,6 +202,10 @@ try {
   ok(
     (await page.textContent('#panel .fired-from')) === want.fired_from,
     `details show fired from ${want.fired_from}`,
+  );
+  ok(
+    (await page.locator('#panel .provisional').count()) === (want.provisional === true ? 1 : 0),
+    `details say the finding is ${want.provisional === true ? 'provisional' : 'settled'}`,
   );
   const launch = await (await api(`/v1/events/${want.launch}`)).json();
   await page.waitForSelector('#panel table.arrivals');

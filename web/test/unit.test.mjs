@@ -209,6 +209,9 @@ test('finding style: side colour, grey when ambiguous, opacity by confidence', (
   assert.ok(a.opacity > b.opacity);
   assert.equal(findingStyle(finding({ fired_from: 'ambiguous' })).color, '#7a7a7a');
   assert.equal(findingStyle(finding({ status: 'rejected' })).dashArray, '6 6');
+  assert.equal(findingStyle(finding({ provisional: true })).dashArray, '2 5');
+  assert.equal(findingStyle(finding({ provisional: true, status: 'rejected' })).dashArray, '6 6');
+  assert.equal(findingStyle(finding({})).dashArray, null);
 });
 
 test('station health', () => {
