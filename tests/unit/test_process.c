@@ -162,21 +162,42 @@ in_ellipse(const struct tl_event *e, double lat, double lon)
     return u * u + v * v <= 1.0;
 }
 
+/* The point off_m from the line at azimuth azi_deg, from a fraction f of the way between the
+ * line's first and last vertices. */
+static void
+beside_line(double f, double azi_deg, double off_m, struct src *s)
+{
+    size_t nl;
+    const double(*v)[2] = tl_mission_line(g_m, &nl);
+    double la = v[0][0] + f * (v[nl - 1][0] - v[0][0]);
+    double lo = v[0][1] + f * (v[nl - 1][1] - v[0][1]);
+    tl_geo_direct(la, lo, azi_deg, off_m, &s->lat, &s->lon);
+}
+
 /* Sources spread over the area: points at given distances either side of the line. */
 static size_t
 make_sources(struct src *s, size_t n, double spacing_s)
 {
-    size_t nl;
-    const double(*v)[2] = tl_mission_line(g_m, &nl);
     for (size_t i = 0; i < n; i++) {
         double f = 0.15 + 0.7 * urand();
-        double la = v[0][0] + f * (v[nl - 1][0] - v[0][0]);
-        double lo = v[0][1] + f * (v[nl - 1][1] - v[0][1]);
         double off = (urand() < 0.5 ? -1 : 1) * (500.0 + 14000.0 * urand());
-        tl_geo_direct(la, lo, 90.0, off, &s[i].lat, &s[i].lon);
+        beside_line(f, 90.0, off, &s[i]);
         s[i].t_s = 100.0 + spacing_s * (double)i;
     }
     return n;
+}
+
+/* n rounds fired from one place beside the line (beside_line), the first at 100 s and the
+ * others every spacing_s. */
+static void
+rounds_from(double f, double azi_deg, double off_m, double spacing_s, struct src *s, size_t n)
+{
+    beside_line(f, azi_deg, off_m, &s[0]);
+    for (size_t i = 0; i < n; i++) {
+        s[i].lat = s[0].lat;
+        s[i].lon = s[0].lon;
+        s[i].t_s = 100.0 + spacing_s * (double)i;
+    }
 }
 
 static void
@@ -341,17 +362,8 @@ test_gun_fires_again(void **state)
 {
     (void)state;
     enum { ROUNDS = 9, NEAR = 7 };
-    size_t nl;
-    const double(*v)[2] = tl_mission_line(g_m, &nl);
-    double la = v[0][0] + 0.45 * (v[nl - 1][0] - v[0][0]);
-    double lo = v[0][1] + 0.45 * (v[nl - 1][1] - v[0][1]);
     struct src gun[ROUNDS];
-    tl_geo_direct(la, lo, 270.0, 6000.0, &gun[0].lat, &gun[0].lon);
-    for (size_t i = 0; i < ROUNDS; i++) {
-        gun[i].lat = gun[0].lat;
-        gun[i].lon = gun[0].lon;
-        gun[i].t_s = 100.0 + 6.0 * (double)i;
-    }
+    rounds_from(0.45, 270.0, 6000.0, 6.0, gun, ROUNDS);
     struct tl_pipeline *p = NULL;
     assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &p));
     /* the weather, and the first round heard within 20 km */
@@ -419,17 +431,8 @@ test_salvo_from_one_place(void **state)
 {
     (void)state;
     enum { ROUNDS = 8 };
-    size_t nl;
-    const double(*v)[2] = tl_mission_line(g_m, &nl);
-    double la = v[0][0] + 0.6 * (v[nl - 1][0] - v[0][0]);
-    double lo = v[0][1] + 0.6 * (v[nl - 1][1] - v[0][1]);
     struct src r[ROUNDS];
-    tl_geo_direct(la, lo, 90.0, 7000.0, &r[0].lat, &r[0].lon);
-    for (size_t i = 0; i < ROUNDS; i++) {
-        r[i].lat = r[0].lat;
-        r[i].lon = r[0].lon;
-        r[i].t_s = 100.0 + 0.5 * (double)i;
-    }
+    rounds_from(0.6, 90.0, 7000.0, 0.5, r, ROUNDS);
     struct tl_pipeline *p = NULL;
     assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &p));
     feed(p, g_m, r, 0, 5.0, 4.0, 250.0, 0.01, 25000.0, 300.0, NULL, 0.0);
