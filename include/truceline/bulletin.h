@@ -28,6 +28,10 @@ struct tl_bulletin {
     const struct tl_station_qc *qc;   /* optional station quality report */
     size_t n_qc;
     const struct tl_input_stats *input; /* optional input counters */
+    /* optional, one per finding: true writes the finding with "provisional": true and the
+     * header counts the marked findings (the server's bulletins, formats.md section 7);
+     * NULL for `truceline process`, whose bulletins never carry the mark */
+    const bool *finding_provisional;
 };
 
 /**

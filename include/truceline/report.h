@@ -57,6 +57,8 @@ struct tl_report {
     const enum tl_review_status *event_status;   /* per event (NULL: all automatic) */
     const enum tl_review_status *finding_status; /* per finding (NULL: all automatic) */
     const int64_t *finding_log_index; /* per finding: log index of the current version, -1 none */
+    const bool *finding_provisional;  /* per finding: its current version is marked provisional
+                                         (processing may still revise it; NULL: none is) */
     const struct tl_report_station *stations; /* one per mission station, any order */
     size_t n_stations;
     const struct tl_report_counts *previous; /* the days before, most recent first */

@@ -206,6 +206,20 @@ tl_finding_geojson(const struct tl_mission *m, const struct tl_finding *f)
     return s;
 }
 
+/* The bulletin's k-th finding as a feature string, marked when the bulletin says so. */
+static char *
+finding_str(const struct tl_bulletin *b, size_t k)
+{
+    json_t *j = finding_json(b->mission, &b->findings[k]);
+    json_t *pr = json_object_get(j, "properties");
+    if (pr && b->finding_provisional && b->finding_provisional[k]) {
+        json_object_set_new(pr, "provisional", json_true());
+    }
+    char *s = pr ? json_dumps(j, DUMP_FLAGS) : NULL;
+    json_decref(j);
+    return s;
+}
+
 static json_t *
 header_json(const struct tl_bulletin *b)
 {
@@ -234,6 +248,13 @@ header_json(const struct tl_bulletin *b)
     json_object_set_new(c, "fired_from_left", json_integer(side[0]));
     json_object_set_new(c, "fired_from_right", json_integer(side[2]));
     json_object_set_new(c, "fired_from_ambiguous", json_integer(side[1]));
+    if (b->finding_provisional) {
+        long prov = 0;
+        for (size_t i = 0; i < b->n_findings; i++) {
+            prov += b->finding_provisional[i];
+        }
+        json_object_set_new(c, "provisional", json_integer(prov));
+    }
     if (b->input) {
         json_object_set_new(c, "records",
                             json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lines",
@@ -291,7 +312,7 @@ emit(const struct tl_bulletin *b, int (*put)(void *ud, const char *s, size_t n),
     size_t total = b->n_events + b->n_findings;
     for (size_t i = 0; i < total && rc == TL_OK; i++) {
         char *s = i < b->n_events ? tl_event_geojson(b->mission, &b->events[i])
-                                  : tl_finding_geojson(b->mission, &b->findings[i - b->n_events]);
+                                  : finding_str(b, i - b->n_events);
         if (!s) {
             rc = TL_ENOMEM;
             break;

@@ -291,6 +291,12 @@ rejected_finding(const struct tl_report *r, size_t i)
     return r->finding_status && r->finding_status[i] == TL_STATUS_REJECTED;
 }
 
+static bool
+provisional_finding(const struct tl_report *r, size_t i)
+{
+    return r->finding_provisional && r->finding_provisional[i];
+}
+
 static int
 setup(struct ctx *c)
 {
@@ -426,7 +432,14 @@ summary(struct out *o, const struct ctx *c)
     if (r->n_previous) {
         fmt(o, "; %+ld against the previous day", t->findings - r->previous[0].findings);
     }
-    str(o, ".</li>");
+    long prov = 0;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        prov += provisional_finding(r, i) && !rejected_finding(r, i);
+    }
+    fmt(o,
+        ". <span data-count=\"provisional_findings\">%ld</span> of them %s provisional: "
+        "processing may still change %s pairing or withdraw %s (section 5).</li>",
+        prov, prov == 1 ? "is" : "are", prov == 1 ? "its" : "their", prov == 1 ? "it" : "them");
     fmt(o,
         "<li><b>%ld events</b> located (explosions heard by several stations): %ld launches, "
         "%ld impacts, %ld undetermined",
@@ -826,10 +839,12 @@ map_svg(struct out *o, const struct ctx *c)
         xy(&p, f->launch_lat_deg, f->launch_lon_deg, &x1, &y1);
         xy(&p, f->impact_lat_deg, f->impact_lon_deg, &x2, &y2);
         fmt(o,
-            "<line class=\"finding\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-            "stroke=\"%s\" stroke-width=\"1.6\" stroke-opacity=\"%.2f\" "
+            "<line class=\"finding%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            "stroke=\"%s\" stroke-width=\"1.6\" stroke-opacity=\"%.2f\"%s "
             "marker-end=\"url(#ah-%s)\"/>",
-            x1, y1, x2, y2, side_colour(f->fired_from), 0.35 + 0.65 * f->confidence,
+            provisional_finding(r, i) ? " provisional" : "", x1, y1, x2, y2,
+            side_colour(f->fired_from), 0.35 + 0.65 * f->confidence,
+            provisional_finding(r, i) ? " stroke-dasharray=\"1.6 2.4\"" : "",
             side_name(f->fired_from));
     }
     str(o, "</svg>");
@@ -841,10 +856,10 @@ map_section(struct out *o, const struct ctx *c)
     str(o, "<section id=\"map-section\"><h2>3. Map</h2>");
     map_svg(o, c);
     str(o, "<p class=\"note\">Arrows: findings from launch to impact, coloured by the side "
-           "fired from (grey: ambiguous), opacity by confidence. Dots: events by side. Squares: "
-           "stations, green heard ≥ 90% of the period, amber ≥ 50%, red less. Dashed: zones of "
-           "the agreement. The contact line, zones and places are the mission's; no national "
-           "border is drawn.</p></section>");
+           "fired from (grey: ambiguous), opacity by confidence, dotted while provisional. "
+           "Dots: events by side. Squares: stations, green heard ≥ 90% of the period, amber "
+           "≥ 50%, red less. Dashed: zones of the agreement. The contact line, zones and places "
+           "are the mission's; no national border is drawn.</p></section>");
 }
 
 static void
@@ -928,8 +943,9 @@ findings_section(struct out *o, const struct ctx *c)
         tl_mission_describe(c->m, f->impact_lat_deg, f->impact_lon_deg, near2, sizeof(near2));
         str(o, "<tr data-id=\"");
         esc(o, f->id);
-        fmt(o, "\"%s><td>%ld</td><td>%s</td><td>",
-            st == TL_STATUS_REJECTED ? " class=\"rejected\"" : "", ++row, when);
+        fmt(o, "\"%s%s><td>%ld</td><td>%s</td><td>",
+            st == TL_STATUS_REJECTED ? " class=\"rejected\"" : "",
+            provisional_finding(r, i) ? " data-provisional=\"true\"" : "", ++row, when);
         esc(o, f->id);
         fmt(o, "</td><td class=\"%s\">%s", side_name(f->fired_from), side_name(f->fired_from));
         if (f->fired_from != TL_SIDE_AMBIGUOUS) {
@@ -957,10 +973,11 @@ findings_section(struct out *o, const struct ctx *c)
                 first = false;
             }
         }
-        fmt(o, "</td><td>%s</td>",
+        fmt(o, "</td><td>%s%s</td>",
             st == TL_STATUS_REJECTED   ? "rejected"
             : st == TL_STATUS_REVIEWED ? "reviewed"
-                                       : "automatic");
+                                       : "automatic",
+            provisional_finding(r, i) ? ", <b class=\"provisional\">provisional</b>" : "");
         int64_t li = r->finding_log_index ? r->finding_log_index[i] : -1;
         if (li >= 0) {
             fmt(o, "<td class=\"num\">%" PRId64 "</td></tr>", li);
@@ -974,8 +991,10 @@ findings_section(struct out *o, const struct ctx *c)
     str(o, "</tbody></table><p class=\"note\">Confidence: the probability that the launch is "
            "on the side named and that launch and impact are paired rightly; a side is named "
            "only at 0.95 or more, else the finding is ambiguous. Rejected findings are listed "
-           "but not counted. Log: the index of the finding's current version in the "
-           "transparency log (section 8).</p></section>");
+           "but not counted. Provisional: the records after the finding are still being "
+           "processed, so its pairing, confidence or side may still change, or the finding be "
+           "withdrawn; it is final once the status no longer says so. Log: the index of the "
+           "finding's current version in the transparency log (section 8).</p></section>");
 }
 
 static void

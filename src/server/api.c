@@ -593,50 +593,8 @@ tl__handle_bulletin(struct tl__req *r)
     if (vis < to) {
         to = vis > from ? vis : from;
     }
-    struct tl_event *ev = NULL;
-    struct tl_finding *fd = NULL;
-    struct tl_arrival **arrs = NULL;
-    size_t ne = 0, nf = 0, cape = 0, capf = 0;
-    int rc = TL_OK;
-    struct tl__conn *c = tl__store_reader(r->s->store);
-    sqlite3_stmt *st = tl__stmt(c, "SELECT o.kind, v.doc FROM objects o JOIN versions v ON v.seq "
-                                   "= o.cur_seq WHERE o.withdrawn = 0 AND o.kind IN (1, 2) AND "
-                                   "o.t_ns >= ?1 AND o.t_ns < ?2 ORDER BY o.t_ns, o.id");
-    if (!st) {
-        rc = TL_ESTORE;
-    } else {
-        sqlite3_bind_int64(st, 1, from);
-        sqlite3_bind_int64(st, 2, to);
-    }
-    while (rc == TL_OK && sqlite3_step(st) == SQLITE_ROW) {
-        json_t *j = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-        if (!j) {
-            continue;
-        }
-        if (sqlite3_column_int(st, 0) == TL__OBJ_EVENT) {
-            size_t c1 = cape;
-            rc = tl__grow((void **)&ev, &cape, ne + 1, sizeof(*ev), 1u << 22);
-            if (rc == TL_OK && cape != c1) {
-                void *a2 = tl_realloc(arrs, cape * sizeof(*arrs));
-                if (!a2) {
-                    rc = TL_ENOMEM;
-                } else {
-                    arrs = a2;
-                }
-            }
-            if (rc == TL_OK &&
-                tl__event_from_feature(r->s->mission, j, &ev[ne], &arrs[ne]) == TL_OK) {
-                ne++;
-            }
-        } else {
-            rc = tl__grow((void **)&fd, &capf, nf + 1, sizeof(*fd), 1u << 22);
-            if (rc == TL_OK && tl__finding_from_feature(r->s->mission, j, &fd[nf]) == TL_OK) {
-                nf++;
-            }
-        }
-        json_decref(j);
-    }
-    tl__store_release(r->s->store, c);
+    struct tl__day_objects d;
+    int rc = tl__day_objects_load(r->s, from, to, &d);
     char *text = NULL;
     size_t len = 0;
     if (rc == TL_OK) {
@@ -644,18 +602,14 @@ tl__handle_bulletin(struct tl__req *r)
                                 .from_ns = from,
                                 .to_ns = from + INT64_C(86400) * TL_NS_PER_S,
                                 .generated_ns = tl_time_now(),
-                                .events = ev,
-                                .n_events = ne,
-                                .findings = fd,
-                                .n_findings = nf};
+                                .events = d.ev,
+                                .n_events = d.ne,
+                                .findings = d.fd,
+                                .n_findings = d.nf,
+                                .finding_provisional = d.fd_provisional};
         rc = tl_bulletin_dump(&b, &text, &len);
     }
-    for (size_t i = 0; i < ne; i++) {
-        tl_free(arrs[i]);
-    }
-    tl_free(arrs);
-    tl_free(ev);
-    tl_free(fd);
+    tl__day_objects_free(&d);
     if (rc != TL_OK) {
         return tl__respond_error(r, 500, "bulletin_failed", NULL, "cannot build the bulletin: %s",
                                  tl_strerror(rc));

@@ -204,3 +204,9 @@ tl__finding_from_feature(const struct tl_mission *m, json_t *f, struct tl_findin
     *fd = x;
     return TL_OK;
 }
+
+bool
+tl__feature_provisional(json_t *f)
+{
+    return json_is_true(json_object_get(json_object_get(f, "properties"), "provisional"));
+}

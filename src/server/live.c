@@ -1775,7 +1775,7 @@ settle(struct tl__live *L, tl_time_ns from, tl_time_ns to)
         }
         json_t *f = json_loads(o->doc, 0, NULL);
         struct tl_finding x;
-        if (!json_is_true(json_object_get(json_object_get(f, "properties"), "provisional"))) {
+        if (!tl__feature_provisional(f)) {
             json_decref(f);
             continue;
         }
@@ -2119,8 +2119,7 @@ do_review(struct tl__live *L, struct review_req *rq)
         int status = 0;
         rc = tl__finding_from_feature(L->s->mission, f, &x);
         if (rc == TL_OK) {
-            bool prov =
-                json_is_true(json_object_get(json_object_get(f, "properties"), "provisional"));
+            bool prov = tl__feature_provisional(f);
             rc = tl__make_finding_doc(L->s->mission, &x, standing, prov, &status, &doc);
             change_cols_finding(L, &ch0, &x, status);
         }

@@ -29,19 +29,8 @@
 #define PREV_DAYS   7
 #define MAX_OBJECTS (1u << 22)
 
-struct day_objects {
-    struct tl_event *ev;
-    struct tl_arrival **arrs;
-    enum tl_review_status *ev_status;
-    size_t ne, cape;
-    struct tl_finding *fd;
-    enum tl_review_status *fd_status;
-    int64_t *fd_log;
-    size_t nf, capf;
-};
-
-static void
-objects_free(struct day_objects *d)
+void
+tl__day_objects_free(struct tl__day_objects *d)
 {
     for (size_t i = 0; i < d->ne; i++) {
         tl_free(d->arrs[i]);
@@ -52,11 +41,13 @@ objects_free(struct day_objects *d)
     tl_free(d->fd);
     tl_free(d->fd_status);
     tl_free(d->fd_log);
+    tl_free(d->fd_provisional);
+    memset(d, 0, sizeof(*d));
 }
 
 /* Grow the parallel arrays of events (or findings) to hold one more. */
 static int
-grow_events(struct day_objects *d)
+grow_events(struct tl__day_objects *d)
 {
     if (d->ne < d->cape) {
         return TL_OK;
@@ -85,7 +76,7 @@ grow_events(struct day_objects *d)
 }
 
 static int
-grow_findings(struct day_objects *d)
+grow_findings(struct tl__day_objects *d)
 {
     if (d->nf < d->capf) {
         return TL_OK;
@@ -109,6 +100,11 @@ grow_findings(struct day_objects *d)
         return TL_ENOMEM;
     }
     d->fd_log = a;
+    a = tl_realloc(d->fd_provisional, cap * sizeof(*d->fd_provisional));
+    if (!a) {
+        return TL_ENOMEM;
+    }
+    d->fd_provisional = a;
     d->capf = cap;
     return TL_OK;
 }
@@ -121,10 +117,10 @@ status_of(int v)
                                      : TL_STATUS_AUTOMATIC;
 }
 
-/* The current, not withdrawn events and findings with origin time in [from, to). */
-static int
-load_objects(struct tl_server *s, tl_time_ns from, tl_time_ns to, struct day_objects *d)
+int
+tl__day_objects_load(struct tl_server *s, tl_time_ns from, tl_time_ns to, struct tl__day_objects *d)
 {
+    memset(d, 0, sizeof(*d));
     int rc = TL_OK;
     struct tl__conn *c = tl__store_reader(s->store);
     sqlite3_stmt *st = tl__stmt(c, "SELECT o.kind, o.status, v.doc, v.log_index FROM objects o "
@@ -156,6 +152,7 @@ load_objects(struct tl_server *s, tl_time_ns from, tl_time_ns to, struct day_obj
                 d->fd_status[d->nf] = status;
                 d->fd_log[d->nf] =
                     sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 3);
+                d->fd_provisional[d->nf] = tl__feature_provisional(j);
                 d->nf++;
             }
         }
@@ -332,7 +329,7 @@ tl__handle_report(struct tl__req *r)
     struct tl_server *s = r->s;
     tl_time_ns vis = tl__visible_until(r);
     tl_time_ns to = from + DAY_NS < vis ? from + DAY_NS : (vis > from ? vis : from);
-    struct day_objects d;
+    struct tl__day_objects d;
     memset(&d, 0, sizeof(d));
     size_t ns = tl_mission_station_count(s->mission);
     struct tl_report_station *rs = tl_calloc(ns ? ns : 1, sizeof(*rs));
@@ -340,7 +337,7 @@ tl__handle_report(struct tl__req *r)
     size_t nqc = 0;
     char *checkpoint = NULL, *html = NULL;
     size_t len = 0;
-    int rc = rs ? load_objects(s, from, to, &d) : TL_ENOMEM;
+    int rc = rs ? tl__day_objects_load(s, from, to, &d) : TL_ENOMEM;
     if (rc == TL_OK) {
         rc = station_coverage(s, from, to, rs, ns);
     }
@@ -378,6 +375,7 @@ tl__handle_report(struct tl__req *r)
                                 .event_status = d.ev_status,
                                 .finding_status = d.fd_status,
                                 .finding_log_index = d.fd_log,
+                                .finding_provisional = d.fd_provisional,
                                 .stations = rs,
                                 .n_stations = ns,
                                 .previous = prev,
@@ -385,7 +383,7 @@ tl__handle_report(struct tl__req *r)
                                 .checkpoint = checkpoint};
         rc = tl_report_html(&rep, &html, &len);
     }
-    objects_free(&d);
+    tl__day_objects_free(&d);
     tl_free(rs);
     tl_free(qc);
     tl_free(checkpoint);

@@ -352,6 +352,29 @@ int tl__handle_bulletin(struct tl__req *r);
 int tl__handle_status(struct tl__req *r);
 int tl__handle_mission(struct tl__req *r);
 int tl__handle_report(struct tl__req *r);
+
+/* report_page.c: the current, not withdrawn events and findings of [from, to) by origin
+ * time, as structs, with each one's review status and each finding's log index and
+ * provisional mark (parallel arrays); what the daily report and the bulletin show.
+ * Load returns TL_OK, TL_ESTORE, TL_ENOMEM or TL_ETOOBIG and leaves `d` to be freed in any
+ * case; free releases everything (a zeroed struct too). */
+struct tl__day_objects {
+    struct tl_event *ev;
+    struct tl_arrival **arrs; /* each event's arrivals (ev[i].arrivals) */
+    enum tl_review_status *ev_status;
+    size_t ne, cape;
+    struct tl_finding *fd;
+    enum tl_review_status *fd_status;
+    int64_t *fd_log;      /* log index of the current version, -1 none yet */
+    bool *fd_provisional; /* the current version is marked "provisional" */
+    size_t nf, capf;
+};
+
+int tl__day_objects_load(struct tl_server *s,
+                         tl_time_ns from,
+                         tl_time_ns to,
+                         struct tl__day_objects *d);
+void tl__day_objects_free(struct tl__day_objects *d);
 int tl__handle_audit(struct tl__req *r);
 int tl__handle_static(struct tl__req *r, const char *root, const char *rest, bool log);
 
@@ -467,6 +490,8 @@ int tl__event_from_feature(const struct tl_mission *m,
                            struct tl_event *e,
                            struct tl_arrival **arrivals);
 int tl__finding_from_feature(const struct tl_mission *m, json_t *f, struct tl_finding *fd);
+/* Whether a stored finding feature carries "provisional": true (formats.md section 7). */
+bool tl__feature_provisional(json_t *f);
 
 /* Time formatting shortcut: RFC 3339 into buf (TL_TIME_TEXT_MAX). */
 const char *tl__fmt_time(tl_time_ns t, char *buf);

@@ -18,6 +18,40 @@ W=$(mktemp -d /tmp/tl_srv_eq.XXXXXX)
 trap 'cleanup_servers; rm -rf "$W"' EXIT
 . "$TL_SOURCE_DIR/tests/integration/lib/server.sh"
 
+# check_day_marks TOKEN: the days' bulletins and reports carry the provisional mark where the
+# API does: each bulletin's findings are the API's features, mark included, its counts say how
+# many are provisional, and each report's rows and summary say the same.  Writes
+# "<provisional> <settled>" to $W/marks.
+check_day_marks() {
+    local tok=$1 day np
+    all_features /v1/findings "$tok" | jq -c . | sort >"$W/api_fd"
+    : >"$W/bul_fd"
+    : >"$W/rep_marks"
+    for day in $(jq -r '.properties.time[0:10]' "$W/api_fd" | sort -u); do
+        curl -s -H "Authorization: Bearer $tok" "$URL/v1/bulletins/$day" >"$W/bul.json"
+        jq -c '.features[] | select(.properties.kind == "finding")' "$W/bul.json" >>"$W/bul_fd"
+        jq -e '.bulletin.counts.provisional
+            == ([.features[] | select(.properties.provisional == true)] | length)' "$W/bul.json" \
+            >/dev/null || fail "bulletin $day: counts.provisional $(jq .bulletin.counts "$W/bul.json")"
+        curl -s -H "Authorization: Bearer $tok" "$URL/report/$day" >"$W/rep.html"
+        grep -o '<tr data-id="[^"]*"[^>]*>' "$W/rep.html" |
+            sed -E 's/<tr data-id="([^"]*)"( class="rejected")?( data-provisional="true")?>/\1 \3/' |
+            awk '{print $1, ($2 != "")}' >>"$W/rep_marks"
+        np=$(jq '[.features[] | select(.properties.provisional == true)] | length' "$W/bul.json")
+        grep -q "data-count=\"provisional_findings\">$np<" "$W/rep.html" ||
+            fail "report $day does not say $np provisional findings"
+    done
+    sort -o "$W/bul_fd" "$W/bul_fd"
+    diff "$W/api_fd" "$W/bul_fd" >"$W/bul.diff" ||
+        fail "the bulletins' findings differ from the API's: $(head -c 2000 "$W/bul.diff")"
+    jq -r '"\(.properties.id) \(if .properties.provisional == true then 1 else 0 end)"' "$W/api_fd" |
+        sort >"$W/api_marks"
+    sort -o "$W/rep_marks" "$W/rep_marks"
+    diff "$W/api_marks" "$W/rep_marks" >"$W/rep.diff" ||
+        fail "the reports' provisional marks differ from the API's: $(head -c 2000 "$W/rep.diff")"
+    echo "$(grep -c ' 1$' "$W/api_marks") $(grep -c ' 0$' "$W/api_marks")" >"$W/marks"
+}
+
 "$TL" simulate --mission "$TL_SOURCE_DIR/examples/demo/mission.geojson" --preset calm \
     --hours 6 --keys "$W/keys" --out "$W/sc" --quiet
 M="$W/sc/mission.geojson"
@@ -58,6 +92,8 @@ done
 status_field .processing "$TOK" | jq -e '.finding_latency_ms as $l | .finding_latency_derivable_ms
     | .n == $l.n and .n > 0 and .p50 <= $l.p50 and .max <= $l.max' >/dev/null ||
     fail "finding latencies inconsistent: $(status_field .processing "$TOK")"
+check_day_marks "$TOK"
+[ "$(cat "$W/marks")" = "$NF 0" ] || fail "unlimited window: bulletins and reports mark $(cat "$W/marks")"
 VERS=$(status_field .processing.published_versions "$TOK")
 WD=$(all_features "/v1/events?withdrawn=true" "$TOK" | jq -s 'map(select(.properties.withdrawn)) | length')
 note "equal: $NE events, $NF findings after $RUNS runs ($VERS versions published, $WD withdrawn events)"
@@ -102,6 +138,9 @@ diff "$W/w_fd" "$W/sw_fd" >"$W/w.diff" ||
     fail "windowed findings differ from their slices' batch: $(head -c 2000 "$W/w.diff")"
 NS=$(all_features /v1/findings "$TOK2" | jq -s 'map(select(.properties.provisional != true)) | length')
 [ "$NS" -ge 1 ] || fail "none of $NW windowed findings was settled: too weak a test"
+check_day_marks "$TOK2"
+[ "$(cat "$W/marks")" = "0 $NW" ] || fail "windowed: bulletins and reports mark $(cat "$W/marks")"
 stop_server "$SRV_PID"
 echo "server_equiv: ok ($NE events and $NF findings equal to batch; windowed: $NW findings," \
-    "each equal to its slice's batch, $NS of them settled)"
+    "each equal to its slice's batch, $NS of them settled; the bulletins and reports mark" \
+    "every finding of the first server provisional and none of the second)"

@@ -65,6 +65,7 @@ test_counts_and_page(void **state)
     enum tl_review_status fds[2] = {TL_STATUS_AUTOMATIC, TL_STATUS_REJECTED};
 
     int64_t logi[2] = {3, -1};
+    bool prov[2] = {true, true}; /* the rejected one is listed marked but not counted */
 
     struct tl_report_counts c = {.day_ns = 5};
     tl_report_count(ev, evs, 3, fd, fds, 2, &c);
@@ -92,6 +93,7 @@ test_counts_and_page(void **state)
                           .event_status = evs,
                           .finding_status = fds,
                           .finding_log_index = logi,
+                          .finding_provisional = prov,
                           .stations = &st,
                           .n_stations = 1,
                           .previous = &prev,
@@ -106,6 +108,13 @@ test_counts_and_page(void **state)
     assert_non_null(strstr(html, "data-count=\"fired_left\">1<"));
     assert_non_null(strstr(html, "data-count=\"events\">2<"));
     assert_non_null(strstr(html, "data-count=\"rejected_findings\">1<"));
+    /* the provisional mark: counted among the counted findings, said in each row, dotted */
+    assert_non_null(strstr(html, "data-count=\"provisional_findings\">1<"));
+    assert_non_null(strstr(html, "<tr data-id=\"FD0&lt;x&gt;\" data-provisional=\"true\">"));
+    assert_non_null(strstr(html, "<tr data-id=\"FD1&lt;x&gt;\" class=\"rejected\" "
+                                 "data-provisional=\"true\">"));
+    assert_non_null(strstr(html, "automatic, <b class=\"provisional\">provisional</b>"));
+    assert_non_null(strstr(html, "<line class=\"finding provisional\""));
     /* against the previous day: 1 - 4 */
     assert_non_null(strstr(html, ">-3<"));
     /* the finding's id is escaped wherever it appears */
@@ -125,6 +134,8 @@ test_counts_and_page(void **state)
     assert_int_equal(TL_OK, tl_report_html(&e, &html, &len));
     assert_non_null(strstr(html, "No findings in this period."));
     assert_non_null(strstr(html, "data-count=\"findings\">0<"));
+    assert_non_null(strstr(html, "data-count=\"provisional_findings\">0<"));
+    assert_null(strstr(html, "data-provisional"));
     assert_non_null(strstr(html, "No published checkpoint yet"));
     tl_free(html);
     assert_int_equal(TL_EINVAL, tl_report_html(NULL, &html, &len));
