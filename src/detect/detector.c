@@ -1504,37 +1504,6 @@ emit(struct tl_detector *d, struct station *s, struct epick *cl, size_t ncl, tl_
     return TL_OK;
 }
 
-/*
- * Whether the station's pending picks up to t_end hold two arrivals of
- * different kinds, a shock and a blast, each seen by as many elements as an
- * arrival needs (a shell's N-wave and a gun's blast can reach an array within
- * its crossing time).  A shock cue that one element shows and its neighbours
- * do not is not another arrival: the cue is measured per element and
- * scatters near its thresholds (turbulence rounds or spikes an N-wave at one
- * microphone and not at the next), and emit takes the elements' majority.
- */
-static bool
-two_kinds(const struct tl_detector *d, const struct station *s, tl_time_ns t_end)
-{
-    bool seen[2][TL_MAX_ELEMENTS] = {{false}};
-    size_t n[2] = {0, 0}, active = 0;
-    for (size_t k = 0; k < TL_MAX_ELEMENTS; k++) {
-        active += s->ch[k] && s->ch[k]->active;
-    }
-    for (size_t i = 0; i < s->npend && s->pend[i].t_ns <= t_end; i++) {
-        const struct epick *p = &s->pend[i];
-        int e = p->element, k = p->shock ? 1 : 0;
-        if (e >= 0 && e < TL_MAX_ELEMENTS && !seen[k][e]) {
-            seen[k][e] = true;
-            n[k]++;
-        }
-    }
-    size_t need = (size_t)d->cfg.min_elements;
-    need = need < active ? need : active;
-    need = need > 0 ? need : 1;
-    return n[0] >= need && n[1] >= need;
-}
-
 /* Emit the clusters of a station whose elements have all moved past them. */
 static int
 station_drain(struct tl_detector *d, struct station *s, bool force)
@@ -1560,18 +1529,21 @@ station_drain(struct tl_detector *d, struct station *s, bool force)
                 break;
             }
         }
-        /* The cluster: the earliest pick of each element within the crossing time. */
+        /*
+         * The cluster: the earliest pick of each element within the crossing
+         * time, whatever its shock cue.  The cue is measured per element and
+         * scatters near its thresholds (turbulence rounds or spikes an N-wave
+         * at one microphone and not at the next); emit takes the elements'
+         * majority.
+         */
         struct epick cl[TL_MAX_ELEMENTS];
         size_t ncl = 0;
         bool taken[TL_MAX_ELEMENTS] = {false};
         size_t keep = 0;
-        /* (the first pick's kind, read before the loop overwrites pend[0]) */
-        bool shock = s->pend[0].shock, split = two_kinds(d, s, t + w);
         for (size_t i = 0; i < s->npend; i++) {
             struct epick *p = &s->pend[i];
             int e = p->element;
-            if (p->t_ns <= t + w && e >= 0 && e < TL_MAX_ELEMENTS && !taken[e] &&
-                (!split || p->shock == shock)) {
+            if (p->t_ns <= t + w && e >= 0 && e < TL_MAX_ELEMENTS && !taken[e]) {
                 taken[e] = true;
                 cl[ncl++] = *p;
             } else {
