@@ -193,6 +193,40 @@ TL_API const struct tl_input_stats *tl_pipeline_input_stats(const struct tl_pipe
 /** Time span of the records fed (earliest and latest record time). */
 TL_API void tl_pipeline_span(const struct tl_pipeline *p, tl_time_ns *from_ns, tl_time_ns *to_ns);
 
+/**
+ * What association learns of a tile's propagation from its well-heard events, as it goes
+ * through the records in time (docs/processing.md §3): the met model's error common to the
+ * tile's paths (speed and wind), how far single events scatter around it, and the timing
+ * error left from path to path.  A run starts each tile from the priors, or from a state
+ * handed over from a run that went before (tl_pipeline_set_learnt_start): a new day, or the
+ * live server's next slice, need not learn it all again from nothing.
+ */
+struct tl_tile_learnt {
+    double dc_mps;            /* correction of the speed of sound */
+    double dwind_e_mps, dwind_n_mps; /* correction of the wind (towards east, north) */
+    double sd_dc_mps, sd_wind_mps;   /* single events' scatter around them */
+    double path_err_s_per_km; /* path-to-path timing error left */
+    double events;            /* well-heard events learnt from (0 for the priors) */
+};
+
+/**
+ * Keep, at every later run, the tiles' learnt state as association had it when it reached
+ * time t_ns (before its first block of origin times at or after t_ns; INT64_MAX: at the end).
+ */
+TL_API void tl_pipeline_learnt_keep_at(struct tl_pipeline *p, tl_time_ns t_ns);
+/** That state from the last run, one per tile; *n = 0 if the run did not reach the time.
+ *  Owned by the pipeline, valid until the next run or free. */
+TL_API const struct tl_tile_learnt *tl_pipeline_learnt(const struct tl_pipeline *p, size_t *n);
+/**
+ * Start every later run's tiles from state l (n tiles: as many as the mission's line makes,
+ * tl_pipeline_tile_count) instead of the priors; l NULL and n 0 return to the priors.
+ * @return TL_OK, TL_EINVAL (wrong count, or a value out of its range) or TL_ENOMEM.
+ */
+TL_API int tl_pipeline_set_learnt_start(struct tl_pipeline *p, const struct tl_tile_learnt *l,
+                                        size_t n);
+/** How many tiles the mission's line is cut into (docs/processing.md §2). */
+TL_API size_t tl_pipeline_tile_count(const struct tl_pipeline *p);
+
 struct tl_bulletin;
 /**
  * The bulletin of the last run, for tl_bulletin_write or tl_bulletin_dump: the mission, the

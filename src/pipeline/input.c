@@ -355,6 +355,7 @@ tl__pipeline_reset_run(struct tl_pipeline *p)
     p->qc = NULL;
     tl__metcache_free(p);
     tl__tiles_free(p);
+    p->n_learnt = 0;
     for (size_t i = 0; i < p->n_pk; i++) {
         p->pk[i].ev = -1;
     }

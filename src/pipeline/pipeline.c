@@ -70,6 +70,7 @@ tl_pipeline_new(const struct tl_mission *mission, const struct tl_pipeline_param
     }
     p->m = mission;
     p->prm = prm;
+    p->learnt_at = INT64_MAX;
     *out = p;
     return TL_OK;
 }
@@ -114,7 +115,83 @@ tl_pipeline_free(struct tl_pipeline *p)
     tl_free(p->dedup.refs);
     tl_free(p->ev);
     tl_free(p->fnd);
+    tl_free(p->learnt);
+    tl_free(p->learnt_start);
     tl_free(p);
+}
+
+void
+tl_pipeline_learnt_keep_at(struct tl_pipeline *p, tl_time_ns t_ns)
+{
+    p->learnt_at = t_ns;
+}
+
+const struct tl_tile_learnt *
+tl_pipeline_learnt(const struct tl_pipeline *p, size_t *n)
+{
+    *n = p->n_learnt;
+    return p->learnt;
+}
+
+size_t
+tl_pipeline_tile_count(const struct tl_pipeline *p)
+{
+    return tl__tile_count(p->m);
+}
+
+/* A learnt state within the ranges the association itself keeps it in. */
+static bool
+learnt_valid(const struct tl_tile_learnt *l)
+{
+    return fabs(l->dc_mps) <= 30.0 && fabs(l->dwind_e_mps) <= 30.0 &&
+           fabs(l->dwind_n_mps) <= 30.0 && l->sd_dc_mps > 0.0 && l->sd_dc_mps <= 30.0 &&
+           l->sd_wind_mps > 0.0 && l->sd_wind_mps <= 30.0 && l->path_err_s_per_km >= 0.0005 &&
+           l->path_err_s_per_km <= 0.02 && l->events >= 0.0 && l->events < 1e12;
+}
+
+int
+tl_pipeline_set_learnt_start(struct tl_pipeline *p, const struct tl_tile_learnt *l, size_t n)
+{
+    if (!l || n == 0) {
+        tl_free(p->learnt_start);
+        p->learnt_start = NULL;
+        p->n_learnt_start = 0;
+        return l || n ? TL_EINVAL : TL_OK;
+    }
+    if (n != tl__tile_count(p->m)) {
+        return TL_EINVAL;
+    }
+    for (size_t t = 0; t < n; t++) {
+        if (!learnt_valid(&l[t])) {
+            return TL_EINVAL;
+        }
+    }
+    struct tl_tile_learnt *c = tl_malloc(n * sizeof(*c));
+    if (!c) {
+        return TL_ENOMEM;
+    }
+    memcpy(c, l, n * sizeof(*c));
+    tl_free(p->learnt_start);
+    p->learnt_start = c;
+    p->n_learnt_start = n;
+    return TL_OK;
+}
+
+/* Keep the tiles' learnt state (tl_pipeline_learnt_keep_at). */
+static int
+keep_learnt(struct tl_pipeline *p)
+{
+    if (!p->learnt) {
+        p->learnt = tl_malloc((p->n_tiles + 1) * sizeof(*p->learnt));
+        if (!p->learnt) {
+            return TL_ENOMEM;
+        }
+    }
+    for (size_t t = 0; t < p->n_tiles; t++) {
+        tl__tile_learnt_get(&p->tiles[t], &p->learnt[t]);
+    }
+    p->n_learnt = p->n_tiles;
+    return TL_OK;
 }
 
 static int
@@ -232,6 +309,9 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
             }
         }
         for (tl_time_ns b = from; b <= to && rc == TL_OK; b += BLOCK_S * TL_NS_PER_S) {
+            if (b >= p->learnt_at && p->n_learnt == 0) {
+                rc = keep_learnt(p);
+            }
             for (size_t t = 0; t < p->n_tiles && rc == TL_OK; t++) {
                 rc = tl__associate(p, t, b, b + 2 * BLOCK_S * TL_NS_PER_S);
             }
@@ -241,6 +321,9 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
                    t, p->tiles[t].corr_dc_mps, p->tiles[t].corr_we_mps, p->tiles[t].corr_wn_mps,
                    p->tiles[t].corr_sd_dc_mps, p->tiles[t].corr_sd_wind_mps,
                    p->tiles[t].path_err_s_per_km, p->tiles[t].corr_weight);
+        }
+        if (rc == TL_OK && p->learnt_at == INT64_MAX) {
+            rc = keep_learnt(p);
         }
         if (rc == TL_OK) {
             rc = tl__compete(p);

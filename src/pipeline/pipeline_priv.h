@@ -135,6 +135,10 @@ struct tl_pipeline {
     const struct tl__metfield **mfc; /* met field cache: tile * n_slots + slot */
     size_t mfc_slots;
     tl_time_ns mfc_from;
+    /* the tiles' learnt state: to start from (owned, or NULL for the priors), and kept */
+    struct tl_tile_learnt *learnt_start, *learnt;
+    size_t n_learnt_start, n_learnt;
+    tl_time_ns learnt_at;
 };
 
 /* ---- stages (each file documents its part) ---- */
@@ -174,6 +178,11 @@ void tl__metfield_path(const struct tl__metfield *f, double x0, double y0, doubl
 /* tiles.c */
 int tl__tiles_build(struct tl_pipeline *p);
 void tl__tiles_free(struct tl_pipeline *p);
+/* How many tiles the mission's line makes. */
+size_t tl__tile_count(const struct tl_mission *m);
+/* A tile's learnt state, read and set. */
+void tl__tile_learnt_get(const struct tl__tile *tl, struct tl_tile_learnt *out);
+void tl__tile_learnt_set(struct tl__tile *tl, const struct tl_tile_learnt *l);
 /* Which tile owns a point (by its nearest point on the line). */
 size_t tl__tile_owner(const struct tl_pipeline *p, double lat_deg, double lon_deg);
 

@@ -9,6 +9,8 @@
  * centimetres.  It sees the stations within reach (max_range) of its stretch,
  * so a source near a tile boundary is heard by the same stations whichever
  * tile looks at it; association keeps an event only in the tile that owns it.
+ * What association learns of a tile's propagation starts from priors, or from
+ * the state a run before handed over (tl_pipeline_set_learnt_start).
  */
 #include "pipeline_priv.h"
 
@@ -73,14 +75,42 @@ tl__tile_owner(const struct tl_pipeline *p, double lat_deg, double lon_deg)
     return p->n_tiles - 1;
 }
 
+size_t
+tl__tile_count(const struct tl_mission *m)
+{
+    size_t nt = (size_t)ceil(tl_mission_line_length_m(m) / TILE_LEN_M);
+    return nt < 1 ? 1 : nt;
+}
+
+void
+tl__tile_learnt_get(const struct tl__tile *tl, struct tl_tile_learnt *out)
+{
+    out->dc_mps = tl->corr_dc_mps;
+    out->dwind_e_mps = tl->corr_we_mps;
+    out->dwind_n_mps = tl->corr_wn_mps;
+    out->sd_dc_mps = tl->corr_sd_dc_mps;
+    out->sd_wind_mps = tl->corr_sd_wind_mps;
+    out->path_err_s_per_km = tl->path_err_s_per_km;
+    out->events = tl->corr_weight;
+}
+
+void
+tl__tile_learnt_set(struct tl__tile *tl, const struct tl_tile_learnt *l)
+{
+    tl->corr_dc_mps = l->dc_mps;
+    tl->corr_we_mps = l->dwind_e_mps;
+    tl->corr_wn_mps = l->dwind_n_mps;
+    tl->corr_sd_dc_mps = l->sd_dc_mps;
+    tl->corr_sd_wind_mps = l->sd_wind_mps;
+    tl->path_err_s_per_km = l->path_err_s_per_km;
+    tl->corr_weight = l->events;
+}
+
 int
 tl__tiles_build(struct tl_pipeline *p)
 {
     double len = tl_mission_line_length_m(p->m);
-    size_t nt = (size_t)ceil(len / TILE_LEN_M);
-    if (nt < 1) {
-        nt = 1;
-    }
+    size_t nt = tl__tile_count(p->m);
     p->tiles = tl_calloc(nt, sizeof(*p->tiles));
     if (!p->tiles) {
         return TL_ENOMEM;
@@ -105,6 +135,9 @@ tl__tiles_build(struct tl_pipeline *p)
         tl->path_err_s_per_km = PATH_ERR_PRIOR_S_PER_KM;
         tl->corr_sd_dc_mps = CORR_SD_PRIOR_MPS;
         tl->corr_sd_wind_mps = CORR_SD_PRIOR_MPS;
+        if (p->learnt_start && p->n_learnt_start == nt) {
+            tl__tile_learnt_set(tl, &p->learnt_start[t]);
+        }
         double la, lo;
         line_point(p->m, (tl->core_from_m + tl->core_to_m) / 2.0, &la, &lo);
         tl_enu_init(&tl->frame, la, lo, mean_elev);

@@ -20,6 +20,8 @@
 static struct tl_mission *g_m;
 /* share of picks that arrive late by 0.1-0.4 s (a path the model does not describe) */
 static double g_late_share;
+/* share of the true wind that the met records report (1: all of it) */
+static double g_met_wind_share = 1.0;
 
 static void
 sink(void *ud, enum tl_log_level level, const char *component, const char *func, const char *msg)
@@ -104,7 +106,7 @@ feed(struct tl_pipeline *p, const struct tl_mission *m, const struct src *s, siz
             memcpy(r.u.met.station, st->id, TL_STATION_ID_MAX);
             r.u.met.t_ns = T0_NS + (tl_time_ns)(t * 1e9);
             r.u.met.temp_c = temp_c;
-            r.u.met.wind_mps = wind_mps;
+            r.u.met.wind_mps = wind_mps * g_met_wind_share;
             r.u.met.wind_from_deg = wind_from_deg;
             r.u.met.rh_pct = NAN;
             r.u.met.pressure_hpa = NAN;
@@ -471,6 +473,99 @@ test_salvo_from_one_place(void **state)
     tl_pipeline_free(p);
 }
 
+/* Median location error of the events matched to the sources (match()), and how many. */
+static double
+median_error_m(const struct tl_pipeline *p, const struct src *s, size_t n, size_t *found)
+{
+    size_t ne;
+    const struct tl_event *ev = tl_pipeline_events(p, &ne);
+    double err[256];
+    *found = 0;
+    for (size_t i = 0; i < n && *found < 256; i++) {
+        double d;
+        if (match(ev, ne, &s[i], &d) >= 0) {
+            err[(*found)++] = d;
+        }
+    }
+    qsort(err, *found, sizeof(double), cmp_double);
+    return *found ? err[*found / 2] : HUGE_VAL;
+}
+
+/*
+ * The met records miss the wind (they report none; 8 m/s blow from 250 degrees): the tiles
+ * learn it from the events, as a correction common to their paths.  A second run over the
+ * next stretch of records, started from the first run's learnt state
+ * (tl_pipeline_set_learnt_start), starts where the first left off and locates its events at
+ * least as well as one started from the priors; a state of the wrong size or out of range is
+ * refused.
+ */
+static void
+test_learnt_state_handed_over(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    struct src s[2 * N];
+    make_sources(s, 2 * N, 20.0);
+    g_met_wind_share = 0.0;
+    /* the first stretch: sources 0..N-1 */
+    struct tl_pipeline *a = NULL;
+    assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &a));
+    feed(a, g_m, s, N, 5.0, 8.0, 250.0, 0.01, 20000.0, N * 20.0 + 200.0, NULL, 0.0);
+    assert_int_equal(TL_OK, tl_pipeline_run(a, INT64_MAX));
+    size_t nl;
+    const struct tl_tile_learnt *l = tl_pipeline_learnt(a, &nl);
+    assert_int_equal(tl_pipeline_tile_count(a), nl);
+    /* the tile the sources are in learnt the wind (towards 70 degrees: east 7.5, north 2.7) */
+    size_t best = 0;
+    for (size_t t = 1; t < nl; t++) {
+        best = l[t].events > l[best].events ? t : best;
+    }
+    print_message("learnt from %.0f events: wind correction (%.2f, %.2f) m/s, speed %.2f m/s, "
+                  "path error %.2f ms/km\n",
+                  l[best].events, l[best].dwind_e_mps, l[best].dwind_n_mps, l[best].dc_mps,
+                  1000.0 * l[best].path_err_s_per_km);
+    assert_true(l[best].events >= 20);
+    assert_true(fabs(l[best].dwind_e_mps - 7.5) < 2.5 && fabs(l[best].dwind_n_mps - 2.7) < 2.5);
+    struct tl_tile_learnt seed[16];
+    assert_true(nl <= 16);
+    memcpy(seed, l, nl * sizeof(*seed));
+    /* the next stretch, from the priors and from the learnt state */
+    struct src *next = s + N;
+    double span = 2 * N * 20.0 + 200.0;
+    tl_time_ns from_ns = T0_NS + (tl_time_ns)llround((next[0].t_s - 300.0) * 1e9);
+    struct tl_pipeline *cold = NULL, *warm = NULL;
+    assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &cold));
+    assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &warm));
+    assert_int_equal(TL_EINVAL, tl_pipeline_set_learnt_start(warm, seed, nl + 1));
+    seed[0].path_err_s_per_km = -1.0;
+    assert_int_equal(TL_EINVAL, tl_pipeline_set_learnt_start(warm, seed, nl));
+    seed[0].path_err_s_per_km = l[0].path_err_s_per_km;
+    assert_int_equal(TL_OK, tl_pipeline_set_learnt_start(warm, seed, nl));
+    tl_pipeline_learnt_keep_at(warm, from_ns);
+    uint64_t rng = g_rng;
+    feed(cold, g_m, next, N, 5.0, 8.0, 250.0, 0.01, 20000.0, span, NULL, 0.0);
+    g_rng = rng;
+    feed(warm, g_m, next, N, 5.0, 8.0, 250.0, 0.01, 20000.0, span, NULL, 0.0);
+    assert_int_equal(TL_OK, tl_pipeline_run(cold, INT64_MAX));
+    assert_int_equal(TL_OK, tl_pipeline_run(warm, INT64_MAX));
+    /* the warm run started from the state handed over */
+    size_t nw;
+    const struct tl_tile_learnt *w = tl_pipeline_learnt(warm, &nw);
+    assert_int_equal(nl, nw);
+    assert_memory_equal(seed, w, nl * sizeof(*seed));
+    size_t f_cold, f_warm;
+    double e_cold = median_error_m(cold, next, N, &f_cold);
+    double e_warm = median_error_m(warm, next, N, &f_warm);
+    print_message("next stretch: from the priors %zu of %d found, median error %.1f m; from the "
+                  "learnt state %zu found, %.1f m\n", f_cold, N, e_cold, f_warm, e_warm);
+    assert_true(f_warm >= f_cold);
+    assert_true(e_warm <= 0.7 * e_cold);
+    g_met_wind_share = 1.0;
+    tl_pipeline_free(a);
+    tl_pipeline_free(cold);
+    tl_pipeline_free(warm);
+}
+
 /* Is station st within 2 km of the path of length len_m and azimuth azi_deg from (xlat, xlon),
  * a fraction u in [u0, u1] of the way along? */
 static bool
@@ -596,6 +691,7 @@ main(void)
         cmocka_unit_test(test_gun_fires_again),
         cmocka_unit_test(test_incoming_shell_is_no_launch),
         cmocka_unit_test(test_salvo_from_one_place),
+        cmocka_unit_test(test_learnt_state_handed_over),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
