@@ -152,13 +152,13 @@ learnt_valid(const struct tl_tile_learnt *l)
 int
 tl_pipeline_set_learnt_start(struct tl_pipeline *p, const struct tl_tile_learnt *l, size_t n)
 {
-    if (!l || n == 0) {
+    if (!l && n == 0) {
         tl_free(p->learnt_start);
         p->learnt_start = NULL;
         p->n_learnt_start = 0;
-        return l || n ? TL_EINVAL : TL_OK;
+        return TL_OK;
     }
-    if (n != tl__tile_count(p->m)) {
+    if (!l || n != tl__tile_count(p->m)) {
         return TL_EINVAL;
     }
     for (size_t t = 0; t < n; t++) {

@@ -537,6 +537,8 @@ test_learnt_state_handed_over(void **state)
     assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &cold));
     assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &warm));
     assert_int_equal(TL_EINVAL, tl_pipeline_set_learnt_start(warm, seed, nl + 1));
+    assert_int_equal(TL_EINVAL, tl_pipeline_set_learnt_start(warm, NULL, nl));
+    assert_int_equal(TL_OK, tl_pipeline_set_learnt_start(warm, NULL, 0));
     seed[0].path_err_s_per_km = -1.0;
     assert_int_equal(TL_EINVAL, tl_pipeline_set_learnt_start(warm, seed, nl));
     seed[0].path_err_s_per_km = l[0].path_err_s_per_km;
