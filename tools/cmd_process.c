@@ -2,12 +2,15 @@
  * cmd_process.c - `truceline process`: records to a bulletin.
  *
  *     truceline process --mission M --records R [--out bulletin.geojson] [--strict]
+ *                       [--learnt-in FILE] [--learnt-out FILE [--learnt-at TIME]]
  *
  * Reads the station records (JSON Lines), runs the network processing and
  * writes the bulletin (GeoJSON, formats.md section 4).  Malformed records are
  * reported as file:line: reason and skipped, or stop the run under --strict
  * (exit 3); unknown stations are reported the same way.  A summary goes to
- * standard error.  The same records give the same bulletin bytes.
+ * standard error.  The same records give the same bulletin bytes.  The tiles'
+ * learnt state (docs/processing.md §1) can start from a file that a run before
+ * wrote (the day before, say), and be written at the end or at a time.
  */
 #include "tool.h"
 
@@ -16,11 +19,15 @@
 #include <string.h>
 
 static const char *const USAGE =
-    "usage: truceline process --mission M --records R [--out FILE] [--strict] [-v]\n\n"
+    "usage: truceline process --mission M --records R [--out FILE] [--strict] [-v]\n"
+    "                         [--learnt-in FILE] [--learnt-out FILE [--learnt-at TIME]]\n\n"
     "locates, classifies, pairs and attributes the events in the records R\n"
     "(JSON Lines: pick, met, status) of mission M and writes the bulletin\n"
     "(GeoJSON) to FILE, or to standard output.\n\n"
     "  --strict   stop at the first malformed record (exit 3) instead of skipping it\n"
+    "  --learnt-in FILE   start the tiles' learnt met corrections from FILE\n"
+    "  --learnt-out FILE  write them to FILE, as they were at the end of the run, or\n"
+    "  --learnt-at TIME   as they were when association reached TIME (RFC 3339)\n"
     "  -v         report progress on standard error\n";
 
 #define MAX_REPORTED 50
@@ -46,9 +53,13 @@ cmd_process(int argc, char **argv)
                                          {"records", required_argument, NULL, 'r'},
                                          {"out", required_argument, NULL, 'o'},
                                          {"strict", no_argument, NULL, 's'},
+                                         {"learnt-in", required_argument, NULL, 'L'},
+                                         {"learnt-out", required_argument, NULL, 'O'},
+                                         {"learnt-at", required_argument, NULL, 'A'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *mission = NULL, *records = NULL, *out = "-";
+    const char *learnt_in = NULL, *learnt_out = NULL, *learnt_at = NULL;
     bool strict = false;
     int verbose = 0, c;
     optind = 1;
@@ -66,6 +77,15 @@ cmd_process(int argc, char **argv)
         case 's':
             strict = true;
             break;
+        case 'L':
+            learnt_in = optarg;
+            break;
+        case 'O':
+            learnt_out = optarg;
+            break;
+        case 'A':
+            learnt_at = optarg;
+            break;
         case 'v':
             verbose++;
             break;
@@ -77,7 +97,9 @@ cmd_process(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (!mission || !records || optind != argc) {
+    tl_time_ns at_ns = INT64_MAX;
+    if (!mission || !records || optind != argc || (learnt_at && !learnt_out) ||
+        (learnt_at && tl_time_parse(learnt_at, strlen(learnt_at), &at_ns, NULL) != TL_OK)) {
         fputs(USAGE, stderr);
         return EXIT_USAGE;
     }
@@ -99,6 +121,25 @@ cmd_process(int argc, char **argv)
         code = tool_fail(EXIT_RUNTIME, "process", "%s", tl_strerror(rc));
         goto done;
     }
+    if (learnt_in) {
+        struct tl_tile_learnt *l = NULL;
+        size_t nl = 0;
+        struct tl_diag d = {0};
+        char buf[640];
+        rc = tl_learnt_read(learnt_in, &l, &nl, &d);
+        if (rc != TL_OK) {
+            code = tool_fail(rc == TL_EIO || rc == TL_ENOMEM ? EXIT_RUNTIME : EXIT_INPUT,
+                             "process", "%s", tl_diag_format(&d, buf, sizeof(buf)));
+        } else if ((rc = tl_pipeline_set_learnt_start(p, l, nl)) != TL_OK) {
+            code = tool_fail(EXIT_INPUT, "process", "%s: tiles: %zu, the mission's line makes %zu",
+                             learnt_in, nl, tl_pipeline_tile_count(p));
+        }
+        tl_free(l);
+        if (rc != TL_OK) {
+            goto done;
+        }
+    }
+    tl_pipeline_learnt_keep_at(p, at_ns);
     struct report_ctx rep = {0};
     rc = tl_pipeline_add_file(p, records, strict, report, &rep);
     if (rep.n > MAX_REPORTED) {
@@ -123,6 +164,20 @@ cmd_process(int argc, char **argv)
         char buf[640];
         code = tool_fail(EXIT_RUNTIME, "process", "%s", tl_diag_format(&d, buf, sizeof(buf)));
         goto done;
+    }
+    if (learnt_out) {
+        size_t nl;
+        const struct tl_tile_learnt *l = tl_pipeline_learnt(p, &nl);
+        if (nl == 0) {
+            code = tool_fail(EXIT_INPUT, "process", "--learnt-at %s: the records end before it",
+                             learnt_at);
+            goto done;
+        }
+        if ((rc = tl_learnt_write(learnt_out, l, nl, at_ns, &d)) != TL_OK) {
+            char buf[640];
+            code = tool_fail(EXIT_RUNTIME, "process", "%s", tl_diag_format(&d, buf, sizeof(buf)));
+            goto done;
+        }
     }
     const struct tl_input_stats *in = b.input;
     fprintf(stderr,

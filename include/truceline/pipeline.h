@@ -227,6 +227,19 @@ TL_API int tl_pipeline_set_learnt_start(struct tl_pipeline *p, const struct tl_t
 /** How many tiles the mission's line is cut into (docs/processing.md §2). */
 TL_API size_t tl_pipeline_tile_count(const struct tl_pipeline *p);
 
+/**
+ * The learnt state as a file (docs/formats.md, "Learnt state"): written atomically, `at_ns`
+ * the time it was kept at (INT64_MAX: the end of a run); read and parsed, each tile's
+ * values checked against their ranges (TL_EPARSE with the file and field in d).  *out is
+ * allocated (tl_free).
+ */
+TL_API int tl_learnt_write(const char *path, const struct tl_tile_learnt *l, size_t n,
+                           tl_time_ns at_ns, struct tl_diag *d);
+TL_API int tl_learnt_read(const char *path, struct tl_tile_learnt **out, size_t *n,
+                          struct tl_diag *d);
+TL_API int tl_learnt_parse(const char *buf, size_t len, const char *name,
+                           struct tl_tile_learnt **out, size_t *n, struct tl_diag *d);
+
 struct tl_bulletin;
 /**
  * The bulletin of the last run, for tl_bulletin_write or tl_bulletin_dump: the mission, the

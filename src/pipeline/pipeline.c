@@ -120,63 +120,6 @@ tl_pipeline_free(struct tl_pipeline *p)
     tl_free(p);
 }
 
-void
-tl_pipeline_learnt_keep_at(struct tl_pipeline *p, tl_time_ns t_ns)
-{
-    p->learnt_at = t_ns;
-}
-
-const struct tl_tile_learnt *
-tl_pipeline_learnt(const struct tl_pipeline *p, size_t *n)
-{
-    *n = p->n_learnt;
-    return p->learnt;
-}
-
-size_t
-tl_pipeline_tile_count(const struct tl_pipeline *p)
-{
-    return tl__tile_count(p->m);
-}
-
-/* A learnt state within the ranges the association itself keeps it in. */
-static bool
-learnt_valid(const struct tl_tile_learnt *l)
-{
-    return fabs(l->dc_mps) <= 30.0 && fabs(l->dwind_e_mps) <= 30.0 &&
-           fabs(l->dwind_n_mps) <= 30.0 && l->sd_dc_mps > 0.0 && l->sd_dc_mps <= 30.0 &&
-           l->sd_wind_mps > 0.0 && l->sd_wind_mps <= 30.0 && l->path_err_s_per_km >= 0.0005 &&
-           l->path_err_s_per_km <= 0.02 && l->events >= 0.0 && l->events < 1e12;
-}
-
-int
-tl_pipeline_set_learnt_start(struct tl_pipeline *p, const struct tl_tile_learnt *l, size_t n)
-{
-    if (!l && n == 0) {
-        tl_free(p->learnt_start);
-        p->learnt_start = NULL;
-        p->n_learnt_start = 0;
-        return TL_OK;
-    }
-    if (!l || n != tl__tile_count(p->m)) {
-        return TL_EINVAL;
-    }
-    for (size_t t = 0; t < n; t++) {
-        if (!learnt_valid(&l[t])) {
-            return TL_EINVAL;
-        }
-    }
-    struct tl_tile_learnt *c = tl_malloc(n * sizeof(*c));
-    if (!c) {
-        return TL_ENOMEM;
-    }
-    memcpy(c, l, n * sizeof(*c));
-    tl_free(p->learnt_start);
-    p->learnt_start = c;
-    p->n_learnt_start = n;
-    return TL_OK;
-}
-
 /* Keep the tiles' learnt state (tl_pipeline_learnt_keep_at). */
 static int
 keep_learnt(struct tl_pipeline *p)
