@@ -129,8 +129,8 @@ struct tl_input_stats {
 /** Tunable parameters.  tl_pipeline_params_default fills in the documented defaults. */
 struct tl_pipeline_params {
     int min_stations;          /* stations an event needs (default 5) */
-    double max_range_m;        /* farthest station considered for a source (default 40 km) */
-    double speed_tol_mps;      /* association tolerance on the effective sound speed (default 4) */
+    double max_range_m;        /* farthest station considered for a source (default 60 km) */
+    double speed_tol_mps;      /* association tolerance on the effective sound speed (default 2) */
     double wind_prior_mps;     /* 1-sigma of the met-model wind error per component (default 1.5) */
     double temp_prior_c;       /* 1-sigma of the met-model temperature error (default 1.0) */
     double side_threshold;     /* side_p needed to name a side (default 0.95) */
