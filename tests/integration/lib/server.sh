@@ -8,6 +8,11 @@ SRV_PIDS=()
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*"; }
+# A command that stops the test under `set -e` says which one and where (the tests use
+# set -e; a rare failure must not end one without a word).  errtrace carries it into
+# functions; it stays quiet where errexit is off (set +e around an expected failure).
+set -E
+trap '_tl_rc=$?; [[ $- == *e* ]] && echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: exit $_tl_rc: $BASH_COMMAND" >&2' ERR
 
 # start_server NAME ARGS... : starts `truceline serve ARGS`, waits for its URL.
 # Sets URL and SRV_PID; output in $W/NAME.out, diagnostics in $W/NAME.err.
