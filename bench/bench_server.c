@@ -330,6 +330,19 @@ history_count(struct history *h, struct revision_count *rc)
     memset(h, 0, sizeof(*h));
 }
 
+/* The single integer a query gives, or -1. */
+static long
+count_of(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        n = (long)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
 /*
  * What a finding's first version is worth: with the server stopped, each finding's versions
  * as stored, its first version against its last automatic one (or its withdrawal).  Prints
@@ -407,6 +420,16 @@ revisions(const char *data)
     }
     history_count(&h, &rc);
     sqlite3_finalize(st);
+    /* one launch, one finding: launch events named by more than one finding; and objects
+     * published again after a withdrawal (the processing found them again) */
+    long shared = count_of(db, "SELECT count(*) FROM (SELECT link FROM objects WHERE kind = 2 "
+                               "GROUP BY link HAVING count(*) > 1)");
+    long again_fd = count_of(db, "SELECT count(DISTINCT v.id) FROM versions v JOIN versions w "
+                                 "ON w.id = v.id AND w.version = v.version - 1 WHERE v.kind = 2 "
+                                 "AND w.cause = 'withdrawn'");
+    long again_ev = count_of(db, "SELECT count(DISTINCT v.id) FROM versions v JOIN versions w "
+                                 "ON w.id = v.id AND w.version = v.version - 1 WHERE v.kind = 1 "
+                                 "AND w.cause = 'withdrawn'");
     sqlite3_close(db);
     printf("  revisions: %ld findings, %ld versions; %ld withdrawn since; of the %ld that "
            "stand, %ld settled (no longer provisional), %ld changed since their first version: "
@@ -428,6 +451,9 @@ revisions(const char *data)
            "stands: the same launch under another id or pairing\n",
            rc.withdrawn, replaced);
     free(rc.launches);
+    printf("  launch events named by more than one finding: %ld; published again after a "
+           "withdrawal: %ld findings, %ld events\n",
+           shared, again_fd, again_ev);
     printf("  from the last pick of the events each version names, p50 / p99: first version "
            "%.2f / %.2f s (%zu), last version %.2f / %.2f s (%zu, withdrawn ones left out)\n",
            pct_s(rc.first_ms, rc.n_first, 50), pct_s(rc.first_ms, rc.n_first, 99), rc.n_first,

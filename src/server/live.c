@@ -44,10 +44,19 @@
  * two slices on either side of their regions' boundary is the newer slice's.
  * A matched event keeps its id and gets a new version if its GeoJSON changed; an
  * unmatched one is new and takes the pipeline's id (with "-2", "-3" if taken); a published
- * event that no longer appears gets a final "withdrawn" version.  A finding's
+ * event that no longer appears gets a "withdrawn" version.  A finding's
  * identity is its launch event's stable id: same launch, same finding, even if
  * the impact it is paired with changes.  Every version is kept (table
  * versions); nothing is overwritten.
+ *
+ * Found again.  Runs on partial data make events and pairings come and go: an event formed
+ * from early picks vanishes from one run and is formed again from the same picks a few runs
+ * later, a launch loses its impact for a run and gets it back.  Withdrawn objects therefore
+ * stay in memory while their time is in the window (and are loaded at start): an event that
+ * shares no pick with a published event is matched, the same way, to the withdrawn ones, and
+ * a launch paired again takes its withdrawn finding back; either gets a new version without
+ * "withdrawn" (cause "revised") instead of a new id.  What matched a published event before
+ * still does: the withdrawn ones are looked at only for the events left over.
  *
  * Reviews.  Because this thread is the only one that creates versions, HTTP
  * threads hand it reviews through a queue and wait.  A standing review (status
@@ -183,6 +192,7 @@ struct sobj {
     char *review;         /* the standing review (JSON) or NULL */
     char *picks;          /* events: pick keys, '\n'-separated */
     char link[TL_ID_MAX]; /* findings: the stable id of the launch */
+    bool withdrawn;       /* the current version is the withdrawn one (doc says so too) */
     bool seen;            /* produced by the current run */
 };
 
@@ -360,14 +370,18 @@ obj_add(struct tl__live *L, const char *id, unsigned kind)
     return o;
 }
 
-/* Drop withdrawn objects and objects older than `before` from memory (they stay stored). */
+/*
+ * Drop the ids reserved but never published and, unless `reserved_only`, the objects older
+ * than `before` from memory (they stay stored).  Withdrawn objects stay while they are in the
+ * window: a later run may find them again (diff).
+ */
 static int
-prune(struct tl__live *L, tl_time_ns before, bool drop_withdrawn_only)
+prune(struct tl__live *L, tl_time_ns before, bool reserved_only)
 {
     size_t k = 0;
     for (size_t i = 0; i < L->n_objs; i++) {
         struct sobj *o = &L->objs[i];
-        bool drop = (!drop_withdrawn_only && o->t_ns < before) || o->version < 0;
+        bool drop = (!reserved_only && o->t_ns < before) || o->version < 0;
         if (drop) {
             sobj_fini(o);
         } else {
@@ -392,8 +406,8 @@ load_objects(struct tl__live *L, tl_time_ns from)
     smap_clear(&L->ids);
     struct tl__conn *c = tl__store_reader(L->s->store);
     sqlite3_stmt *st = tl__stmt(c, "SELECT o.id, o.kind, o.version, o.t_ns, o.review, o.picks, "
-                                   "o.link, v.doc FROM objects o JOIN versions v ON v.seq = "
-                                   "o.cur_seq WHERE o.withdrawn = 0 AND o.t_ns >= ?1");
+                                   "o.link, v.doc, o.withdrawn FROM objects o JOIN versions v ON "
+                                   "v.seq = o.cur_seq WHERE o.t_ns >= ?1");
     int rc = st ? TL_OK : TL_ESTORE;
     if (st) {
         sqlite3_bind_int64(st, 1, from);
@@ -423,6 +437,7 @@ load_objects(struct tl__live *L, tl_time_ns from)
             tl__strlcpy(o->link, (const char *)sqlite3_column_text(st, 6), sizeof(o->link));
         }
         o->doc = tl_strdup((const char *)sqlite3_column_text(st, 7));
+        o->withdrawn = sqlite3_column_int(st, 8) != 0;
         if (!o->picks || !o->doc) {
             rc = TL_ENOMEM;
         }
@@ -804,9 +819,7 @@ apply_changes(struct tl__live *L, struct changes *cs)
                 tl_free(o->review);
                 o->review = ch->review ? tl_strdup(ch->review) : NULL;
             }
-            if (ch->withdrawn) {
-                o->version = -1; /* dropped from memory at the next prune */
-            }
+            o->withdrawn = ch->withdrawn;
         }
         const char *doc = o ? o->doc : ch->doc;
         tl__sbuf_init(&b, (size_t)64 << 20);
@@ -1428,39 +1441,32 @@ merge(struct tl__live *L, struct merged *m)
 }
 
 /*
- * Match the slices' events (each slice's in its region) to the stable objects and collect
- * the changes.
+ * Match the run's events still unmatched (obj_of[u] < 0, published: m->in[u]) to the event
+ * objects from `cand_from` on that no event took yet (taken), by shared picks: most shared
+ * picks first, ties to the nearer origin time, one to one.  `withdrawn` chooses the objects:
+ * those published, or those withdrawn.  diff() looks at the withdrawn ones only for events
+ * that share no pick with a published one: an event that vanished from a run and is found
+ * again keeps its id (a new version, no longer withdrawn), and what matched before still does.
  */
 static int
-diff(struct tl__live *L, struct changes *cs)
+match_picks(struct tl__live *L,
+            const struct merged *m,
+            tl_time_ns cand_from,
+            bool withdrawn,
+            long *obj_of,
+            bool *taken)
 {
-    struct tl_server *s = L->s;
-    struct merged m;
-    int rc = merge(L, &m);
-    size_t ne = m.off[L->n_sl];
-    const struct tl_event *const *ev = m.evp;
-    tl_time_ns rel = m.rel[0], rel_to = m.rel_to[L->n_sl - 1];
-    tl_time_ns cand_from = rel == INT64_MIN ? INT64_MIN : rel - SLACK_NS;
+    size_t ne = m->off[L->n_sl];
+    const struct tl_event *const *ev = m->evp;
     struct smap pk = {0};
     struct cand *cands = NULL;
     size_t nc = 0, capc = 0;
-    char(*stable)[TL_ID_MAX] = tl_calloc(ne + 1, sizeof(*stable));
-    long *obj_of = tl_calloc(ne + 1, sizeof(*obj_of));
-    bool *taken = tl_calloc(L->n_objs + 1, sizeof(*taken));
-    struct tl__conn *c = tl__store_reader(s->store);
-    if (rc == TL_OK && (!stable || !obj_of || !taken)) {
-        rc = TL_ENOMEM;
-    }
-    if (rc != TL_OK) {
-        goto done;
-    }
-    for (size_t i = 0; i < L->n_objs; i++) {
-        L->objs[i].seen = false;
-    }
+    int rc = TL_OK;
     /* pick -> candidate object */
     for (size_t i = 0; i < L->n_objs && rc == TL_OK; i++) {
         struct sobj *o = &L->objs[i];
-        if (o->kind != TL__OBJ_EVENT || o->version < 0 || o->t_ns < cand_from || !o->picks) {
+        if (o->kind != TL__OBJ_EVENT || o->version < 0 || o->withdrawn != withdrawn ||
+            o->t_ns < cand_from || !o->picks || taken[i]) {
             continue;
         }
         for (char *p = o->picks; *p && rc == TL_OK;) {
@@ -1476,9 +1482,8 @@ diff(struct tl__live *L, struct changes *cs)
         }
     }
     /* overlaps */
-    for (size_t e = 0; e < ne && rc == TL_OK; e++) {
-        obj_of[e] = -1;
-        if (!m.in[e]) {
+    for (size_t e = 0; e < ne && rc == TL_OK && pk.n; e++) {
+        if (!m->in[e] || obj_of[e] >= 0) {
             continue;
         }
         size_t first = nc;
@@ -1505,17 +1510,57 @@ diff(struct tl__live *L, struct changes *cs)
             cands[nc++] = (struct cand){e, (size_t)*o, 1, dt < 0 ? -dt : dt};
         }
     }
-    if (rc != TL_OK) {
-        goto done;
-    }
-    if (nc > 1) {
+    if (rc == TL_OK && nc > 1) {
         qsort(cands, nc, sizeof(*cands), cmp_cand);
     }
-    for (size_t k = 0; k < nc; k++) {
+    for (size_t k = 0; k < nc && rc == TL_OK; k++) {
         if (obj_of[cands[k].ev] < 0 && !taken[cands[k].obj]) {
             obj_of[cands[k].ev] = (long)cands[k].obj;
             taken[cands[k].obj] = true;
         }
+    }
+    smap_clear(&pk);
+    tl_free(cands);
+    return rc;
+}
+
+/*
+ * Match the slices' events (each slice's in its region) to the stable objects and collect
+ * the changes.
+ */
+static int
+diff(struct tl__live *L, struct changes *cs)
+{
+    struct tl_server *s = L->s;
+    struct merged m;
+    int rc = merge(L, &m);
+    size_t ne = m.off[L->n_sl];
+    const struct tl_event *const *ev = m.evp;
+    tl_time_ns rel = m.rel[0], rel_to = m.rel_to[L->n_sl - 1];
+    tl_time_ns cand_from = rel == INT64_MIN ? INT64_MIN : rel - SLACK_NS;
+    char(*stable)[TL_ID_MAX] = tl_calloc(ne + 1, sizeof(*stable));
+    long *obj_of = tl_calloc(ne + 1, sizeof(*obj_of));
+    bool *taken = tl_calloc(L->n_objs + 1, sizeof(*taken));
+    struct tl__conn *c = tl__store_reader(s->store);
+    if (rc == TL_OK && (!stable || !obj_of || !taken)) {
+        rc = TL_ENOMEM;
+    }
+    if (rc != TL_OK) {
+        goto done;
+    }
+    for (size_t i = 0; i < L->n_objs; i++) {
+        L->objs[i].seen = false;
+    }
+    for (size_t e = 0; e < ne; e++) {
+        obj_of[e] = -1;
+    }
+    /* by shared picks: the published events first, then the withdrawn ones (below) */
+    rc = match_picks(L, &m, cand_from, false, obj_of, taken);
+    if (rc == TL_OK) {
+        rc = match_picks(L, &m, cand_from, true, obj_of, taken);
+    }
+    if (rc != TL_OK) {
+        goto done;
     }
     /* stable ids: matched, or new */
     for (size_t e = 0; e < ne; e++) {
@@ -1602,13 +1647,13 @@ diff(struct tl__live *L, struct changes *cs)
             if (le < 0 || !stable[le][0]) {
                 continue;
             }
+            /* the launch's finding: the one published, else a withdrawn one, found again */
             struct sobj *o = NULL;
-            for (size_t i = 0; i < L->n_objs; i++) {
+            for (size_t i = 0; i < L->n_objs && (!o || o->withdrawn); i++) {
                 struct sobj *q = &L->objs[i];
                 if (q->kind == TL__OBJ_FINDING && q->version >= 0 && !q->seen &&
-                    strcmp(q->link, stable[le]) == 0) {
+                    strcmp(q->link, stable[le]) == 0 && (!o || !q->withdrawn)) {
                     o = q;
-                    break;
                 }
             }
             char fid[TL_ID_MAX];
@@ -1690,7 +1735,8 @@ diff(struct tl__live *L, struct changes *cs)
     /* withdrawn: published, in the slices' regions, not produced by their runs */
     for (size_t i = 0; i < L->n_objs && rc == TL_OK; i++) {
         struct sobj *o = &L->objs[i];
-        if (o->seen || o->version < 0 || o->t_ns < rel || o->t_ns >= rel_to || !o->doc) {
+        if (o->seen || o->version < 0 || o->withdrawn || o->t_ns < rel || o->t_ns >= rel_to ||
+            !o->doc) {
             continue;
         }
         struct change *ch = changes_add(cs);
@@ -1730,8 +1776,6 @@ diff(struct tl__live *L, struct changes *cs)
 done:
     tl__store_release(s->store, c);
     /* objects reserved for new ids but not published stay version -1: pruned after apply */
-    smap_clear(&pk);
-    tl_free(cands);
     tl_free(stable);
     tl_free(obj_of);
     tl_free(taken);
@@ -1769,8 +1813,8 @@ settle(struct tl__live *L, tl_time_ns from, tl_time_ns to)
     int rc = TL_OK;
     for (size_t i = 0; i < L->n_objs && rc == TL_OK; i++) {
         struct sobj *o = &L->objs[i];
-        if (o->kind != TL__OBJ_FINDING || o->version < 0 || o->t_ns < from || o->t_ns >= to ||
-            !o->doc) {
+        if (o->kind != TL__OBJ_FINDING || o->version < 0 || o->withdrawn || o->t_ns < from ||
+            o->t_ns >= to || !o->doc) {
             continue;
         }
         json_t *f = json_loads(o->doc, 0, NULL);
@@ -2042,7 +2086,7 @@ obj_load(struct tl__live *L, const char *id)
 {
     struct sobj *o = obj_get(L, id);
     if (o && o->version >= 0) {
-        return o;
+        return o->withdrawn ? NULL : o;
     }
     struct tl__conn *c = tl__store_reader(L->s->store);
     sqlite3_stmt *st = tl__stmt(c, "SELECT o.kind, o.version, o.t_ns, o.review, o.picks, o.link, "
