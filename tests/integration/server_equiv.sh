@@ -28,13 +28,15 @@ check_day_marks() {
     : >"$W/bul_fd"
     : >"$W/rep_marks"
     for day in $(jq -r '.properties.time[0:10]' "$W/api_fd" | sort -u); do
-        curl -s -H "Authorization: Bearer $tok" "$URL/v1/bulletins/$day" >"$W/bul.json"
+        curl -sf -H "Authorization: Bearer $tok" "$URL/v1/bulletins/$day" >"$W/bul.json" ||
+            fail "bulletin $day: $(cat "$W/bul.json")"
         jq -c '.features[] | select(.properties.kind == "finding")' "$W/bul.json" >>"$W/bul_fd"
         jq -e '.bulletin.counts.provisional
             == ([.features[] | select(.properties.provisional == true)] | length)' "$W/bul.json" \
             >/dev/null || fail "bulletin $day: counts.provisional $(jq .bulletin.counts "$W/bul.json")"
-        curl -s -H "Authorization: Bearer $tok" "$URL/report/$day" >"$W/rep.html"
-        grep -o '<tr data-id="[^"]*"[^>]*>' "$W/rep.html" |
+        curl -sf -H "Authorization: Bearer $tok" "$URL/report/$day" >"$W/rep.html" ||
+            fail "report $day: $(cat "$W/rep.html")"
+        { grep -o '<tr data-id="[^"]*"[^>]*>' "$W/rep.html" || true; } |
             sed -E 's/<tr data-id="([^"]*)"( class="rejected")?( data-provisional="true")?>/\1 \3/' |
             awk '{print $1, ($2 != "")}' >>"$W/rep_marks"
         np=$(jq '[.features[] | select(.properties.provisional == true)] | length' "$W/bul.json")
