@@ -121,20 +121,52 @@ jq -c "$secs"' {t: (.time | secs), r: .}' "$W/sc/records.jsonl" >"$W/timed"
 F0=$(jq -s 'map(.t) | min | floor' "$W/timed")
 LAST=$(jq -s 'map(.t) | max' "$W/timed")
 : >"$W/w_fd"
+: >"$W/w_ev"
 for ((k = 0; ; k++)); do
     f=$((F0 + 300 * k))
     newest=$(jq -n "if $f + 600 > $LAST then 1 else 0 end")
     jq -c "select(.t >= $f and .t < $f + 900) | .r" "$W/timed" >"$W/slice.jsonl"
-    "$TL" process --mission "$M" --records "$W/slice.jsonl" --out "$W/slice.geojson" 2>/dev/null
+    # the learnt state the slice started from, handed over by its predecessor (none for the
+    # first): the server wrote it to DIR/learnt/<slice start in ns>.json
+    seed=()
+    for l in "$W"/d2/learnt/*.json; do
+        [ -e "$l" ] && [ $(( $(basename "$l" .json) / 1000000000 )) = "$f" ] && seed=(--learnt-in "$l")
+    done
+    [ "$k" = 0 ] || [ ${#seed[@]} = 2 ] || fail "slice $k (from $f) has no learnt state to start from"
+    # and the state it handed its successor: kept at the successor's first block (its start
+    # less 200 s, on the minute), which `process` from the same start must reproduce exactly
+    next=""
+    for l in "$W"/d2/learnt/*.json; do
+        [ -e "$l" ] && [ $(( $(basename "$l" .json) / 1000000000 )) = $((f + 300)) ] && next=$l
+    done
+    keep=()
+    if [ -n "$next" ]; then
+        at=$(( $(basename "$next" .json) / 1000000000 - 200 ))
+        keep=(--learnt-out "$W/kept.json" --learnt-at "$(jq -nr "$((at - at % 60)) | todate")")
+    fi
+    "$TL" process --mission "$M" --records "$W/slice.jsonl" --out "$W/slice.geojson" "${seed[@]}" \
+        "${keep[@]}" 2>/dev/null || fail "process of slice $k failed"
+    [ -z "$next" ] || [ "$(jq -c .tiles "$W/kept.json")" = "$(jq -c .tiles "$next")" ] ||
+        fail "slice $k handed its successor another learnt state than process keeps"
     to=$((newest ? 1 << 62 : f + 600))
     held=$(jq -n "$f + 900 > $LAST")
     jq -c "$secs"' .features[] | select(.properties.kind == "finding")
         | select(.properties.time | secs | . >= '$((f + 300))' and . < '$to')
         | if '"$held"' then .properties.provisional = true else . end | '"$norm_fd" \
         "$W/slice.geojson" >>"$W/w_fd"
+    jq -c "$secs"' .features[] | select(.properties.kind == "event")
+        | select(.properties.time | secs | . >= '$((f + 300))' and . < '$to') | '"$norm_ev" \
+        "$W/slice.geojson" >>"$W/w_ev"
     [ "$newest" = 0 ] || break
 done
+# the hand-over carried something learnt (else the check above could not tell it was applied)
+LEARNT=$(cat "$W"/d2/learnt/*.json | jq -s 'map(.tiles | map(.events) | add) | max')
+jq -e -n "$LEARNT > 0" >/dev/null || fail "no slice was handed a learnt state with events in it"
 sort -o "$W/w_fd" "$W/w_fd"
+sort -o "$W/w_ev" "$W/w_ev"
+all_features /v1/events "$TOK2" | jq -c "$norm_ev" | sort >"$W/sw_ev"
+diff "$W/w_ev" "$W/sw_ev" >"$W/we.diff" ||
+    fail "windowed events differ from their slices' batch: $(head -c 2000 "$W/we.diff")"
 all_features /v1/findings "$TOK2" | jq -c "$norm_fd" | sort >"$W/sw_fd"
 diff "$W/w_fd" "$W/sw_fd" >"$W/w.diff" ||
     fail "windowed findings differ from their slices' batch: $(head -c 2000 "$W/w.diff")"
