@@ -1024,19 +1024,19 @@ try_event(struct actx *a, const struct fine *f, const struct tl__search *s)
     if (e->n_fit_check >= 8) {
         struct tl__tile *wt = &p->tiles[a->tile];
         double alpha = 0.1;
-        double v_dc = tl__sq(e->dc - wt->corr_dc_mps);
-        double v_w = 0.5 * (tl__sq(e->dwind_e - wt->corr_we_mps) +
-                            tl__sq(e->dwind_n - wt->corr_wn_mps));
-        wt->corr_sd_dc_mps = fmax(CORR_SD_MIN_MPS,
-                                  sqrt(tl__sq(wt->corr_sd_dc_mps) +
-                                       alpha * (v_dc - tl__sq(wt->corr_sd_dc_mps))));
-        wt->corr_sd_wind_mps = fmax(CORR_SD_MIN_MPS,
-                                    sqrt(tl__sq(wt->corr_sd_wind_mps) +
-                                         alpha * (v_w - tl__sq(wt->corr_sd_wind_mps))));
-        wt->corr_dc_mps += alpha * (e->dc - wt->corr_dc_mps);
-        wt->corr_we_mps += alpha * (e->dwind_e - wt->corr_we_mps);
-        wt->corr_wn_mps += alpha * (e->dwind_n - wt->corr_wn_mps);
-        wt->corr_weight += 1.0;
+        double v_dc = tl__sq(e->dc - wt->learnt.dc_mps);
+        double v_w = 0.5 * (tl__sq(e->dwind_e - wt->learnt.dwind_e_mps) +
+                            tl__sq(e->dwind_n - wt->learnt.dwind_n_mps));
+        wt->learnt.sd_dc_mps = fmax(CORR_SD_MIN_MPS,
+                                  sqrt(tl__sq(wt->learnt.sd_dc_mps) +
+                                       alpha * (v_dc - tl__sq(wt->learnt.sd_dc_mps))));
+        wt->learnt.sd_wind_mps = fmax(CORR_SD_MIN_MPS,
+                                    sqrt(tl__sq(wt->learnt.sd_wind_mps) +
+                                         alpha * (v_w - tl__sq(wt->learnt.sd_wind_mps))));
+        wt->learnt.dc_mps += alpha * (e->dc - wt->learnt.dc_mps);
+        wt->learnt.dwind_e_mps += alpha * (e->dwind_e - wt->learnt.dwind_e_mps);
+        wt->learnt.dwind_n_mps += alpha * (e->dwind_n - wt->learnt.dwind_n_mps);
+        wt->learnt.events += 1.0;
         double sum = 0;
         int cnt = 0;
         for (size_t i = 0; i < e->pub.n_arrivals; i++) {
@@ -1048,8 +1048,10 @@ try_event(struct actx *a, const struct fine *f, const struct tl__search *s)
         }
         if (cnt >= 4) {
             double est = 1.25 * sum / cnt;
-            wt->path_err_s_per_km += 0.05 * (est - wt->path_err_s_per_km);
-            wt->path_err_s_per_km = fmax(0.0005, fmin(0.02, wt->path_err_s_per_km));
+            wt->learnt.path_err_s_per_km += 0.05 * (est - wt->learnt.path_err_s_per_km);
+            wt->learnt.path_err_s_per_km = fmax(TL__PATH_ERR_MIN_S_PER_KM,
+                                                 fmin(TL__PATH_ERR_MAX_S_PER_KM,
+                                                      wt->learnt.path_err_s_per_km));
         }
     }
     TL_LOG(TL_LOG_DEBUG, "assoc", "accept tile %zu (%.0f %.0f %.2f) nsta=%d rms=%.3f sig=%.1f check %d %.3f",
@@ -1450,9 +1452,9 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
         double temp;
         tl__metfield_at(mfp, s->x, s->y, &temp, &s->we, &s->wn);
         /* with the tile's running correction of the met model */
-        s->we += tl->corr_we_mps;
-        s->wn += tl->corr_wn_mps;
-        s->c = tl_sound_speed_mps(temp) + tl->corr_dc_mps;
+        s->we += tl->learnt.dwind_e_mps;
+        s->wn += tl->learnt.dwind_n_mps;
+        s->c = tl_sound_speed_mps(temp) + tl->learnt.dc_mps;
         s->wmag = tl__hypot(s->we, s->wn);
         s->scale = p->sx[tl->stations[k]].weight_scale;
         /* free picks that a source in this block could have produced */

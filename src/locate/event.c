@@ -59,9 +59,9 @@ priors(const struct tl_pipeline *p, const struct tl__tile *tl, const struct tl__
         mf->any_wind ? fmax(p->prm.wind_prior_mps, 0.5 * mf->spread_wind_mps) : 5.0;
     double st = mf->any_temp ? fmax(p->prm.temp_prior_c, mf->spread_temp_c) : 8.0;
     lp->sigma_speed_mps = sqrt(tl__sq(0.6 * st) + tl__sq(REFRACTION_SIGMA_MPS));
-    lp->mean_dwe = tl->corr_we_mps;
-    lp->mean_dwn = tl->corr_wn_mps;
-    lp->mean_dc = tl->corr_dc_mps;
+    lp->mean_dwe = tl->learnt.dwind_e_mps;
+    lp->mean_dwn = tl->learnt.dwind_n_mps;
+    lp->mean_dc = tl->learnt.dc_mps;
     lp->max_iter = 40;
 }
 
@@ -187,8 +187,8 @@ solve_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfield *
     struct tl__lprm lp;
     priors(p, tl, mf, &lp);
     if (fixed) {
-        lp.sigma_wind_mps = fmin(lp.sigma_wind_mps, tl->corr_sd_wind_mps);
-        lp.sigma_speed_mps = fmin(lp.sigma_speed_mps, tl->corr_sd_dc_mps);
+        lp.sigma_wind_mps = fmin(lp.sigma_wind_mps, tl->learnt.sd_wind_mps);
+        lp.sigma_speed_mps = fmin(lp.sigma_speed_mps, tl->learnt.sd_dc_mps);
     }
     memset(sol, 0, sizeof(*sol));
     sol->x = e->x;

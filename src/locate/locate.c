@@ -365,9 +365,9 @@ tl__locate_solve(struct tl__lobs *o, size_t n, const struct tl__lprm *prm,
         for (int i = 0; i < NP; i++) {
             qn[i] = q[i] + dx[i];
         }
-        qn[3] = fmax(-30.0, fmin(30.0, qn[3]));
-        qn[4] = fmax(-30.0, fmin(30.0, qn[4]));
-        qn[5] = fmax(-30.0, fmin(30.0, qn[5]));
+        for (int i = 3; i < NP; i++) {
+            qn[i] = fmax(-TL__CORR_MAX_MPS, fmin(TL__CORR_MAX_MPS, qn[i]));
+        }
         double an[NP][NP], gn[NP];
         double cn = build(o, n, qn, z, prm, tukey, scale, an, gn);
         if (cn <= cost) {

@@ -40,22 +40,23 @@ static const size_t OFFSETS[] = {
 static const char *
 learnt_invalid(const struct tl_tile_learnt *l)
 {
-    if (!(fabs(l->dc_mps) <= 30.0)) {
+    if (!(fabs(l->dc_mps) <= TL__CORR_MAX_MPS)) {
         return "dc_mps";
     }
-    if (!(fabs(l->dwind_e_mps) <= 30.0)) {
+    if (!(fabs(l->dwind_e_mps) <= TL__CORR_MAX_MPS)) {
         return "dwind_e_mps";
     }
-    if (!(fabs(l->dwind_n_mps) <= 30.0)) {
+    if (!(fabs(l->dwind_n_mps) <= TL__CORR_MAX_MPS)) {
         return "dwind_n_mps";
     }
-    if (!(l->sd_dc_mps > 0.0 && l->sd_dc_mps <= 30.0)) {
+    if (!(l->sd_dc_mps > 0.0 && l->sd_dc_mps <= TL__CORR_MAX_MPS)) {
         return "sd_dc_mps";
     }
-    if (!(l->sd_wind_mps > 0.0 && l->sd_wind_mps <= 30.0)) {
+    if (!(l->sd_wind_mps > 0.0 && l->sd_wind_mps <= TL__CORR_MAX_MPS)) {
         return "sd_wind_mps";
     }
-    if (!(l->path_err_s_per_km >= 0.0005 && l->path_err_s_per_km <= 0.02)) {
+    if (!(l->path_err_s_per_km >= TL__PATH_ERR_MIN_S_PER_KM &&
+          l->path_err_s_per_km <= TL__PATH_ERR_MAX_S_PER_KM)) {
         return "path_err_s_per_km";
     }
     if (!(l->events >= 0.0 && l->events < 1e12)) {

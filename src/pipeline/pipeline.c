@@ -131,7 +131,7 @@ keep_learnt(struct tl_pipeline *p)
         }
     }
     for (size_t t = 0; t < p->n_tiles; t++) {
-        tl__tile_learnt_get(&p->tiles[t], &p->learnt[t]);
+        p->learnt[t] = p->tiles[t].learnt;
     }
     p->n_learnt = p->n_tiles;
     return TL_OK;
@@ -261,9 +261,9 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
         }
         for (size_t t = 0; t < p->n_tiles; t++) {
             TL_LOG(TL_LOG_DEBUG, "pipeline", "tile %zu: corr dc %.2f dw (%.2f %.2f) sd %.2f %.2f path %.4f s/km from %.0f events",
-                   t, p->tiles[t].corr_dc_mps, p->tiles[t].corr_we_mps, p->tiles[t].corr_wn_mps,
-                   p->tiles[t].corr_sd_dc_mps, p->tiles[t].corr_sd_wind_mps,
-                   p->tiles[t].path_err_s_per_km, p->tiles[t].corr_weight);
+                   t, p->tiles[t].learnt.dc_mps, p->tiles[t].learnt.dwind_e_mps, p->tiles[t].learnt.dwind_n_mps,
+                   p->tiles[t].learnt.sd_dc_mps, p->tiles[t].learnt.sd_wind_mps,
+                   p->tiles[t].learnt.path_err_s_per_km, p->tiles[t].learnt.events);
         }
         if (rc == TL_OK && p->learnt_at == INT64_MAX) {
             rc = keep_learnt(p);

@@ -61,19 +61,21 @@ struct tl__sta_index {
     double weight_scale;    /* 1, or < 1 for a station with persistent misfit */
 };
 
+/* The ranges association keeps a tile's learnt state in (assoc.c, locate.c), and so the
+ * ranges a state handed over from outside must keep to (learnt.c). */
+#define TL__CORR_MAX_MPS          30.0   /* |a joint speed or wind correction| */
+#define TL__PATH_ERR_MIN_S_PER_KM 0.0005 /* the path-to-path timing error */
+#define TL__PATH_ERR_MAX_S_PER_KM 0.02
+
 /* A tile: a stretch of the contact line with its own local frame. */
 struct tl__tile {
     struct tl_enu frame;
-    /* running estimate of the met model's error from the events located so far: a
-     * speed offset and a wind offset common to the tile's paths (met.c, locate/event.c) */
-    double corr_dc_mps, corr_we_mps, corr_wn_mps;
-    double corr_weight;
-    /* how far single events' corrections scatter around it (weather changing through the
-     * day, refraction that differs by direction): the nominal model's allowance */
-    double corr_sd_dc_mps, corr_sd_wind_mps;
-    /* running estimate of the path-to-path travel-time error left after the joint
-     * corrections, in seconds per km of path (locate/event.c) */
-    double path_err_s_per_km;
+    /* what association has learnt from the tile's events (pipeline.h): running estimates of
+     * the met model's error common to the tile's paths (a speed and a wind offset), of how
+     * far single events' corrections scatter around it (weather changing through the day,
+     * refraction that differs by direction: the nominal model's allowance), and of the
+     * path-to-path travel-time error left after the joint corrections (locate/event.c) */
+    struct tl_tile_learnt learnt;
     double core_from_m, core_to_m;  /* chainage of the line it owns */
     size_t *stations;       /* stations within reach of the tile */
     size_t n_stations;
@@ -180,9 +182,6 @@ int tl__tiles_build(struct tl_pipeline *p);
 void tl__tiles_free(struct tl_pipeline *p);
 /* How many tiles the mission's line makes. */
 size_t tl__tile_count(const struct tl_mission *m);
-/* A tile's learnt state, read and set. */
-void tl__tile_learnt_get(const struct tl__tile *tl, struct tl_tile_learnt *out);
-void tl__tile_learnt_set(struct tl__tile *tl, const struct tl_tile_learnt *l);
 /* Which tile owns a point (by its nearest point on the line). */
 size_t tl__tile_owner(const struct tl_pipeline *p, double lat_deg, double lon_deg);
 
@@ -256,7 +255,7 @@ static inline double
 tl__path_sigma_s(const struct tl__tile *tl, double d_m)
 {
     double km = d_m / 1000.0;
-    double sp = km * tl->path_err_s_per_km;
+    double sp = km * tl->learnt.path_err_s_per_km;
     return sqrt(sp * sp + 0.005 * 0.005 * (km > 0.1 ? km : 0.1));
 }
 

@@ -82,30 +82,6 @@ tl__tile_count(const struct tl_mission *m)
     return nt < 1 ? 1 : nt;
 }
 
-void
-tl__tile_learnt_get(const struct tl__tile *tl, struct tl_tile_learnt *out)
-{
-    out->dc_mps = tl->corr_dc_mps;
-    out->dwind_e_mps = tl->corr_we_mps;
-    out->dwind_n_mps = tl->corr_wn_mps;
-    out->sd_dc_mps = tl->corr_sd_dc_mps;
-    out->sd_wind_mps = tl->corr_sd_wind_mps;
-    out->path_err_s_per_km = tl->path_err_s_per_km;
-    out->events = tl->corr_weight;
-}
-
-void
-tl__tile_learnt_set(struct tl__tile *tl, const struct tl_tile_learnt *l)
-{
-    tl->corr_dc_mps = l->dc_mps;
-    tl->corr_we_mps = l->dwind_e_mps;
-    tl->corr_wn_mps = l->dwind_n_mps;
-    tl->corr_sd_dc_mps = l->sd_dc_mps;
-    tl->corr_sd_wind_mps = l->sd_wind_mps;
-    tl->path_err_s_per_km = l->path_err_s_per_km;
-    tl->corr_weight = l->events;
-}
-
 int
 tl__tiles_build(struct tl_pipeline *p)
 {
@@ -132,11 +108,11 @@ tl__tiles_build(struct tl_pipeline *p)
         struct tl__tile *tl = &p->tiles[t];
         tl->core_from_m = len * (double)t / (double)nt;
         tl->core_to_m = len * (double)(t + 1) / (double)nt;
-        tl->path_err_s_per_km = PATH_ERR_PRIOR_S_PER_KM;
-        tl->corr_sd_dc_mps = CORR_SD_PRIOR_MPS;
-        tl->corr_sd_wind_mps = CORR_SD_PRIOR_MPS;
+        tl->learnt.path_err_s_per_km = PATH_ERR_PRIOR_S_PER_KM;
+        tl->learnt.sd_dc_mps = CORR_SD_PRIOR_MPS;
+        tl->learnt.sd_wind_mps = CORR_SD_PRIOR_MPS;
         if (p->learnt_start && p->n_learnt_start == nt) {
-            tl__tile_learnt_set(tl, &p->learnt_start[t]);
+            tl->learnt = p->learnt_start[t];
         }
         double la, lo;
         line_point(p->m, (tl->core_from_m + tl->core_to_m) / 2.0, &la, &lo);
