@@ -32,18 +32,30 @@ struct tl_bulletin {
      * header counts the marked findings (the server's bulletins, formats.md section 7);
      * NULL for `truceline process`, whose bulletins never carry the mark */
     const bool *finding_provisional;
+    /* optional, the reviews of the server's bulletins (formats.md section 7); NULL for
+     * `truceline process`, whose bulletins carry none of this:
+     *   finding_status  per finding: its review status, written as "status" when not
+     *                   automatic; and it makes the header count the reviews: "reviewed"
+     *                   (events and findings confirmed or amended) and "rejected" (the
+     *                   rejected ones among each of the other counts);
+     *   event_review, finding_review  per event / finding: its standing review, the text of a
+     *                   JSON object written as its "review" property, or NULL (none) */
+    const enum tl_review_status *finding_status;
+    const char *const *event_review;
+    const char *const *finding_review;
 };
 
 /**
  * Write a bulletin to `path` ("-" for standard output), atomically for files
  * (a temporary file renamed into place).
- * @return TL_OK, TL_EIO (with `diag` saying why) or TL_ENOMEM.
+ * @return TL_OK, TL_EIO (with `diag` saying why), TL_EINVAL (a review that is not a JSON
+ *         object) or TL_ENOMEM.
  */
 TL_API int tl_bulletin_write(const struct tl_bulletin *b, const char *path, struct tl_diag *diag);
 
 /**
  * The same bulletin as a string (NUL-terminated, caller frees with tl_free).
- * @return TL_OK or TL_ENOMEM.
+ * @return TL_OK, TL_EINVAL (a review that is not a JSON object) or TL_ENOMEM.
  */
 TL_API int tl_bulletin_dump(const struct tl_bulletin *b, char **out, size_t *len);
 

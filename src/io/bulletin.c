@@ -206,18 +206,95 @@ tl_finding_geojson(const struct tl_mission *m, const struct tl_finding *f)
     return s;
 }
 
-/* The bulletin's k-th finding as a feature string, marked when the bulletin says so. */
-static char *
-finding_str(const struct tl_bulletin *b, size_t k)
+/* Set the "review" property of `pr` to the JSON object `text`: TL_EINVAL when it is not one. */
+static int
+set_review(json_t *pr, const char *text)
 {
-    json_t *j = finding_json(b->mission, &b->findings[k]);
-    json_t *pr = json_object_get(j, "properties");
-    if (pr && b->finding_provisional && b->finding_provisional[k]) {
-        json_object_set_new(pr, "provisional", json_true());
+    json_error_t err;
+    json_t *rv = json_loads(text, 0, &err);
+    if (!rv && json_error_code(&err) == json_error_out_of_memory) {
+        return TL_ENOMEM;
     }
-    char *s = pr ? json_dumps(j, DUMP_FLAGS) : NULL;
+    if (!json_is_object(rv)) {
+        json_decref(rv);
+        return TL_EINVAL;
+    }
+    return json_object_set_new(pr, "review", rv) == 0 ? TL_OK : TL_ENOMEM;
+}
+
+/*
+ * The bulletin's k-th event (k < n_events) or finding as a feature string, with what the server
+ * adds to its features (formats.md section 7) in the order the server writes them: a finding's
+ * "status" and "review", then "provisional"; an event's "review" last.
+ */
+static int
+feature_str(const struct tl_bulletin *b, size_t k, char **out)
+{
+    bool ev = k < b->n_events;
+    size_t i = ev ? k : k - b->n_events;
+    json_t *j =
+        ev ? event_json(b->mission, &b->events[i]) : finding_json(b->mission, &b->findings[i]);
+    json_t *pr = json_object_get(j, "properties");
+    int rc = pr ? TL_OK : TL_ENOMEM;
+    if (rc == TL_OK && ev && b->event_review && b->event_review[i]) {
+        rc = set_review(pr, b->event_review[i]);
+    }
+    if (rc == TL_OK && !ev && b->finding_status && b->finding_status[i] != TL_STATUS_AUTOMATIC) {
+        rc = json_object_set_new(pr, "status",
+                                 json_string(tl_review_status_name(b->finding_status[i]))) == 0
+                 ? TL_OK
+                 : TL_ENOMEM;
+    }
+    if (rc == TL_OK && !ev && b->finding_review && b->finding_review[i]) {
+        rc = set_review(pr, b->finding_review[i]);
+    }
+    if (rc == TL_OK && !ev && b->finding_provisional && b->finding_provisional[i]) {
+        rc = json_object_set_new(pr, "provisional", json_true()) == 0 ? TL_OK : TL_ENOMEM;
+    }
+    char *s = rc == TL_OK ? json_dumps(j, DUMP_FLAGS) : NULL;
     json_decref(j);
-    return s;
+    if (rc == TL_OK && !s) {
+        rc = TL_ENOMEM;
+    }
+    *out = s;
+    return rc;
+}
+
+/*
+ * The header's counts of events and findings; with `only_rejected` those of them an analyst
+ * rejected (server bulletins: the members of "rejected").
+ */
+static json_t *
+counts_json(const struct tl_bulletin *b, bool only_rejected)
+{
+    long cls[3] = {0}, side[3] = {0}, prov = 0;
+    size_t ne = 0, nf = 0;
+    for (size_t i = 0; i < b->n_events; i++) {
+        if (!only_rejected || b->events[i].status == TL_STATUS_REJECTED) {
+            cls[b->events[i].cls]++;
+            ne++;
+        }
+    }
+    for (size_t i = 0; i < b->n_findings; i++) {
+        if (!only_rejected || b->finding_status[i] == TL_STATUS_REJECTED) {
+            side[b->findings[i].fired_from + 1]++;
+            prov += b->finding_provisional && b->finding_provisional[i];
+            nf++;
+        }
+    }
+    json_t *c = json_object();
+    json_object_set_new(c, "events", json_integer((json_int_t)ne));
+    json_object_set_new(c, "launch", json_integer(cls[TL_CLASS_LAUNCH]));
+    json_object_set_new(c, "impact", json_integer(cls[TL_CLASS_IMPACT]));
+    json_object_set_new(c, "unknown", json_integer(cls[TL_CLASS_UNKNOWN]));
+    json_object_set_new(c, "findings", json_integer((json_int_t)nf));
+    json_object_set_new(c, "fired_from_left", json_integer(side[0]));
+    json_object_set_new(c, "fired_from_right", json_integer(side[2]));
+    json_object_set_new(c, "fired_from_ambiguous", json_integer(side[1]));
+    if (b->finding_provisional) {
+        json_object_set_new(c, "provisional", json_integer(prov));
+    }
+    return c;
 }
 
 static json_t *
@@ -232,28 +309,17 @@ header_json(const struct tl_bulletin *b)
     if (tl_mission_illustrative(b->mission)) {
         json_object_set_new(h, "illustrative", json_true());
     }
-    long cls[3] = {0}, side[3] = {0};
-    for (size_t i = 0; i < b->n_events; i++) {
-        cls[b->events[i].cls]++;
-    }
-    for (size_t i = 0; i < b->n_findings; i++) {
-        side[b->findings[i].fired_from + 1]++;
-    }
-    json_t *c = json_object();
-    json_object_set_new(c, "events", json_integer((json_int_t)b->n_events));
-    json_object_set_new(c, "launch", json_integer(cls[TL_CLASS_LAUNCH]));
-    json_object_set_new(c, "impact", json_integer(cls[TL_CLASS_IMPACT]));
-    json_object_set_new(c, "unknown", json_integer(cls[TL_CLASS_UNKNOWN]));
-    json_object_set_new(c, "findings", json_integer((json_int_t)b->n_findings));
-    json_object_set_new(c, "fired_from_left", json_integer(side[0]));
-    json_object_set_new(c, "fired_from_right", json_integer(side[2]));
-    json_object_set_new(c, "fired_from_ambiguous", json_integer(side[1]));
-    if (b->finding_provisional) {
-        long prov = 0;
-        for (size_t i = 0; i < b->n_findings; i++) {
-            prov += b->finding_provisional[i];
+    json_t *c = counts_json(b, false);
+    if (b->finding_status) {
+        long reviewed = 0;
+        for (size_t i = 0; i < b->n_events; i++) {
+            reviewed += b->events[i].status == TL_STATUS_REVIEWED;
         }
-        json_object_set_new(c, "provisional", json_integer(prov));
+        for (size_t i = 0; i < b->n_findings; i++) {
+            reviewed += b->finding_status[i] == TL_STATUS_REVIEWED;
+        }
+        json_object_set_new(c, "reviewed", json_integer(reviewed));
+        json_object_set_new(c, "rejected", counts_json(b, true));
     }
     if (b->input) {
         json_object_set_new(c, "records",
@@ -311,10 +377,8 @@ emit(const struct tl_bulletin *b, int (*put)(void *ud, const char *s, size_t n),
     tl_free(hs);
     size_t total = b->n_events + b->n_findings;
     for (size_t i = 0; i < total && rc == TL_OK; i++) {
-        char *s = i < b->n_events ? tl_event_geojson(b->mission, &b->events[i])
-                                  : finding_str(b, i - b->n_events);
-        if (!s) {
-            rc = TL_ENOMEM;
+        char *s = NULL;
+        if ((rc = feature_str(b, i, &s)) != TL_OK) {
             break;
         }
         if (put(ud, s, strlen(s)) || (i + 1 < total && put(ud, ",\n", 2)) || put(ud, "", 0)) {
@@ -359,7 +423,7 @@ tl_bulletin_dump(const struct tl_bulletin *b, char **out, size_t *len)
     int rc = emit(b, put_mem, &m);
     if (rc != TL_OK) {
         tl_free(m.p);
-        return TL_ENOMEM;
+        return rc == TL_EINVAL ? TL_EINVAL : TL_ENOMEM;
     }
     *out = m.p;
     if (len) {
@@ -397,7 +461,10 @@ tl_bulletin_write(const struct tl_bulletin *b, const char *path, struct tl_diag 
     }
     if (rc != TL_OK) {
         tl__diag_where(diag, path, 0);
-        tl__diag(diag, rc, NULL, "cannot write: %s", rc == TL_ENOMEM ? "out of memory" : strerror(errno));
+        tl__diag(diag, rc, NULL, "cannot write: %s",
+                 rc == TL_ENOMEM   ? "out of memory"
+                 : rc == TL_EINVAL ? "a review is not a JSON object"
+                                   : strerror(errno));
         unlink(tmp);
     }
     return rc;

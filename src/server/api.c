@@ -606,7 +606,10 @@ tl__handle_bulletin(struct tl__req *r)
                                 .n_events = d.ne,
                                 .findings = d.fd,
                                 .n_findings = d.nf,
-                                .finding_provisional = d.fd_provisional};
+                                .finding_provisional = d.fd_provisional,
+                                .finding_status = d.fd_status,
+                                .event_review = (const char *const *)d.ev_review,
+                                .finding_review = (const char *const *)d.fd_review};
         rc = tl_bulletin_dump(&b, &text, &len);
     }
     tl__day_objects_free(&d);

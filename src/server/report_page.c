@@ -5,7 +5,8 @@
  * API (the public sees only what is older than the embargo), and hands it to the report
  * renderer (src/report/, include/truceline/report.h):
  *   - the day's current events and findings (withdrawn ones left out), with their review
- *     status and the log index of each finding's current version;
+ *     status and the log index of each finding's current version (tl__day_objects_load, which
+ *     the day's bulletin uses too, also keeps each one's standing review for it);
  *   - the seven previous days' counts, counted from the objects table with the renderer's
  *     rules (rejected apart);
  *   - each station's coverage: 10-minute intervals with at least one record, records,
@@ -34,8 +35,14 @@ tl__day_objects_free(struct tl__day_objects *d)
 {
     for (size_t i = 0; i < d->ne; i++) {
         tl_free(d->arrs[i]);
+        tl_free(d->ev_review[i]);
+    }
+    for (size_t i = 0; i < d->nf; i++) {
+        tl_free(d->fd_review[i]);
     }
     tl_free(d->arrs);
+    tl_free(d->ev_review);
+    tl_free(d->fd_review);
     tl_free(d->ev);
     tl_free(d->ev_status);
     tl_free(d->fd);
@@ -71,6 +78,11 @@ grow_events(struct tl__day_objects *d)
         return TL_ENOMEM;
     }
     d->ev_status = a;
+    a = tl_realloc(d->ev_review, cap * sizeof(*d->ev_review));
+    if (!a) {
+        return TL_ENOMEM;
+    }
+    d->ev_review = a;
     d->cape = cap;
     return TL_OK;
 }
@@ -105,6 +117,11 @@ grow_findings(struct tl__day_objects *d)
         return TL_ENOMEM;
     }
     d->fd_provisional = a;
+    a = tl_realloc(d->fd_review, cap * sizeof(*d->fd_review));
+    if (!a) {
+        return TL_ENOMEM;
+    }
+    d->fd_review = a;
     d->capf = cap;
     return TL_OK;
 }
@@ -115,6 +132,19 @@ status_of(int v)
     return v == TL_STATUS_REVIEWED   ? TL_STATUS_REVIEWED
            : v == TL_STATUS_REJECTED ? TL_STATUS_REJECTED
                                      : TL_STATUS_AUTOMATIC;
+}
+
+/* The feature's standing review as it is stored (compact, in its order), or NULL: none. */
+static int
+review_text(json_t *feature, char **out)
+{
+    json_t *rv = json_object_get(json_object_get(feature, "properties"), "review");
+    *out = NULL;
+    if (!json_is_object(rv)) {
+        return TL_OK;
+    }
+    *out = json_dumps(rv, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    return *out ? TL_OK : TL_ENOMEM;
 }
 
 int
@@ -139,23 +169,35 @@ tl__day_objects_load(struct tl_server *s, tl_time_ns from, tl_time_ns to, struct
             continue;
         }
         enum tl_review_status status = status_of(sqlite3_column_int(st, 1));
+        char *review = NULL;
         if (sqlite3_column_int(st, 0) == TL__OBJ_EVENT) {
             rc = grow_events(d);
+            if (rc == TL_OK) {
+                rc = review_text(j, &review);
+            }
             if (rc == TL_OK &&
                 tl__event_from_feature(s->mission, j, &d->ev[d->ne], &d->arrs[d->ne]) == TL_OK) {
                 d->ev_status[d->ne] = status;
+                d->ev_review[d->ne] = review;
+                review = NULL;
                 d->ne++;
             }
         } else {
             rc = grow_findings(d);
+            if (rc == TL_OK) {
+                rc = review_text(j, &review);
+            }
             if (rc == TL_OK && tl__finding_from_feature(s->mission, j, &d->fd[d->nf]) == TL_OK) {
                 d->fd_status[d->nf] = status;
+                d->fd_review[d->nf] = review;
+                review = NULL;
                 d->fd_log[d->nf] =
                     sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 3);
                 d->fd_provisional[d->nf] = tl__feature_provisional(j);
                 d->nf++;
             }
         }
+        tl_free(review);
         json_decref(j);
     }
     if (st) {

@@ -362,9 +362,11 @@ struct tl__day_objects {
     struct tl_event *ev;
     struct tl_arrival **arrs; /* each event's arrivals (ev[i].arrivals) */
     enum tl_review_status *ev_status;
+    char **ev_review; /* the standing review (JSON object text, owned), NULL none */
     size_t ne, cape;
     struct tl_finding *fd;
     enum tl_review_status *fd_status;
+    char **fd_review;     /* as ev_review */
     int64_t *fd_log;      /* log index of the current version, -1 none yet */
     bool *fd_provisional; /* the current version is marked "provisional" */
     size_t nf, capf;

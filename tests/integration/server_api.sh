@@ -3,7 +3,8 @@
 # refuses a request (401, 400, 404, 405, 409, 413, 429, 403) without storing
 # anything; duplicates counted once; replay; tokens and roles; the public
 # embargo; the read API (paging, filters, errors), stations, records,
-# bulletins; reviews (confirm, amend, stale version) and the audit; the live
+# bulletins; reviews (confirm, amend, reject, stale version) and the audit, and the reviews
+# in the day's bulletin and report (kept, marked, counted apart); the live
 # feed; the log (static files, proofs that verify offline, nothing private
 # served); a clean stop and a restart that changes nothing.
 set -euo pipefail
@@ -264,6 +265,88 @@ curl -s -N --max-time 2 -H "Authorization: Bearer $PA" "$URL/v1/stream?since=0&k
     >"$W/stream0" || true
 [ "$(grep -c '^event: finding$' "$W/stream0")" -ge "$NF" ] || fail "stream catch-up from the store"
 grep -q '^event: event$' "$W/stream0" && fail "kind=finding sent events"
+
+note "reviews in the day's bulletin and report"
+# a finding and an event rejected (another finding than the amended one when there is one)
+FDR=$(sed -n 2p "$W/findings" | jq -r .properties.id)
+[ -n "$FDR" ] || FDR=$FD
+EVR=$(sed -n 2p "$W/events" | jq -r .properties.id)
+expect_status 200 "" POST "/v1/findings/$FDR/review" -H "Authorization: Bearer $AN" \
+    -d '{"action":"reject","reason":"impact is a quarry blast"}'
+expect_status 200 "" POST "/v1/events/$EVR/review" -H "Authorization: Bearer $AN" \
+    -d '{"action":"reject","reason":"wind noise"}'
+curl -s -H "Authorization: Bearer $AN" "$URL/v1/audit" >"$W/audit"
+ACTOR=$(jq -r --arg t "finding/$FDR" '[.audit[] | select(.action == "review.reject" and .target == $t)][0].actor' "$W/audit")
+case "$ACTOR" in *"Analyst A"*) ;; *) fail "audit actor of the rejection: $ACTOR" ;; esac
+all_features /v1/events "$AN" >"$W/rev_api"
+all_features /v1/findings "$AN" >>"$W/rev_api"
+for id in "$EV" "$EVR" "$FD" "$FDR"; do
+    jq -r --arg id "$id" 'select(.properties.id == $id) | .properties.time[0:10]' "$W/rev_api"
+done | sort -u >"$W/rev_days"
+[ -s "$W/rev_days" ] || fail "the reviewed objects are not served"
+for day in $(cat "$W/rev_days"); do
+    curl -sf -H "Authorization: Bearer $AN" "$URL/v1/bulletins/$day" >"$W/rb.json" ||
+        fail "bulletin $day: $(cat "$W/rb.json")"
+    # the bulletin's features are the API's, review status and review included
+    jq -c --arg d "$day" 'select(.properties.time[0:10] == $d)' "$W/rev_api" | sort >"$W/rev_a"
+    jq -c '.features[]' "$W/rb.json" | sort >"$W/rev_b"
+    diff "$W/rev_a" "$W/rev_b" >"$W/rev.diff" ||
+        fail "bulletin $day: features differ from the API's: $(head -c 2000 "$W/rev.diff")"
+    # counts: each member counts the features, "rejected" the rejected among them
+    jq -e '.bulletin.counts as $c | [.features[].properties] as $p
+        | ($p | map(select(.kind == "finding"))) as $f | ($p | map(select(.kind == "event"))) as $e
+        | def tally($f; $e): {events: ($e | length),
+            launch: ($e | map(select(.class == "launch")) | length),
+            impact: ($e | map(select(.class == "impact")) | length),
+            unknown: ($e | map(select(.class == "unknown")) | length),
+            findings: ($f | length),
+            fired_from_left: ($f | map(select(.fired_from == "left")) | length),
+            fired_from_right: ($f | map(select(.fired_from == "right")) | length),
+            fired_from_ambiguous: ($f | map(select(.fired_from == "ambiguous")) | length),
+            provisional: ($f | map(select(.provisional == true)) | length)};
+        ($c | del(.rejected, .reviewed)) == tally($f; $e)
+        and $c.rejected == tally($f | map(select(.status == "rejected")); $e | map(select(.status == "rejected")))
+        and $c.reviewed == ($p | map(select(.status == "reviewed")) | length)' "$W/rb.json" >/dev/null ||
+        fail "bulletin $day: counts $(jq -c .bulletin.counts "$W/rb.json")"
+    curl -sf -H "Authorization: Bearer $AN" "$URL/report/$day" >"$W/rr.html" ||
+        fail "report $day: $(cat "$W/rr.html")"
+    # the report's figures are the bulletin's counts less the rejected ones
+    for pair in findings:findings fired_left:fired_from_left fired_right:fired_from_right \
+        fired_ambiguous:fired_from_ambiguous events:events launch:launch impact:impact \
+        unknown:unknown provisional_findings:provisional; do
+        want=$(jq ".bulletin.counts.${pair#*:} - .bulletin.counts.rejected.${pair#*:}" "$W/rb.json")
+        grep -q "data-count=\"${pair%%:*}\">$want<" "$W/rr.html" ||
+            fail "report $day: ${pair%%:*} is not $want"
+    done
+    for pair in reviewed:reviewed rejected_findings:rejected.findings rejected_events:rejected.events; do
+        want=$(jq ".bulletin.counts.${pair#*:}" "$W/rb.json")
+        grep -q "data-count=\"${pair%%:*}\">$want<" "$W/rr.html" ||
+            fail "report $day: ${pair%%:*} is not $want"
+    done
+done
+# the rejected finding and event are kept, marked, with the review as the audit records it
+cat "$W/rev_days" | while read -r day; do
+    curl -s -H "Authorization: Bearer $AN" "$URL/v1/bulletins/$day" | jq -c '.features[]'
+done >"$W/rev_all"
+jq -e -s --arg id "$FDR" --arg by "$ACTOR" 'map(select(.properties.id == $id)) | length == 1
+    and (.[0].properties | .status == "rejected" and .review.action == "reject"
+        and .review.reason == "impact is a quarry blast" and .review.by == $by
+        and (.review.time | test("^[0-9]{4}-")))' "$W/rev_all" >/dev/null ||
+    fail "the rejected finding in the bulletin: $(grep "\"$FDR\"" "$W/rev_all" | head -c 1500)"
+jq -e -s --arg id "$EVR" 'map(select(.properties.id == $id)) | length == 1
+    and (.[0].properties | .status == "rejected" and .review.reason == "wind noise")' "$W/rev_all" \
+    >/dev/null || fail "the rejected event in the bulletin"
+jq -e -s --arg id "$EV" 'map(select(.properties.id == $id))[0].properties
+    | .status == "reviewed" and .review.action == "confirm"' "$W/rev_all" >/dev/null ||
+    fail "the confirmed event in the bulletin"
+if [ "$FDR" != "$FD" ]; then
+    jq -e -s --arg id "$FD" 'map(select(.properties.id == $id))[0].properties
+        | .status == "reviewed" and .review.action == "amend" and .review.reason == "radar track"' \
+        "$W/rev_all" >/dev/null || fail "the amended finding in the bulletin"
+fi
+grep -q "<tr data-id=\"$FDR\" class=\"rejected\"" <(for day in $(cat "$W/rev_days"); do
+    curl -s -H "Authorization: Bearer $AN" "$URL/report/$day"; done) ||
+    fail "the report does not list the rejected finding as rejected"
 
 note "revoked tokens, clean stop, restart"
 PID_ID=$(echo "$PA" | cut -d_ -f2)

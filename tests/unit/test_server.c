@@ -382,6 +382,97 @@ test_batch(void **state)
 
 /* -------------------------------------------------- features round trip -- */
 
+/* The review of a stored document, as the bulletin is given it (what report_page.c does). */
+static char *
+review_of(const char *doc)
+{
+    json_t *j = json_loads(doc, 0, NULL);
+    char *s = json_dumps(json_object_get(json_object_get(j, "properties"), "review"),
+                         JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    json_decref(j);
+    return s;
+}
+
+/*
+ * A server bulletin of a reviewed event and a rejected, provisional finding, rebuilt from their
+ * stored documents: each feature is the stored document byte for byte, and the header counts
+ * the review and the rejection apart.
+ */
+static void
+bulletin_reviews(const struct tl_event *ev, const struct tl_finding *fd, size_t nf)
+{
+    if (nf == 0) {
+        fail_msg("the scenario has no finding");
+    }
+    struct tl_event e = ev[0];
+    char *edoc = NULL, *fdoc = NULL;
+    assert_int_equal(TL_OK, tl__make_event_doc(g_m, &e,
+                                               "{\"action\":\"confirm\",\"reason\":\"seen\","
+                                               "\"amend\":{},\"by\":\"token:1 A\",\"time\":"
+                                               "\"2026-03-01T00:00:00Z\",\"version\":0}",
+                                               &edoc));
+    struct tl_finding f = fd[0];
+    int status = -1;
+    assert_int_equal(TL_OK, tl__make_finding_doc(g_m, &f,
+                                                 "{\"action\":\"reject\",\"reason\":\"no\","
+                                                 "\"amend\":{},\"by\":\"token:1 A\",\"time\":"
+                                                 "\"2026-03-01T00:00:00Z\",\"version\":2}",
+                                                 true, &status, &fdoc));
+    json_t *ej = json_loads(edoc, 0, NULL), *fj = json_loads(fdoc, 0, NULL);
+    struct tl_event e2;
+    struct tl_arrival *arr = NULL;
+    struct tl_finding f2;
+    assert_int_equal(TL_OK, tl__event_from_feature(g_m, ej, &e2, &arr));
+    assert_int_equal(TL_OK, tl__finding_from_feature(g_m, fj, &f2));
+    const char *erev[1] = {review_of(edoc)}, *frev[1] = {review_of(fdoc)};
+    enum tl_review_status fst[1] = {(enum tl_review_status)status};
+    bool prov[1] = {true};
+    struct tl_bulletin b = {.mission = g_m,
+                            .events = &e2,
+                            .n_events = 1,
+                            .findings = &f2,
+                            .n_findings = 1,
+                            .finding_provisional = prov,
+                            .finding_status = fst,
+                            .event_review = erev,
+                            .finding_review = frev};
+    char *text = NULL;
+    assert_int_equal(TL_OK, tl_bulletin_dump(&b, &text, NULL));
+    assert_non_null(strstr(text, edoc));
+    assert_non_null(strstr(text, fdoc));
+    json_t *bj = json_loads(text, 0, NULL);
+    json_t *c = json_object_get(json_object_get(bj, "bulletin"), "counts");
+    assert_int_equal(1, json_integer_value(json_object_get(c, "findings")));
+    assert_int_equal(1, json_integer_value(json_object_get(c, "reviewed")));
+    json_t *rj = json_object_get(c, "rejected");
+    assert_int_equal(1, json_integer_value(json_object_get(rj, "findings")));
+    assert_int_equal(1, json_integer_value(json_object_get(rj, "provisional")));
+    assert_int_equal(0, json_integer_value(json_object_get(rj, "events")));
+    json_decref(bj);
+    tl_free(text);
+    /* a review that is not a JSON object is refused */
+    const char *bad[1] = {"[1]"};
+    b.finding_review = bad;
+    text = NULL;
+    assert_int_equal(TL_EINVAL, tl_bulletin_dump(&b, &text, NULL));
+    assert_null(text);
+    /* without the server's arrays, no status, review or review counts (process bulletins) */
+    b.finding_review = NULL;
+    b.event_review = NULL;
+    b.finding_status = NULL;
+    assert_int_equal(TL_OK, tl_bulletin_dump(&b, &text, NULL));
+    assert_null(strstr(text, "\"review\""));
+    assert_null(strstr(text, "\"rejected\":{"));
+    tl_free(text);
+    tl_free((char *)(uintptr_t)erev[0]);
+    tl_free((char *)(uintptr_t)frev[0]);
+    tl_free(arr);
+    json_decref(ej);
+    json_decref(fj);
+    tl_free(edoc);
+    tl_free(fdoc);
+}
+
 static void
 test_feature_round_trip(void **state)
 {
@@ -464,6 +555,7 @@ test_feature_round_trip(void **state)
         tl_free(d);
         json_decref(j);
     }
+    bulletin_reviews(ev, fd, nf);
     tl_pipeline_free(p);
     tl_sim_free(sim);
 }
