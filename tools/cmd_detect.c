@@ -28,7 +28,10 @@ static const char *const USAGE =
     "array element, pressure channels ?D?) and in WAV/FLAC files with a NAME.json sidecar,\n"
     "and writes pick records (JSON Lines) to FILE or standard output.\n\n"
     "  --gain G         counts per pascal (samples are divided by G; default 1: pascal)\n"
-    "  --band LO-HI     a pass band in Hz (repeatable; default 2-40 and 40-200)\n"
+    "  --band LO-HI     a pass band in Hz (repeatable; default 2-40 and 40-200, each\n"
+    "                   ending at 0.4 times a channel's sample rate if that is lower, and\n"
+    "                   left out if that leaves it narrower than an octave; bands given\n"
+    "                   are run as given, on channels whose Nyquist frequency is above them)\n"
     "  --sta, --lta     trigger time constants in s (default 0.05 and 10)\n"
     "  --on, --off      STA/LTA trigger and release ratios (default 4 and 1.5)\n"
     "  --min-snr DB     drop picks below this SNR (peak over noise RMS; default 16)\n"
@@ -130,6 +133,7 @@ cmd_detect(int argc, char **argv)
             }
             if (!bands_given) {
                 cfg.n_bands = 0;
+                cfg.fit_bands = false; /* bands asked for are run as asked, or not at all */
                 bands_given = true;
             }
             if (cfg.n_bands >= TL_DETECT_MAX_BANDS) {

@@ -61,6 +61,10 @@ struct tl_detect_config {
     int min_elements;     /* array elements that must pick an arrival (2; at most the
                              elements with data) */
     bool bearings;        /* measure back azimuths at array stations (true) */
+    bool fit_bands;       /* fit the bands to each channel's sample rate (true): upper
+                             corners above 0.4 times the rate come down to it, and a
+                             band left narrower than an octave is not run; false: a
+                             channel whose rate the bands do not fit is skipped */
 };
 
 /** Fill `cfg` with the defaults listed in struct tl_detect_config. */
@@ -69,8 +73,9 @@ TL_API void tl_detect_config_default(struct tl_detect_config *cfg);
 /**
  * Check a configuration against a sample rate.
  * @return TL_OK, or TL_EINVAL with the reason in `why` (optional, `size` bytes):
- *         no band, a band with lo >= hi or hi at or above Nyquist, an order out
- *         of range, a non-positive gain, STA >= LTA, thresholds out of order.
+ *         no band, a band with lo >= hi, at a rate: a band with hi at or above
+ *         Nyquist (without fit_bands) or no band left (with it), an order out of
+ *         range, a non-positive gain, STA >= LTA, thresholds out of order.
  */
 TL_API int tl_detect_config_check(const struct tl_detect_config *cfg,
                                   double rate_hz,

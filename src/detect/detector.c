@@ -112,7 +112,8 @@
 #define SHOCK_SYM_WIN_S 0.03 /* where both swings are looked for, from the onset */
 #define SHOCK_HF_LF    2.0   /* high band over low band energy in SHOCK_WIN_S */
 #define SIGMA_K        0.7   /* onset error scale (fraction of a period at SNR 1) */
-#define CREST_MIN      2.5   /* peak over RMS after the onset: not noise-like */
+#define CREST_MIN      2.5   /* peak over RMS after the onset: not noise-like, */
+#define CREST_RATE_HZ  500.0 /* for a window of SNR_WIN_S sampled at this rate */
 #define PRECURSOR_FRAC 0.15 /* a filter's ringing ahead of an onset stays below this of its swing */
 #define SPLIT_MIN_S    0.01  /* a second onset in a window comes this long after the first */
 #define EARLY_S        0.15  /* and an earlier one is looked for over this before it */
@@ -122,6 +123,8 @@
 #define TROUGH_S       0.005 /* (the largest swing over this long) */
 #define CODA_S         1.0   /* an accepted arrival's coda is the noise this long */
 #define MAX_CAND       64
+#define FIT_EDGE       0.4   /* fitted bands end at this fraction of the sample rate */
+#define FIT_OCTAVE     2.0   /* and keep at least this ratio of upper to lower corner */
 #define MAX_PENDING    4096
 
 struct band {
@@ -153,6 +156,7 @@ struct chan {
     double dc;             /* offset removed (the first sample of the segment) */
     double last_x;
     int nb;
+    int lo_band, hi_band;  /* broadest-low and highest band */
     struct band b[TL_DETECT_MAX_BANDS];
     float *ring;           /* ring_len rows of `stride` floats: hp and bp per band, raw */
     size_t ring_len, stride;
@@ -193,7 +197,6 @@ struct tl_detector {
     float *scratch;        /* finalisation work space */
     size_t scratch_len;
     double *aic;
-    size_t lo_band, hi_band; /* broadest-low and highest band */
     char warned_station[64][TL_STATION_ID_MAX];
     size_t n_warned;
     int err;               /* a callback's error, sticky */
@@ -220,6 +223,32 @@ tl_detect_config_default(struct tl_detect_config *cfg)
     cfg->min_snr_db = 16.0;
     cfg->min_elements = 2;
     cfg->bearings = true;
+    cfg->fit_bands = true;
+}
+
+/*
+ * The bands a channel sampled at rate_hz runs (all of cfg's without a rate).  Real
+ * stations record at anything from 20 Hz (IMS infrasound arrays) through 100-200 Hz
+ * (seismic and low-cost infrasound) to audio rates, and a digitizer's anti-alias filter
+ * passes up to about 0.4 times its rate, so with fit_bands an upper corner above that
+ * comes down to it, and a band left narrower than an octave is not run (at 100 Hz the
+ * default 40-200 Hz band is gone and the shock cue, which needs it, is not measured).
+ */
+static size_t
+fitted_bands(const struct tl_detect_config *cfg, double rate_hz, struct tl_detect_band *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->n_bands && i < TL_DETECT_MAX_BANDS; i++) {
+        struct tl_detect_band b = cfg->band[i];
+        if (cfg->fit_bands && rate_hz > 0.0) {
+            b.hi_hz = fmin(b.hi_hz, FIT_EDGE * rate_hz);
+            if (b.hi_hz < FIT_OCTAVE * b.lo_hz) {
+                continue;
+            }
+        }
+        out[n++] = b;
+    }
+    return n;
 }
 
 int
@@ -245,11 +274,17 @@ tl_detect_config_check(const struct tl_detect_config *cfg, double rate_hz, char 
             snprintf(why, size, "band %g-%g Hz: need 0 < LO < HI", b->lo_hz, b->hi_hz);
             return TL_EINVAL;
         }
-        if (rate_hz > 0.0 && !(b->hi_hz < 0.5 * rate_hz)) {
+        if (rate_hz > 0.0 && !cfg->fit_bands && !(b->hi_hz < 0.5 * rate_hz)) {
             snprintf(why, size, "band %g-%g Hz reaches the Nyquist frequency of %g Hz", b->lo_hz,
                      b->hi_hz, 0.5 * rate_hz);
             return TL_EINVAL;
         }
+    }
+    struct tl_detect_band fit[TL_DETECT_MAX_BANDS];
+    if (rate_hz > 0.0 && fitted_bands(cfg, rate_hz, fit) == 0) {
+        snprintf(why, size, "no band fits a sample rate of %g Hz (a band needs an octave below %g Hz)",
+                 rate_hz, FIT_EDGE * rate_hz);
+        return TL_EINVAL;
     }
     if (cfg->order < 1 || cfg->order > 2 * TL__MAX_SECTIONS) {
         snprintf(why, size, "filter order %d: expected 1 to %d", cfg->order, 2 * TL__MAX_SECTIONS);
@@ -320,14 +355,6 @@ tl_detector_new(const struct tl_mission *mission, const struct tl_detect_config 
         }
         s->cross_s = ap / C_MIN_MPS;
         s->last_id = INT64_MIN;
-    }
-    for (size_t i = 0; i < cfg->n_bands; i++) {
-        if (cfg->band[i].lo_hz < cfg->band[d->lo_band].lo_hz) {
-            d->lo_band = i;
-        }
-        if (cfg->band[i].lo_hz > cfg->band[d->hi_band].lo_hz) {
-            d->hi_band = i;
-        }
     }
     *out = d;
     return TL_OK;
@@ -446,6 +473,26 @@ warn_station_once(struct tl_detector *d, const char *sta, const char *why)
 
 /* ------------------------------------------------------------ channel -- */
 
+/* Set the bands channel c runs at `rate` (fitted_bands), and which are its broadest-low and
+ * highest ones.  tl_detect_config_check has made sure one is left. */
+static void
+chan_bands(const struct tl_detector *d, struct chan *c, double rate)
+{
+    struct tl_detect_band fit[TL_DETECT_MAX_BANDS];
+    c->nb = (int)fitted_bands(&d->cfg, rate, fit);
+    c->lo_band = c->hi_band = 0;
+    for (int i = 0; i < c->nb; i++) {
+        c->b[i].lo_hz = fit[i].lo_hz;
+        c->b[i].hi_hz = fit[i].hi_hz;
+        if (fit[i].lo_hz < fit[c->lo_band].lo_hz) {
+            c->lo_band = i;
+        }
+        if (fit[i].lo_hz > fit[c->hi_band].lo_hz) {
+            c->hi_band = i;
+        }
+    }
+}
+
 static void
 chan_start(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
 {
@@ -464,12 +511,12 @@ chan_start(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
     c->retrig_pre_n = (int64_t)ceil(RETRIG_PRE_S * rate);
     c->rearm_gap_n = (int64_t)ceil(RETRIG_GAP_S * rate);
     c->mta_delay_n = (int64_t)ceil(MTA_DELAY_S * rate);
-    c->nb = (int)cfg->n_bands;
     for (int i = 0; i < c->nb; i++) {
         struct band *b = &c->b[i];
+        double lo_hz = b->lo_hz, hi_hz = b->hi_hz; /* chan_bands' */
         memset(b, 0, sizeof(*b));
-        b->lo_hz = cfg->band[i].lo_hz;
-        b->hi_hz = cfg->band[i].hi_hz;
+        b->lo_hz = lo_hz;
+        b->hi_hz = hi_hz;
         b->nhp = tl__butter_highpass(cfg->order, b->lo_hz, rate, b->hp);
         b->nlp = tl__butter_lowpass(cfg->order, b->hi_hz, rate, b->lp);
         b->last_trig = INT64_MIN;
@@ -1057,7 +1104,7 @@ measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_
     double e_sig = mean_sq(c, 2 * best_band + 1, on, s_end);
     double pk_b = max_abs(c, 2 * best_band + 1, on, s_end);
     double crest = e_sig > 0.0 ? pk_b / sqrt(e_sig) : 0.0;
-    int lb = (int)d->lo_band, hb = (int)d->hi_band;
+    int lb = c->lo_band, hb = c->hi_band;
     if (dbg) {
         char to[TL_TIME_TEXT_MAX];
         tl_time_format(time_of(c, on), to, sizeof(to));
@@ -1065,11 +1112,14 @@ measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_
                c->st->info->id, c->element, to, snr_band[best_band], local_db, crest);
     }
     /* The largest of n Gaussian samples grows as sqrt(2 ln n): a window cut
-     * short by the next arrival asks a crest lower in that proportion. */
+     * short by the next arrival, or sampled more slowly, asks a crest lower in
+     * that proportion (and a faster rate a higher one). */
     double crest_min = CREST_MIN;
-    int64_t n_full = (int64_t)ceil(SNR_WIN_S * fs);
-    if (s_end - on < n_full) {
-        crest_min *= sqrt(log((double)(s_end - on)) / log((double)n_full));
+    double n_ref = ceil(SNR_WIN_S * CREST_RATE_HZ);
+    int64_t n_win = s_end - on < (int64_t)ceil(SNR_WIN_S * fs) ? s_end - on
+                                                               : (int64_t)ceil(SNR_WIN_S * fs);
+    if ((double)n_win != n_ref) {
+        crest_min *= sqrt(log((double)n_win) / log(n_ref));
     }
     if (local_db < d->cfg.min_snr_db || crest < crest_min) {
         d->stats.dropped_low_snr++;
@@ -1202,17 +1252,14 @@ measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_
  * pulse and its copies are weaker than its first.
  */
 static bool
-later_stronger(const struct tl_detector *d,
-               const struct chan *c,
-               tl_time_ns t1_ns,
-               tl_time_ns t2_ns)
+later_stronger(const struct chan *c, tl_time_ns t1_ns, tl_time_ns t2_ns)
 {
     int64_t n1 = (int64_t)llround(idx_of(c, t1_ns)), n2 = (int64_t)llround(idx_of(c, t2_ns));
     int64_t n3 = n2 + (n2 - n1);
     if (n1 < oldest(c) || n3 > c->n || n2 <= n1) {
         return false;
     }
-    int tr = 2 * (int)d->lo_band;
+    int tr = 2 * c->lo_band;
     return max_abs(c, tr, n2, n3) > SPLIT_RATIO * max_abs(c, tr, n1, n2);
 }
 
@@ -1230,7 +1277,7 @@ add_epick(struct tl_detector *d, struct chan *c, const struct epick *p)
         /* two onsets of one window are two arrivals unless nearly equal */
         bool two = (q->split && p->split && dt >= merge / 4) ||
                    (q->element == p->element && dt >= merge / 4 && dt < merge &&
-                    later_stronger(d, c, q->t_ns < p->t_ns ? q->t_ns : p->t_ns,
+                    later_stronger(c, q->t_ns < p->t_ns ? q->t_ns : p->t_ns,
                                    q->t_ns < p->t_ns ? p->t_ns : q->t_ns));
         if (q->element == p->element && dt < merge && (q->shock == p->shock || dt < merge / 2) &&
             !two && (!same || dt < llabs(same->t_ns - p->t_ns))) {
@@ -1597,7 +1644,7 @@ get_chan(struct tl_detector *d, const char *station, int element, double rate)
         }
         c->st = s;
         c->element = element;
-        c->nb = (int)d->cfg.n_bands;
+        chan_bands(d, c, rate);
         s->ch[element] = c;
         d->stats.channels++;
     }
@@ -1614,7 +1661,7 @@ restart(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
         d->stats.restarts++;
     }
     if (rc == TL_OK) {
-        c->nb = (int)d->cfg.n_bands;
+        chan_bands(d, c, rate);
         rc = chan_ring(c, rate);
     }
     if (rc == TL_OK) {
