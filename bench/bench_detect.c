@@ -40,7 +40,7 @@
  * ARRIVALS=1 every arrival counted (station, time, phase, SNR, emergent,
  * picked, time since the previous arrival, and across an array the apparent
  * back azimuth and elevation it was synthesised from),
- * UNMATCHED=1 the picks that match no arrival, CALIB=1 the pick errors with
+ * UNMATCHED=1 the picks that match no arrival, CALIB=1 the signed pick errors (ms) with
  * their sigmas, and DEBUG=1 sends the detector's debug log (its triggers and
  * candidates) to stderr.  RATE=HZ synthesises the waveforms of these runs at
  * that sample rate (500 Hz by default; the full bench also prints busy at 100
@@ -373,7 +373,7 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
                 esum += e * 1000.0;
                 nin += fabs(e) <= p->sigma_s;
                 if (getenv("CALIB")) {
-                    printf("CAL %.1f %.3f %.3f %.1f %d\n", p->snr_db, fabs(e) * 1000.0,
+                    printf("CAL %.1f %.3f %.3f %.1f %d\n", p->snr_db, e * 1000.0,
                            p->sigma_s * 1000.0, p->freq_hz, p->shock);
                 }
             }
