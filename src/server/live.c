@@ -70,6 +70,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <truceline/time.h>
 
@@ -84,6 +85,7 @@
 #define MAX_SLICES  4 /* slices held at once: 3 suffice (advance()), one more for a lag */
 #define LEARNT_BLOCK_NS (INT64_C(60) * TL_NS_PER_S)  /* the pipeline's block grid */
 #define LEARNT_LEAD_NS  (INT64_C(200) * TL_NS_PER_S) /* its longest travel time (60 km) */
+#define LEARNT_BACK_NS  (INT64_C(24) * 3600 * TL_NS_PER_S) /* a rebuild's horizon (below) */
 
 /* ------------------------------------------------------------ string map -- */
 
@@ -236,6 +238,8 @@ struct slice {
     tl_time_ns fresh_rx;     /* earliest reception among the records fed since the last run */
     tl_time_ns run_fresh_rx; /* fresh_rx as the last run started (INT64_MIN: none) */
     tl_time_ns run_start, run_end;
+    bool learnt_due;     /* its learnt state is to be rebuilt before its first run */
+    int64_t learnt_upto; /* from the records up to this records.id (learnt_catch_up) */
 };
 
 struct tl__live {
@@ -1100,6 +1104,48 @@ save_from(struct tl__live *L)
     tl__store_write(L->s->store, save_from_job, &fc);
 }
 
+struct upto_ctx {
+    tl_time_ns from;
+    int64_t upto;
+};
+
+static int
+save_upto_job(struct tl__conn *c, void *vctx)
+{
+    const struct upto_ctx *u = vctx;
+    char k[48], v[32];
+    snprintf(k, sizeof(k), "learnt_upto_%" PRId64, (int64_t)u->from);
+    snprintf(v, sizeof(v), "%" PRId64, u->upto);
+    return tl__meta_set(c, k, v);
+}
+
+/*
+ * Keep in the store which records the slice handing a state to the one starting at `from`
+ * had run on (records.id up to `upto`, the slice's time): a rebuild (learnt_step) feeds it
+ * those, whatever arrived later.
+ */
+static void
+save_upto(struct tl__live *L, tl_time_ns from, int64_t upto)
+{
+    struct upto_ctx u = {from, upto};
+    tl__store_write(L->s->store, save_upto_job, &u);
+}
+
+/* That records.id for the slice starting at `from`, or `dflt` if none was kept. */
+static int64_t
+load_upto(struct tl__live *L, tl_time_ns from, int64_t dflt)
+{
+    char k[48], v[32];
+    snprintf(k, sizeof(k), "learnt_upto_%" PRId64, (int64_t)from);
+    struct tl__conn *c = tl__store_reader(L->s->store);
+    int64_t upto = dflt;
+    if (tl__meta_get(c, k, v, sizeof(v)) == TL_OK) {
+        upto = (int64_t)strtoll(v, NULL, 10);
+    }
+    tl__store_release(L->s->store, c);
+    return upto < dflt ? upto : dflt;
+}
+
 static void
 results_fini(struct results *r)
 {
@@ -1153,6 +1199,218 @@ slice_fini(struct slice *sl)
     memset(sl, 0, sizeof(*sl));
 }
 
+/* The block at which a slice keeps the state it hands a successor starting at `next`. */
+static tl_time_ns
+learnt_keep_time(tl_time_ns next)
+{
+    tl_time_ns blk = LEARNT_BLOCK_NS, at = next - LEARNT_LEAD_NS;
+    return at - ((at % blk) + blk) % blk;
+}
+
+static void
+learnt_path(const struct tl_server *s, tl_time_ns from, char *path, size_t size)
+{
+    snprintf(path, size, "%s/learnt/%" PRId64 ".json", s->data_dir, (int64_t)from);
+}
+
+static double
+thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * One step of a rebuild (below): the state a slice starting at `from` hands its successor,
+ * run from state l (n tiles; n = 0: the priors) on the stored records of the slice, [from,
+ * from + 1.5 W), that it had run on when it handed the state on: records.id up to what
+ * save_upto kept (else up to `upto`).  What `process --learnt-in` keeps on those records.
+ * All of them, though the state is kept at the successor's first block: later records can
+ * change it (fed only up to the successor's start + MARGIN, the windy test's first state with
+ * an event learnt came out different); and none that came later (in real time a slice hands
+ * its state on 3 minutes of data after its successor's start, W - 3 min before its end).
+ * *out (tl_free) is NULL and *n_out 0 when the run did not reach the time (no records), as a
+ * slice hands on nothing then.
+ */
+static int
+learnt_step(struct tl__live *L,
+            tl_time_ns from,
+            int64_t upto,
+            const struct tl_tile_learnt *l,
+            size_t n,
+            struct tl_tile_learnt **out,
+            size_t *n_out,
+            size_t *rows)
+{
+    struct tl_server *s = L->s;
+    tl_time_ns next = from + s->cfg.window_ns / 2;
+    struct tl_pipeline *p = NULL;
+    *out = NULL;
+    *n_out = 0;
+    int rc = tl_pipeline_new(s->mission, NULL, &p);
+    if (rc == TL_OK) {
+        tl_pipeline_learnt_keep_at(p, learnt_keep_time(next));
+        rc = n > 0 ? tl_pipeline_set_learnt_start(p, l, n) : TL_OK;
+    }
+    int64_t had = load_upto(L, next, upto);
+    struct tl__conn *c = tl__store_reader(s->store);
+    sqlite3_stmt *st = rc == TL_OK ? tl__stmt(c, "SELECT line FROM records WHERE t_ns >= ?1 AND "
+                                                 "t_ns < ?2 AND id <= ?3 ORDER BY t_ns")
+                                   : NULL;
+    if (rc == TL_OK && !st) {
+        rc = TL_ESTORE;
+    }
+    if (st) {
+        sqlite3_bind_int64(st, 1, from);
+        sqlite3_bind_int64(st, 2, from + s->cfg.window_ns * 3 / 2);
+        sqlite3_bind_int64(st, 3, had);
+        while (rc == TL_OK && sqlite3_step(st) == SQLITE_ROW) {
+            struct tl_record rec;
+            if (tl_record_parse((const char *)sqlite3_column_text(st, 0),
+                                (size_t)sqlite3_column_bytes(st, 0), s->mission, &rec,
+                                NULL) == TL_OK &&
+                tl_pipeline_add(p, &rec) == TL_ENOMEM) {
+                rc = TL_ENOMEM;
+            }
+            (*rows)++;
+        }
+        sqlite3_reset(st);
+    }
+    tl__store_release(s->store, c);
+    if (rc == TL_OK) {
+        rc = tl_pipeline_run(p, INT64_MAX);
+    }
+    size_t nk = 0;
+    const struct tl_tile_learnt *k = rc == TL_OK ? tl_pipeline_learnt(p, &nk) : NULL;
+    if (nk > 0) {
+        *out = tl_malloc(nk * sizeof(**out));
+        if (*out) {
+            memcpy(*out, k, nk * sizeof(**out));
+            *n_out = nk;
+        } else {
+            rc = TL_ENOMEM;
+        }
+    }
+    tl_pipeline_free(p);
+    return rc;
+}
+
+/*
+ * The state a slice starting at `from` starts from when its file is missing or bad (a restart
+ * after DIR/learnt/ was lost): rebuilt from the store by running the chain of slices before
+ * it again, as the server ran them, each from the state the one before handed on.  The chain
+ * starts at the newest slice before `from` whose file is good, or at the start of the data
+ * (the first slice started from the priors), or, if neither lies within LEARNT_BACK_NS, from
+ * the priors at that horizon.  The first two give the state the server had (the same records
+ * through the same runs), unless records arrived late; the third an approximation whose
+ * history is the horizon's: the tiles' estimates move 0.1 of the way to each well-heard event
+ * (0.05 for the path error), and on the windy day a tile hears 4-23 of those in its first 12
+ * hours, so the state carries about a day.  One pipeline at a time, each on one slice's
+ * records: memory as a slice's; CPU about three passes over the horizon's records (slices
+ * overlap).  Each state rebuilt is written back to DIR/learnt/.  *out (tl_free) NULL and *n
+ * 0: the priors.
+ */
+static int
+learnt_rebuild(struct tl__live *L,
+               tl_time_ns from,
+               int64_t upto,
+               struct tl_tile_learnt **out,
+               size_t *n)
+{
+    struct tl_server *s = L->s;
+    tl_time_ns w2 = s->cfg.window_ns / 2, t0 = INT64_MAX;
+    *out = NULL;
+    *n = 0;
+    struct tl__conn *c = tl__store_reader(s->store);
+    sqlite3_stmt *st = tl__stmt(c, "SELECT min(t_ns) FROM records WHERE id <= ?1");
+    if (st) {
+        sqlite3_bind_int64(st, 1, upto);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            t0 = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_reset(st);
+    }
+    tl__store_release(s->store, c);
+    if (t0 == INT64_MAX || from <= t0) {
+        return TL_OK; /* the first slice: it started from the priors */
+    }
+    /* walk back to a state known */
+    char path[4200], buf[640];
+    struct tl_tile_learnt *l = NULL;
+    size_t nl = 0, steps = 1;
+    const char *basis = NULL;
+    for (;; steps++) {
+        tl_time_ns f = from - (tl_time_ns)steps * w2;
+        struct tl_diag d = {0};
+        learnt_path(s, f, path, sizeof(path));
+        int rc = tl_learnt_read(path, &l, &nl, &d);
+        if (rc == TL_OK) {
+            basis = "its file";
+            break;
+        }
+        if (rc == TL_ENOMEM) {
+            return rc;
+        }
+        if (rc != TL_EIO) {
+            TL_LOG(TL_LOG_WARN, "live", "%s; rebuilt", tl_diag_format(&d, buf, sizeof(buf)));
+        }
+        if (f <= t0) {
+            basis = "the start of the data";
+            break;
+        }
+        if ((tl_time_ns)(steps + 1) * w2 > LEARNT_BACK_NS) {
+            basis = "the priors at the horizon (an approximation)";
+            break;
+        }
+    }
+    char a[TL_TIME_TEXT_MAX], b[TL_TIME_TEXT_MAX];
+    tl__fmt_time(from - (tl_time_ns)steps * w2, a);
+    tl__fmt_time(from, b);
+    double cpu0 = thread_cpu_s();
+    size_t rows = 0;
+    int rc = TL_OK;
+    bool stop = false;
+    for (size_t i = steps; i >= 1 && rc == TL_OK; i--) {
+        pthread_mutex_lock(&L->mu);
+        stop = L->stop;
+        pthread_mutex_unlock(&L->mu);
+        if (stop) {
+            rc = TL_EINVAL; /* stopping: the slice will not run */
+            break;
+        }
+        struct tl_tile_learnt *k = NULL;
+        size_t nk = 0;
+        rc = learnt_step(L, from - (tl_time_ns)i * w2, upto, l, nl, &k, &nk, &rows);
+        tl_free(l);
+        l = k;
+        nl = nk;
+        if (rc == TL_OK && nl > 0) {
+            struct tl_diag d = {0};
+            learnt_path(s, from - (tl_time_ns)(i - 1) * w2, path, sizeof(path));
+            if (tl_learnt_write(path, l, nl, INT64_MAX, &d) != TL_OK) {
+                TL_LOG(TL_LOG_ERROR, "live", "%s", tl_diag_format(&d, buf, sizeof(buf)));
+            }
+        }
+    }
+    if (rc != TL_OK) {
+        tl_free(l);
+        if (!stop) {
+            TL_LOG(TL_LOG_ERROR, "live", "learnt state of the slice from %s: rebuild failed: %s", b,
+                   tl_strerror(rc));
+        }
+        return rc == TL_ENOMEM ? rc : TL_OK; /* the slice starts from the priors */
+    }
+    /* a warning: the files were lost, and an operator should know (and how it was mended) */
+    TL_LOG(TL_LOG_WARN, "live",
+           "learnt state of the slice from %s was missing, rebuilt: %zu slices from %s, from %s, "
+           "%zu records, %.2f s CPU",
+           b, steps, a, basis, rows, thread_cpu_s() - cpu0);
+    *out = l;
+    *n = nl;
+    return TL_OK;
+}
+
 /*
  * The tiles' learnt met corrections (docs/processing.md §1) go from each slice to the next, so
  * that a slice does not start them from the priors (on a windy or faulty day that costs up to
@@ -1162,21 +1420,21 @@ slice_fini(struct slice *sl)
  * state a slice starts from is written to DIR/learnt/<start in ns>.json, where `process
  * --learnt-in` and a restart find it again: a slice is its records and that file.  The files
  * are kept (1 KB each, 48 a day with the default window): with them anyone holding the
- * records can reproduce any slice's findings.
+ * records can reproduce any slice's findings.  A restart that finds a slice's file missing or
+ * bad rebuilds it from the store (learnt_rebuild).
  */
 static int
-learnt_hand_over(struct tl__live *L, struct slice *sl)
+learnt_hand_over(struct tl__live *L, struct slice *sl, int64_t upto)
 {
     struct tl_server *s = L->s;
-    tl_time_ns blk = LEARNT_BLOCK_NS, next = sl->from + s->cfg.window_ns / 2 - LEARNT_LEAD_NS;
-    tl_pipeline_learnt_keep_at(sl->p, next - ((next % blk) + blk) % blk);
+    tl_pipeline_learnt_keep_at(sl->p, learnt_keep_time(sl->from + s->cfg.window_ns / 2));
     char path[4200];
     snprintf(path, sizeof(path), "%s/learnt", s->data_dir);
     if (mkdir(path, 0755) != 0 && errno != EEXIST) {
         TL_LOG(TL_LOG_ERROR, "live", "%s: %s", path, strerror(errno));
         return TL_EIO;
     }
-    snprintf(path, sizeof(path), "%s/learnt/%" PRId64 ".json", s->data_dir, (int64_t)sl->from);
+    learnt_path(s, sl->from, path, sizeof(path));
     const struct slice *prev = L->n_sl >= 2 ? &L->sl[L->n_sl - 2] : NULL;
     size_t n = 0;
     const struct tl_tile_learnt *l = prev && prev->ran ? tl_pipeline_learnt(prev->p, &n) : NULL;
@@ -1188,19 +1446,52 @@ learnt_hand_over(struct tl__live *L, struct slice *sl)
             TL_LOG(TL_LOG_ERROR, "live", "%s", tl_diag_format(&d, buf, sizeof(buf)));
             return rc;
         }
+        save_upto(L, sl->from, upto); /* prev ran on all it holds: these records */
         return tl_pipeline_set_learnt_start(sl->p, l, n);
     }
-    /* no predecessor ran (the first slice, a restart): the state written when it was added */
+    /*
+     * No predecessor ran (the first slice, a restart): the state written when it was added;
+     * missing or bad, it is rebuilt, on the processing thread before the slice's first run
+     * (learnt_catch_up), not here: a restart listens at once.  A predecessor that ran and
+     * handed nothing on (no records before the time) leaves the priors.
+     */
     struct tl_tile_learnt *own = NULL;
     int rc = tl_learnt_read(path, &own, &n, &d);
     if (rc == TL_OK) {
         rc = tl_pipeline_set_learnt_start(sl->p, own, n);
-    } else if (rc != TL_EIO) {
-        TL_LOG(TL_LOG_WARN, "live", "%s; the slice starts from the priors",
-               tl_diag_format(&d, buf, sizeof(buf)));
+    } else if (rc != TL_ENOMEM) {
+        if (rc != TL_EIO) {
+            TL_LOG(TL_LOG_WARN, "live", "%s", tl_diag_format(&d, buf, sizeof(buf)));
+        }
+        sl->learnt_due = !prev || !prev->ran;
+        sl->learnt_upto = upto;
     }
     tl_free(own);
     return rc == TL_ENOMEM ? rc : TL_OK;
+}
+
+/* Rebuild the learnt state of the slices that need it (learnt_hand_over), oldest first. */
+static int
+learnt_catch_up(struct tl__live *L)
+{
+    for (size_t i = 0; i < L->n_sl; i++) {
+        struct slice *sl = &L->sl[i];
+        if (!sl->learnt_due) {
+            continue;
+        }
+        struct tl_tile_learnt *l = NULL;
+        size_t n = 0;
+        int rc = learnt_rebuild(L, sl->from, sl->learnt_upto, &l, &n);
+        if (rc == TL_OK && n > 0) {
+            rc = tl_pipeline_set_learnt_start(sl->p, l, n);
+        }
+        tl_free(l);
+        if (rc == TL_ENOMEM) {
+            return rc;
+        }
+        sl->learnt_due = false;
+    }
+    return TL_OK;
 }
 
 /*
@@ -1223,7 +1514,7 @@ add_slice(struct tl__live *L, tl_time_ns from, int64_t upto)
     L->n_sl++;
     sl->from = from;
     sl->to = s->cfg.window_ns > 0 ? from + s->cfg.window_ns * 3 / 2 : INT64_MAX;
-    if (s->cfg.window_ns > 0 && (rc = learnt_hand_over(L, sl)) != TL_OK) {
+    if (s->cfg.window_ns > 0 && (rc = learnt_hand_over(L, sl, upto)) != TL_OK) {
         return rc;
     }
     sl->fresh_rx = INT64_MAX;
@@ -2359,6 +2650,9 @@ live_main(void *arg)
         /* the newest slice closed: a backlog is worked through, each slice run at once */
         bool catching_up = L->n_sl > 0 && L->sl[L->n_sl - 1].to <= L->clock;
         if (dirty && (catching_up || tl_time_now() - L->last_run_start >= s->cfg.run_interval_ns)) {
+            if (learnt_catch_up(L) != TL_OK) {
+                continue;
+            }
             run_once(L);
             advance(L);
             dirty = any_dirty(L);
