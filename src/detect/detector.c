@@ -65,8 +65,8 @@
  * since the epoch: unique per station, and the same whatever the files were
  * cut into.
  *
- * Discontinuities.  A block that starts within half a sample of where the
- * channel expects is continuous.  A gap up to BRIDGE_S is bridged by linear
+ * Discontinuities.  A block that starts within half a sample (or STAMP_TOL_S,
+ * when that is more) of where the channel expects is continuous.  A gap up to BRIDGE_S is bridged by linear
  * interpolation; a longer one restarts the channel (filters and trigger warm
  * up again for WARM_S).  A block that starts before the expected time is an
  * overlap when its samples repeat what was already seen (the overlapping
@@ -97,6 +97,8 @@
 #define AMP_WIN_S      0.5   /* peak overpressure and spectrum window */
 #define ENV_WIN_S      0.02  /* RMS envelope for the duration */
 #define BRIDGE_S       0.1   /* gaps up to this are bridged */
+#define STAMP_TOL_S    1e-4  /* a block's time stamp may be this far off: miniSEED 2 stamps
+                                to 0.1 ms, coarser than a sample above 5 kHz */
 #define WARM_S         2.0   /* no trigger for this long after a (re)start */
 #define RING_S         32.0  /* history kept per channel */
 #define MAX_RING       (1u << 21) /* samples: a shorter history above 64 kHz */
@@ -1118,8 +1120,11 @@ measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_
     double n_ref = ceil(SNR_WIN_S * CREST_RATE_HZ);
     int64_t n_win = s_end - on < (int64_t)ceil(SNR_WIN_S * fs) ? s_end - on
                                                                : (int64_t)ceil(SNR_WIN_S * fs);
-    if ((double)n_win != n_ref) {
-        crest_min *= sqrt(log((double)n_win) / log(n_ref));
+    /* (above CREST_RATE_HZ the samples of a band-limited trace are not independent:
+     * the window counts as its length at that rate) */
+    double n_eff = fmax(1.0, (double)n_win * fmin(1.0, CREST_RATE_HZ / fs));
+    if (n_eff != n_ref) {
+        crest_min *= sqrt(log(n_eff) / log(n_ref));
     }
     if (local_db < d->cfg.min_snr_db || crest < crest_min) {
         d->stats.dropped_low_snr++;
@@ -1718,7 +1723,7 @@ feed(struct tl_detector *d, const char *station, int element, tl_time_ns t0, dou
     } else {
         tl_time_ns expect = time_of(c, c->n);
         double dt = (double)(t0 - expect) / 1e9;
-        double half = 0.5 / rate;
+        double half = fmax(0.5 / rate, STAMP_TOL_S);
         if (dt > half) {
             d->stats.gaps++;
             d->stats.gap_s += dt;

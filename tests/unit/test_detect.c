@@ -1001,6 +1001,48 @@ test_low_rate_bands_fitted(void **state)
     free(x);
 }
 
+/* Audio-rate recordings in miniSEED 2 carry block times to 0.1 ms, coarser than a sample
+ * at 20 kHz: a block stamped within that of where the channel expects it is continuous,
+ * not a gap to bridge or a clock jump to restart at (which at every block picked
+ * nothing at all). */
+static void
+test_high_rate_coarse_stamps(void **state)
+{
+    (void)state;
+    double fs = 20000.0;
+    size_t n = (size_t)(fs * 60.0);
+    float *x = calloc(n, sizeof(float));
+    struct rnd r = {99};
+    add_noise(x, n, 0.01, &r);
+    double tru[5];
+    for (int i = 0; i < 5; i++) {
+        tru[i] = 8.0 + 10.0 * i + urand(&r);
+        add_pulse(x, n, fs, tru[i], 0.5, 20.0 + 20.0 * urand(&r), &r);
+    }
+    struct picks *o = calloc(1, sizeof(*o));
+    struct tl_detector *d = NULL;
+    assert_int_equal(TL_OK, tl_detector_new(g_one, NULL, collect, o, &d));
+    size_t blk = 1001; /* 50.05 ms: every block's exact start falls between stamps */
+    for (size_t c = 0; c < n; c += blk) {
+        size_t m = n - c < blk ? n - c : blk;
+        tl_time_ns t = T0 + (tl_time_ns)llround((double)c * 1e9 / fs);
+        t = (t + 50000) / 100000 * 100000; /* stamped to 0.1 ms */
+        assert_int_equal(TL_OK, tl_detector_feed(d, "S1", 0, t, fs, x + c, m));
+    }
+    assert_int_equal(TL_OK, tl_detector_flush(d));
+    const struct tl_detect_stats *st = tl_detector_stats(d);
+    assert_int_equal(0, st->gaps);
+    assert_int_equal(0, st->clock_jumps);
+    assert_int_equal(0, st->restarts);
+    assert_int_equal(5, o->n);
+    for (int i = 0; i < 5; i++) {
+        assert_true(fabs((double)(o->p[i].t_ns - T0) / 1e9 - tru[i]) < 0.5e-3);
+    }
+    tl_detector_free(d);
+    free(o);
+    free(x);
+}
+
 static void
 test_pick_record_parses(void **state)
 {
@@ -1108,6 +1150,7 @@ main(void)
         cmocka_unit_test(test_nwave_one_element_rounded),
         cmocka_unit_test(test_array_needs_two_elements),
         cmocka_unit_test(test_low_rate_bands_fitted),
+        cmocka_unit_test(test_high_rate_coarse_stamps),
         cmocka_unit_test(test_pick_record_parses),
         cmocka_unit_test(test_config_check),
     };
