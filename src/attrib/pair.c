@@ -35,10 +35,18 @@
  * launches) a time of flight apart.  Independent evidence multiplies the
  * pairing's odds: shock-wave picks (an N-wave of a supersonic projectile) at
  * stations along the path from the earlier event to the later one, between
- * the two origin times (acoustics.md section 2.4), and the earlier place firing
- * again (gun positions repeat; impacts scatter) count for it; the later place
- * firing again counts against.  A finding's confidence is P(launch side) x
- * P(pairing right), formats.md; `fired_from` is named only at >= 0.95.
+ * the two origin times (acoustics.md section 2.4), count for it; so does the
+ * earlier place's role in the other pairs (below).  A finding's confidence is
+ * P(launch side) x P(pairing right), formats.md; `fired_from` is named only at
+ * >= 0.95.
+ *
+ * Two physical cues say which event can be which.  A rocket's launch roars for
+ * 1-3 s, where a muzzle blast or a detonation is an impulse (acoustics.md 2.4):
+ * an event whose arrivals are mostly long (roar()) is a rocket's launch and
+ * never an impact, and an impulsive launch is not a rocket's.  And a place keeps
+ * its role: guns fire again from the spot they stand on, aim points are hit
+ * again.  The pairs are chosen twice; the second time each candidate also pays
+ * for the roles its events' places took in the first choice (role_votes()).
  */
 #include "../pipeline/pipeline_priv.h"
 
@@ -56,6 +64,17 @@
 #define REPEAT_RADIUS_M 60.0
 #define RATE_RADIUS_M   3000.0
 #define MAX_DT_S    150.0
+/* A place's role (role_votes()): the votes of the events there over +-ROLE_WINDOW_S, each
+ * right 3 times in 4, the whole no surer than 19 to 1. */
+#define ROLE_WINDOW_S 1800.0
+#define ROLE_VOTE_LR  3.0
+#define ROLE_MAX_LR   19.0
+/* ... and in a finding's confidence at most this log-odds: the votes come from pairs chosen
+ * with them, and a battery's pairs are right or wrong together, so they are not independent */
+#define ROLE_CONF_LLR 1.0
+/* A rocket motor's roar (roar()): arrivals this long, at this many stations at least. */
+#define ROAR_MIN_S     1.5
+#define ROAR_MIN_PICKS 3
 #define MIN_RANGE_M 300.0
 /* Rounds aimed at one point land within a few per cent of the range of it (probable error
  * in range about 0.5-1% for tube artillery and rockets, four of them hold almost all). */
@@ -69,7 +88,8 @@
 
 struct cpair {
     size_t l, i;      /* event indices: launch (earlier), impact (later) */
-    double cost;
+    double cost;      /* tcost plus the role votes' cost (role_cost()) */
+    double tcost;     /* the timing's cost: -log likelihood of dt under the best weapon */
     int weapon;
     double tof_model_s;
 };
@@ -126,15 +146,44 @@ range_sigma_m(const struct tl__ev *L, const struct tl__ev *I)
     return sqrt(fmax(v, 0.0));
 }
 
-/* Best weapon hypothesis for a pair; returns its cost (HUGE_VAL if none fits). */
+/*
+ * Whether an event's arrivals are a rocket motor's roar: +1 when most of its picks that give a
+ * duration last ROAR_MIN_S or longer, -1 when most are shorter, 0 with fewer than ROAR_MIN_PICKS
+ * durations.  A rocket's launch is a burn of 1-3 s, not a single impulse (acoustics.md 2.4);
+ * a muzzle blast or a detonation lasts milliseconds at the source and tens to hundreds of
+ * milliseconds after kilometres of propagation (2.1), rarely a second.
+ */
+static int
+roar(const struct tl_pipeline *p, const struct tl__ev *e)
+{
+    size_t n = 0, k = 0;
+    for (size_t j = 0; j < e->n_picks; j++) {
+        float d = p->pk[e->picks[j]].dur_s;
+        if (isfinite(d)) {
+            n++;
+            k += (double)d >= ROAR_MIN_S;
+        }
+    }
+    if (n < ROAR_MIN_PICKS) {
+        return 0;
+    }
+    return 2 * k > n ? 1 : -1;
+}
+
+/* Best weapon hypothesis for a pair whose launch's roar() is roar_l; returns its cost
+ * (HUGE_VAL if none fits). */
 static double
-pair_cost(double range_m, double sig_r_m, double dt_s, double sig_t_s, int *weapon,
+pair_cost(double range_m, double sig_r_m, double dt_s, double sig_t_s, int roar_l, int *weapon,
           double *tof_model)
 {
     double best = HUGE_VAL;
     for (int w = 0; w < TL_WEAPON_COUNT; w++) {
         double lo, hi;
         const struct tl_weapon_info *wi = tl_weapon_get((enum tl_weapon)w);
+        /* a rocket's launch roars, a gun's or a mortar's does not (roar()) */
+        if ((roar_l > 0 && w != TL_WEAPON_MLRS_122) || (roar_l < 0 && w == TL_WEAPON_MLRS_122)) {
+            continue;
+        }
         /* a class is not fired below its minimum range (a howitzer at 300 m would
          * pair two impacts of one salvo) nor beyond its maximum */
         if (range_m < 0.8 * wi->min_range_m || range_m > 1.05 * wi->max_range_m ||
@@ -541,90 +590,69 @@ done:
     return rc;
 }
 
-/* Other events within REPEAT_RADIUS_M of e over +-30 minutes (a gun position firing again:
- * guns stand still to metres, while impacts scatter over tens to hundreds of metres). */
-static int
-repeats(const struct tl_pipeline *p, size_t e)
+/*
+ * A place keeps its role.  A gun position fires again from the same spot, and an aim point is
+ * hit again: over half an hour, the events within REPEAT_RADIUS_M of an event were mostly
+ * chosen in the same role as it, when the timing alone chose well (acoustics.md 6.3: firing
+ * positions repeat, so launches cluster at a few points).  margin[e] is the number of other
+ * events at e's place chosen as launches less those chosen as impacts, from the pairs in
+ * `partner` (a pair's launch is its earlier event, and events are in time order).
+ */
+static void
+role_votes(const struct tl_pipeline *p, const long *partner, int *margin)
 {
-    const struct tl__ev *a = &p->ev[e];
-    int n = 0;
-    for (size_t j = 0; j < p->n_ev; j++) {
-        const struct tl__ev *b = &p->ev[j];
-        if (j != e && fabs(b->t0_s - a->t0_s) <= 1800.0 &&
-            tl_geo_dist_m(a->pub.lat_deg, a->pub.lon_deg, b->pub.lat_deg, b->pub.lon_deg) <=
-                REPEAT_RADIUS_M) {
-            n++;
+    size_t lo = 0;
+    for (size_t e = 0; e < p->n_ev; e++) {
+        const struct tl__ev *a = &p->ev[e];
+        while (p->ev[lo].t0_s < a->t0_s - ROLE_WINDOW_S) {
+            lo++;
         }
+        int m = 0;
+        for (size_t j = lo; j < p->n_ev && p->ev[j].t0_s <= a->t0_s + ROLE_WINDOW_S; j++) {
+            const struct tl__ev *b = &p->ev[j];
+            if (j == e || partner[j] < 0 ||
+                tl_geo_dist_m(a->pub.lat_deg, a->pub.lon_deg, b->pub.lat_deg, b->pub.lon_deg) >
+                    REPEAT_RADIUS_M) {
+                continue;
+            }
+            m += (size_t)partner[j] > j ? 1 : -1;
+        }
+        margin[e] = m;
     }
-    return n;
 }
 
-int
-tl__classify_pair(struct tl_pipeline *p)
+/* Log-likelihood ratio for "launch" against "impact" of a margin of launch votes over impact
+ * votes: each vote a ratio of ROLE_VOTE_LR, the whole at most ROLE_MAX_LR either way. */
+static double
+role_llr(int margin)
 {
-    size_t n = p->n_ev;
-    struct cpair *cp = NULL;
-    size_t ncp = 0, cap = 0;
+    return fmax(-log(ROLE_MAX_LR), fmin(log(ROLE_MAX_LR), margin * log(ROLE_VOTE_LR)));
+}
+
+/* Cost of an event taking the role of a launch, given its place's margin (an impact's cost is
+ * that of -margin): -log P(launch) from role_llr() against even odds; no vote costs nothing. */
+static double
+role_cost(int margin)
+{
+    return log1p(exp(-role_llr(margin))) - log(2.0);
+}
+
+/*
+ * The pairs chosen from the candidates cp (sorted here by cost): a greedy minimum-cost
+ * assignment of acceptable candidates, each event in at most one pair, then uncrossed and
+ * re-chosen by fire mission.  Writes the chosen candidates' indices to `chosen` (*nch of
+ * them) and each event's partner (or -1) to `partner`.  Returns TL_OK or TL_ENOMEM.
+ */
+static int
+choose_pairs(const struct tl_pipeline *p, struct cpair *cp, size_t ncp, long *partner,
+             size_t *chosen, size_t *nch_out)
+{
     int rc = TL_OK;
-    double max_range = 0;
-    for (int w = 0; w < TL_WEAPON_COUNT; w++) {
-        max_range = fmax(max_range, tl_weapon_get((enum tl_weapon)w)->max_range_m);
-    }
-    for (size_t a = 0; a < n && rc == TL_OK; a++) {
-        const struct tl__ev *L = &p->ev[a];
-        for (size_t b = a + 1; b < n; b++) {
-            const struct tl__ev *I = &p->ev[b];
-            double dt = I->t0_s - L->t0_s;
-            if (dt > MAX_DT_S) {
-                break;
-            }
-            if (dt < 1.0) {
-                continue;
-            }
-            double r = tl_geo_dist_m(L->pub.lat_deg, L->pub.lon_deg, I->pub.lat_deg,
-                                     I->pub.lon_deg);
-            if (r < MIN_RANGE_M || r > max_range * 1.05) {
-                continue;
-            }
-            int w = TL_WEAPON_UNKNOWN;
-            double tofm = 0;
-            double sig = hypot(L->pub.time_sigma_s, I->pub.time_sigma_s);
-            double c = pair_cost(r, range_sigma_m(L, I), dt, sig, &w, &tofm);
-            if (!isfinite(c)) {
-                continue;
-            }
-            if ((rc = tl__grow((void **)&cp, &cap, ncp + 1, sizeof(*cp), (size_t)1 << 28)) !=
-                TL_OK) {
-                break;
-            }
-            cp[ncp].l = a;
-            cp[ncp].i = b;
-            cp[ncp].cost = c;
-            cp[ncp].weapon = w;
-            cp[ncp].tof_model_s = tofm;
-            ncp++;
-        }
-    }
-    if (rc != TL_OK) {
-        tl_free(cp);
-        return rc;
-    }
     if (ncp > 1) {
         qsort(cp, ncp, sizeof(*cp), cmp_cpair);
     }
-    long *partner = tl_malloc((n + 1) * sizeof(long));
-    size_t *chosen = tl_malloc((ncp + 1) * sizeof(size_t));
-    if (!partner || !chosen) {
-        tl_free(partner);
-        tl_free(chosen);
-        tl_free(cp);
-        return TL_ENOMEM;
-    }
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < p->n_ev; k++) {
         partner[k] = -1;
-        p->ev[k].pub.cls = TL_CLASS_UNKNOWN;
-        p->ev[k].pub.class_p = 0.5;
-        p->ev[k].pub.pair[0] = '\0';
     }
     size_t nch = 0;
     for (size_t k = 0; k < ncp; k++) {
@@ -648,8 +676,7 @@ tl__classify_pair(struct tl_pipeline *p)
             tl_free(by);
             tl_free(bl);
             tl_free(by_launch);
-            rc = TL_ENOMEM;
-            goto done;
+            return TL_ENOMEM;
         }
         for (size_t k = 0; k < ncp; k++) {
             by[k] = (struct cpkey){.l = cp[k].l, .i = cp[k].i, .k = k};
@@ -674,10 +701,106 @@ tl__classify_pair(struct tl_pipeline *p)
         tl_free(by);
         tl_free(bl);
         tl_free(by_launch);
-        if (rc != TL_OK) {
-            goto done;
+    }
+    /* the partners as finally chosen */
+    for (size_t k = 0; k < p->n_ev; k++) {
+        partner[k] = -1;
+    }
+    for (size_t c = 0; c < nch; c++) {
+        partner[cp[chosen[c]].l] = (long)cp[chosen[c]].i;
+        partner[cp[chosen[c]].i] = (long)cp[chosen[c]].l;
+    }
+    *nch_out = nch;
+    return rc;
+}
+
+int
+tl__classify_pair(struct tl_pipeline *p)
+{
+    size_t n = p->n_ev;
+    struct cpair *cp = NULL;
+    size_t ncp = 0, cap = 0;
+    int rc = TL_OK;
+    double max_range = 0;
+    for (int w = 0; w < TL_WEAPON_COUNT; w++) {
+        max_range = fmax(max_range, tl_weapon_get((enum tl_weapon)w)->max_range_m);
+    }
+    /* a roar is a rocket's launch: never an impact, and the launch of no gun */
+    int *roars = tl_malloc((n + 1) * sizeof(int));
+    if (!roars) {
+        return TL_ENOMEM;
+    }
+    for (size_t e = 0; e < n; e++) {
+        roars[e] = roar(p, &p->ev[e]);
+    }
+    for (size_t a = 0; a < n && rc == TL_OK; a++) {
+        const struct tl__ev *L = &p->ev[a];
+        for (size_t b = a + 1; b < n; b++) {
+            const struct tl__ev *I = &p->ev[b];
+            double dt = I->t0_s - L->t0_s;
+            if (dt > MAX_DT_S) {
+                break;
+            }
+            if (dt < 1.0) {
+                continue;
+            }
+            double r = tl_geo_dist_m(L->pub.lat_deg, L->pub.lon_deg, I->pub.lat_deg,
+                                     I->pub.lon_deg);
+            if (r < MIN_RANGE_M || r > max_range * 1.05) {
+                continue;
+            }
+            int w = TL_WEAPON_UNKNOWN;
+            double tofm = 0;
+            double sig = hypot(L->pub.time_sigma_s, I->pub.time_sigma_s);
+            if (roars[b] > 0) {
+                continue; /* a rocket's launch is no impact */
+            }
+            double c = pair_cost(r, range_sigma_m(L, I), dt, sig, roars[a], &w, &tofm);
+            if (!isfinite(c)) {
+                continue;
+            }
+            if ((rc = tl__grow((void **)&cp, &cap, ncp + 1, sizeof(*cp), (size_t)1 << 28)) !=
+                TL_OK) {
+                break;
+            }
+            cp[ncp].l = a;
+            cp[ncp].i = b;
+            cp[ncp].cost = cp[ncp].tcost = c;
+            cp[ncp].weapon = w;
+            cp[ncp].tof_model_s = tofm;
+            ncp++;
         }
     }
+    tl_free(roars);
+    if (rc != TL_OK) {
+        tl_free(cp);
+        return rc;
+    }
+    long *partner = tl_malloc((n + 1) * sizeof(long));
+    size_t *chosen = tl_malloc((ncp + 1) * sizeof(size_t));
+    int *margin = tl_malloc((n + 1) * sizeof(int));
+    if (!partner || !chosen || !margin) {
+        rc = TL_ENOMEM;
+        goto done;
+    }
+    for (size_t k = 0; k < n; k++) {
+        p->ev[k].pub.cls = TL_CLASS_UNKNOWN;
+        p->ev[k].pub.class_p = 0.5;
+        p->ev[k].pub.pair[0] = '\0';
+    }
+    size_t nch = 0;
+    if ((rc = choose_pairs(p, cp, ncp, partner, chosen, &nch)) != TL_OK) {
+        goto done;
+    }
+    /* places keep their role: choose again with each event's place's votes (role_votes()) */
+    role_votes(p, partner, margin);
+    for (size_t k = 0; k < ncp; k++) {
+        cp[k].cost = cp[k].tcost + role_cost(margin[cp[k].l]) + role_cost(-margin[cp[k].i]);
+    }
+    if ((rc = choose_pairs(p, cp, ncp, partner, chosen, &nch)) != TL_OK) {
+        goto done;
+    }
+    role_votes(p, partner, margin);
     /* pairing probabilities: softmax over the alternatives of both ends and "no pair" */
     p->n_fnd = 0;
     if (nch && (rc = tl__grow((void **)&p->fnd, &p->cap_fnd, nch, sizeof(*p->fnd),
@@ -689,10 +812,10 @@ tl__classify_pair(struct tl_pipeline *p)
         /* For each end, the pair against its rivals and against "its partner was not
          * heard and this one is an unrelated event that happened to fall in the window":
          * densities in 1/s, the unrelated events at the local event rate. */
-        double dens = exp(-ch->cost) / sqrt(2.0 * M_PI);
+        double dens = exp(-ch->tcost) / sqrt(2.0 * M_PI);
         double w_l = 0, w_i = 0;
         for (size_t k = 0; k < ncp; k++) {
-            double dk = exp(-cp[k].cost) / sqrt(2.0 * M_PI);
+            double dk = exp(-cp[k].tcost) / sqrt(2.0 * M_PI);
             if (cp[k].l == ch->l) {
                 w_l += dk;
             }
@@ -710,7 +833,6 @@ tl__classify_pair(struct tl_pipeline *p)
         /* is the earlier one the launch?  log-odds from independent evidence */
         bool shock_seen = false;
         double lo = shock_evidence(p, L, I, &shock_seen);
-        int rep_l = repeats(p, ch->l), rep_i = repeats(p, ch->i);
         if (lo > 0) {
             L->pub.shock_cue = true;
         }
@@ -723,11 +845,8 @@ tl__classify_pair(struct tl_pipeline *p)
         } else {
             lo += 0.5;
         }
-        if (rep_l >= 3 && rep_l > 2 * rep_i) {
-            lo += 1.0;
-        } else if (rep_i >= 3 && rep_i > 2 * rep_l) {
-            lo -= 1.0;
-        }
+        /* the places' roles in the other pairs chosen: a gun position's, an aim point's */
+        lo += fmax(-ROLE_CONF_LLR, fmin(ROLE_CONF_LLR, role_llr(margin[ch->l] - margin[ch->i])));
         /* the evidence multiplies the pairing's odds (a likelihood ratio): none leaves the
          * timing's probability as it is */
         double odds = pair_p / fmax(1.0 - pair_p, 1e-9) * exp(lo);
@@ -783,6 +902,7 @@ tl__classify_pair(struct tl_pipeline *p)
 done:
     tl_free(partner);
     tl_free(chosen);
+    tl_free(margin);
     tl_free(cp);
     return rc;
 }
