@@ -2,7 +2,8 @@
  * detector.c - the streaming station processor: samples in, picks out.
  *
  * Channels.  Every (station, element) pair with data is a channel.  A channel
- * runs, per band, a Butterworth high-pass at the band's lower corner (its
+ * runs the configured bands fitted to its sample rate (fitted_bands), and per
+ * band a Butterworth high-pass at the band's lower corner (its
  * output is the "picking trace": a high-pass does not delay an onset) then a
  * low-pass at the upper corner (the band-pass output drives the trigger).
  * Both outputs go to a ring holding the last RING_S seconds, from which
@@ -66,9 +67,9 @@
  * cut into.
  *
  * Discontinuities.  A block that starts within half a sample (or STAMP_TOL_S,
- * when that is more) of where the channel expects is continuous.  A gap up to BRIDGE_S is bridged by linear
- * interpolation; a longer one restarts the channel (filters and trigger warm
- * up again for WARM_S).  A block that starts before the expected time is an
+ * when that is more) of where the channel expects is continuous.  A gap up to
+ * BRIDGE_S is bridged by linear interpolation; a longer one restarts the
+ * channel (filters and trigger warm up again for WARM_S).  A block that starts before the expected time is an
  * overlap when its samples repeat what was already seen (the overlapping
  * head is dropped, or the whole block) and a clock jump otherwise (the
  * channel restarts at the new time).  A change of sample rate restarts the
