@@ -59,6 +59,9 @@ struct tl_report {
     const int64_t *finding_log_index; /* per finding: log index of the current version, -1 none */
     const bool *finding_provisional;  /* per finding: its current version is marked provisional
                                          (processing may still revise it; NULL: none is) */
+    const char *const *finding_review; /* per finding: its standing review, the JSON object
+                                          text the bulletin carries (NULL, or a NULL entry:
+                                          none); its reason is shown with the status */
     const struct tl_report_station *stations; /* one per mission station, any order */
     size_t n_stations;
     const struct tl_report_counts *previous; /* the days before, most recent first */

@@ -273,6 +273,23 @@ point_along(const struct ctx *c, double d_m, double *lat, double *lon)
     *lon = c->n_line ? c->line[0][1] : 0;
 }
 
+/* The reason of a standing review (its JSON object text; NULL: none), after the status: a
+ * party or the public reading that a finding was rejected or amended reads why. */
+static void
+review_reason(struct out *o, const char *review)
+{
+    bool oom = false;
+    json_t *j = review ? tl__json_loadb(review, strlen(review), 0, NULL, &oom) : NULL;
+    o->failed |= oom;
+    const char *reason = json_string_value(json_object_get(j, "reason"));
+    if (reason && *reason) {
+        str(o, ": <q class=\"reason\">");
+        esc(o, reason);
+        str(o, "</q>");
+    }
+    json_decref(j);
+}
+
 static const enum tl_review_status *
 ev_status(const struct tl_report *r)
 {
@@ -973,11 +990,13 @@ findings_section(struct out *o, const struct ctx *c)
                 first = false;
             }
         }
-        fmt(o, "</td><td>%s%s</td>",
+        fmt(o, "</td><td>%s%s",
             st == TL_STATUS_REJECTED   ? "rejected"
             : st == TL_STATUS_REVIEWED ? "reviewed"
                                        : "automatic",
             provisional_finding(r, i) ? ", <b class=\"provisional\">provisional</b>" : "");
+        review_reason(o, r->finding_review ? r->finding_review[i] : NULL);
+        str(o, "</td>");
         int64_t li = r->finding_log_index ? r->finding_log_index[i] : -1;
         if (li >= 0) {
             fmt(o, "<td class=\"num\">%" PRId64 "</td></tr>", li);

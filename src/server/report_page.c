@@ -418,6 +418,7 @@ tl__handle_report(struct tl__req *r)
                                 .finding_status = d.fd_status,
                                 .finding_log_index = d.fd_log,
                                 .finding_provisional = d.fd_provisional,
+                                .finding_review = (const char *const *)d.fd_review,
                                 .stations = rs,
                                 .n_stations = ns,
                                 .previous = prev,

@@ -344,9 +344,15 @@ if [ "$FDR" != "$FD" ]; then
         | .status == "reviewed" and .review.action == "amend" and .review.reason == "radar track"' \
         "$W/rev_all" >/dev/null || fail "the amended finding in the bulletin"
 fi
-grep -q "<tr data-id=\"$FDR\" class=\"rejected\"" <(for day in $(cat "$W/rev_days"); do
-    curl -s -H "Authorization: Bearer $AN" "$URL/report/$day"; done) ||
+for day in $(cat "$W/rev_days"); do
+    curl -s -H "Authorization: Bearer $AN" "$URL/report/$day"
+done >"$W/rev_reports.html"
+grep -q "<tr data-id=\"$FDR\" class=\"rejected\"" "$W/rev_reports.html" ||
     fail "the report does not list the rejected finding as rejected"
+# with the analyst's reason in its row
+grep "<tr data-id=\"$FDR\" class=\"rejected\"" "$W/rev_reports.html" |
+    grep -q '<q class="reason">impact is a quarry blast</q>' ||
+    fail "the report does not give the reason of the rejection"
 
 note "revoked tokens, clean stop, restart"
 PID_ID=$(echo "$PA" | cut -d_ -f2)

@@ -66,6 +66,7 @@ test_counts_and_page(void **state)
 
     int64_t logi[2] = {3, -1};
     bool prov[2] = {true, true}; /* the rejected one is listed marked but not counted */
+    const char *review[2] = {NULL, "{\"action\":\"reject\",\"reason\":\"a quarry <blast>\"}"};
 
     struct tl_report_counts c = {.day_ns = 5};
     tl_report_count(ev, evs, 3, fd, fds, 2, &c);
@@ -94,6 +95,7 @@ test_counts_and_page(void **state)
                           .finding_status = fds,
                           .finding_log_index = logi,
                           .finding_provisional = prov,
+                          .finding_review = review,
                           .stations = &st,
                           .n_stations = 1,
                           .previous = &prev,
@@ -114,6 +116,9 @@ test_counts_and_page(void **state)
     assert_non_null(strstr(html, "<tr data-id=\"FD1&lt;x&gt;\" class=\"rejected\" "
                                  "data-provisional=\"true\">"));
     assert_non_null(strstr(html, "automatic, <b class=\"provisional\">provisional</b>"));
+    /* the rejection's reason, escaped, after the status */
+    assert_non_null(strstr(html, "rejected, <b class=\"provisional\">provisional</b>: "
+                                 "<q class=\"reason\">a quarry &lt;blast&gt;</q></td>"));
     assert_non_null(strstr(html, "<line class=\"finding provisional\""));
     /* against the previous day: 1 - 4 */
     assert_non_null(strstr(html, ">-3<"));
