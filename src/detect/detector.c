@@ -118,6 +118,7 @@
 #define CREST_MIN      2.5   /* peak over RMS after the onset: not noise-like, */
 #define CREST_RATE_HZ  500.0 /* for a window of SNR_WIN_S sampled at this rate */
 #define PRECURSOR_FRAC 0.15 /* a filter's ringing ahead of an onset stays below this of its swing */
+#define PRECURSOR_N    8    /* and lasts up to this many samples (a digitiser's FIR half-length) */
 #define SPLIT_MIN_S    0.01  /* a second onset in a window comes this long after the first */
 #define EARLY_S        0.15  /* and an earlier one is looked for over this before it */
 #define SPLIT_RATIO    2.0   /* and swings this many times higher, */
@@ -826,9 +827,10 @@ find_onset(struct tl_detector *d, const struct chan *c, int tr, int64_t a0, int6
     int64_t on = a0 + (int64_t)ko;
     /*
      * Precursors: a linear-phase anti-alias filter rings ahead of a sharp
-     * onset (a few per cent of the jump for energy near Nyquist), and at high
-     * SNR AIC finds where that ringing starts.  So the onset is moved to the
-     * first sample, from 5 ms before the AIC pick to 20 ms after it, beyond
+     * onset (a few per cent of the jump for energy near Nyquist) for up to
+     * PRECURSOR_N samples, and at high SNR AIC finds where that ringing
+     * starts.  So the onset is moved to the first sample, from 5 ms before
+     * the AIC pick to 20 ms (or PRECURSOR_N samples, if longer) after it, beyond
      * both four times the noise and 15% of the first peak, then back along
      * the rise while the samples keep that sign, shrink and stay above twice
      * the noise: the start of the arrival's own first swing.
@@ -841,7 +843,7 @@ find_onset(struct tl_detector *d, const struct chan *c, int tr, int64_t a0, int6
                        : trough && on - a0 > 4 ? sqrt(mean_sq(c, tr, a0, on))
                                                : 0.0;
         double pk = 0.0;
-        int64_t lim = on + (int64_t)ceil(0.02 * fs);
+        int64_t lim = on + (int64_t)fmax(ceil(0.02 * fs), PRECURSOR_N);
         for (int64_t n = on; n < a1 && n <= lim; n++) {
             pk = fmax(pk, fabs((double)row(c, n)[tr]));
         }
