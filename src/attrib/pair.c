@@ -816,10 +816,12 @@ tl__classify_pair(struct tl_pipeline *p)
         double w_l = 0, w_i = 0;
         for (size_t k = 0; k < ncp; k++) {
             double dk = exp(-cp[k].tcost) / sqrt(2.0 * M_PI);
-            if (cp[k].l == ch->l) {
+            /* an event is in one pair at most, as the launch or as the impact: every
+             * candidate it takes part in, in either role, is a rival */
+            if (cp[k].l == ch->l || cp[k].i == ch->l) {
                 w_l += dk;
             }
-            if (cp[k].i == ch->i) {
+            if (cp[k].i == ch->i || cp[k].l == ch->i) {
                 w_i += dk;
             }
         }
