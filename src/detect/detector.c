@@ -477,8 +477,9 @@ warn_station_once(struct tl_detector *d, const char *sta, const char *why)
 
 /* ------------------------------------------------------------ channel -- */
 
-/* Set the bands channel c runs at `rate` (fitted_bands), and which are its broadest-low and
- * highest ones.  tl_detect_config_check has made sure one is left. */
+/* Reset the bands channel c runs at `rate` (fitted_bands; chan_start designs their filters),
+ * and note its broadest-low and highest ones.  tl_detect_config_check has made sure one is
+ * left. */
 static void
 chan_bands(const struct tl_detector *d, struct chan *c, double rate)
 {
@@ -486,6 +487,7 @@ chan_bands(const struct tl_detector *d, struct chan *c, double rate)
     c->nb = (int)fitted_bands(&d->cfg, rate, fit);
     c->lo_band = c->hi_band = 0;
     for (int i = 0; i < c->nb; i++) {
+        memset(&c->b[i], 0, sizeof(c->b[i]));
         c->b[i].lo_hz = fit[i].lo_hz;
         c->b[i].hi_hz = fit[i].hi_hz;
         if (fit[i].lo_hz < fit[c->lo_band].lo_hz) {
@@ -516,11 +518,7 @@ chan_start(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
     c->rearm_gap_n = (int64_t)ceil(RETRIG_GAP_S * rate);
     c->mta_delay_n = (int64_t)ceil(MTA_DELAY_S * rate);
     for (int i = 0; i < c->nb; i++) {
-        struct band *b = &c->b[i];
-        double lo_hz = b->lo_hz, hi_hz = b->hi_hz; /* chan_bands' */
-        memset(b, 0, sizeof(*b));
-        b->lo_hz = lo_hz;
-        b->hi_hz = hi_hz;
+        struct band *b = &c->b[i]; /* reset by chan_bands */
         b->nhp = tl__butter_highpass(cfg->order, b->lo_hz, rate, b->hp);
         b->nlp = tl__butter_lowpass(cfg->order, b->hi_hz, rate, b->lp);
         b->last_trig = INT64_MIN;
@@ -1121,8 +1119,8 @@ measure_pick(struct tl_detector *d, struct chan *c, const struct cand *k, int64_
      * that proportion (and a faster rate a higher one). */
     double crest_min = CREST_MIN;
     double n_ref = ceil(SNR_WIN_S * CREST_RATE_HZ);
-    int64_t n_win = s_end - on < (int64_t)ceil(SNR_WIN_S * fs) ? s_end - on
-                                                               : (int64_t)ceil(SNR_WIN_S * fs);
+    int64_t n_full = (int64_t)ceil(SNR_WIN_S * fs);
+    int64_t n_win = s_end - on < n_full ? s_end - on : n_full;
     /* (above CREST_RATE_HZ the samples of a band-limited trace are not independent:
      * the window counts as its length at that rate) */
     double n_eff = fmax(1.0, (double)n_win * fmin(1.0, CREST_RATE_HZ / fs));
@@ -1652,7 +1650,6 @@ get_chan(struct tl_detector *d, const char *station, int element, double rate)
         }
         c->st = s;
         c->element = element;
-        chan_bands(d, c, rate);
         s->ch[element] = c;
         d->stats.channels++;
     }
@@ -1671,6 +1668,9 @@ restart(struct tl_detector *d, struct chan *c, tl_time_ns t0, double rate)
     if (rc == TL_OK) {
         chan_bands(d, c, rate);
         rc = chan_ring(c, rate);
+        if (rc != TL_OK) {
+            c->active = false; /* its bands may not match its ring: started afresh next time */
+        }
     }
     if (rc == TL_OK) {
         chan_start(d, c, t0, rate);
