@@ -496,12 +496,19 @@ print_result(const char *name, const struct result *r, double station_hours)
 
 /* ----------------------------------------------------------- scenarios -- */
 
-/* RATE=HZ in the environment: the waveforms of a command-line run at that sample rate. */
-static void
-rate_from_env(struct tl_sim_waveform_config *wc)
+/* RATE=HZ in the environment: the sample rate of a command-line run's waveforms (0: none). */
+static double
+env_rate_hz(void)
 {
-    if (getenv("RATE") && strtod_or0(getenv("RATE")) > 0.0) {
-        wc->rate_hz = strtod_or0(getenv("RATE"));
+    return getenv("RATE") ? strtod_or0(getenv("RATE")) : 0.0;
+}
+
+/* The waveforms at rate_hz, when it is set (> 0). */
+static void
+set_rate(struct tl_sim_waveform_config *wc, double rate_hz)
+{
+    if (rate_hz > 0.0) {
+        wc->rate_hz = rate_hz;
     }
 }
 
@@ -521,11 +528,7 @@ accuracy(const char *preset, uint64_t seed, double start_h, double hours, const 
     struct tl_sim_waveform_config wc;
     tl_sim_waveform_config_default(&wc);
     wc.stations = stations;
-    if (rate_hz > 0.0) {
-        wc.rate_hz = rate_hz;
-    } else {
-        rate_from_env(&wc);
-    }
+    set_rate(&wc, rate_hz);
     struct tl_sim_waves *w = NULL;
     if (tl_sim_waves_new(s, &wc, &w) != TL_OK) {
         abort();
@@ -572,7 +575,7 @@ noise_only(const char *preset, double start_h, double hours, const char *station
     tl_sim_waveform_config_default(&wc);
     wc.stations = stations;
     wc.noise_only = true;
-    rate_from_env(&wc);
+    set_rate(&wc, env_rate_hz());
     struct tl_sim_waves *w = NULL;
     if (tl_sim_waves_new(s, &wc, &w) != TL_OK) {
         abort();
@@ -785,7 +788,7 @@ end_to_end(const char *preset, double start_h, double hours)
         if (pass == 1) {
             struct tl_sim_waveform_config wc;
             tl_sim_waveform_config_default(&wc);
-            rate_from_env(&wc);
+            set_rate(&wc, env_rate_hz());
             struct tl_sim_waves *w = NULL;
             struct tl_detector *d = NULL;
             if (tl_sim_waves_new(s, &wc, &w) != TL_OK ||
@@ -966,7 +969,7 @@ main(int argc, char **argv)
     }
     if (argc >= 3) {
         accuracy(argv[1], 1, argc >= 5 ? strtod_or0(argv[4]) : 18.0, strtod_or0(argv[2]),
-                 argc >= 4 ? argv[3] : NULL, 0.0, getenv("VERBOSE") != NULL);
+                 argc >= 4 ? argv[3] : NULL, env_rate_hz(), getenv("VERBOSE") != NULL);
         tl_mission_free(m);
         return 0;
     }
