@@ -214,6 +214,13 @@ struct tl_tile_learnt {
  * time t_ns (before its first block of origin times at or after t_ns; INT64_MAX: at the end).
  */
 TL_API void tl_pipeline_learnt_keep_at(struct tl_pipeline *p, tl_time_ns t_ns);
+/**
+ * The first block of origin times a run of p's parameters associates when its records start
+ * at t_ns: t_ns less the longest travel time, on the block grid.  A run handing its state to
+ * a later one whose records start at t_ns keeps it there (tl_pipeline_learnt_keep_at), so
+ * that no event is learnt from twice.
+ */
+TL_API tl_time_ns tl_pipeline_first_block(const struct tl_pipeline *p, tl_time_ns t_ns);
 /** That state from the last run, one per tile; *n = 0 if the run did not reach the time.
  *  Owned by the pipeline, valid until the next run or free. */
 TL_API const struct tl_tile_learnt *tl_pipeline_learnt(const struct tl_pipeline *p, size_t *n);

@@ -227,6 +227,14 @@ publish_all(struct tl_pipeline *p)
     }
 }
 
+tl_time_ns
+tl_pipeline_first_block(const struct tl_pipeline *p, tl_time_ns t_ns)
+{
+    tl_time_ns blk = BLOCK_S * TL_NS_PER_S;
+    tl_time_ns from = t_ns - (tl_time_ns)(p->prm.max_range_m / 300.0 * 1e9);
+    return from - ((from % blk) + blk) % blk;
+}
+
 int
 tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
 {
@@ -241,9 +249,7 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
     p->last_until = until_ns;
     if (p->stats.picks > 0) {
         double max_tt_s = p->prm.max_range_m / 300.0;
-        tl_time_ns from = p->span_from - (tl_time_ns)(max_tt_s * 1e9);
-        from = from - ((from % (BLOCK_S * TL_NS_PER_S)) + BLOCK_S * TL_NS_PER_S) %
-                          (BLOCK_S * TL_NS_PER_S);
+        tl_time_ns from = tl_pipeline_first_block(p, p->span_from);
         tl_time_ns to = p->span_to;
         if (until_ns != INT64_MAX) {
             tl_time_ns final_to = until_ns - (tl_time_ns)(max_tt_s * 1e9);

@@ -83,8 +83,6 @@
 #define DUMP_FLAGS  (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 #define MAX_OBJECTS (1u << 24)
 #define MAX_SLICES  4 /* slices held at once: 3 suffice (advance()), one more for a lag */
-#define LEARNT_BLOCK_NS (INT64_C(60) * TL_NS_PER_S)  /* the pipeline's block grid */
-#define LEARNT_LEAD_NS  (INT64_C(200) * TL_NS_PER_S) /* its longest travel time (60 km) */
 #define LEARNT_BACK_NS  (INT64_C(24) * 3600 * TL_NS_PER_S) /* a rebuild's horizon (below) */
 
 /* ------------------------------------------------------------ string map -- */
@@ -1199,14 +1197,6 @@ slice_fini(struct slice *sl)
     memset(sl, 0, sizeof(*sl));
 }
 
-/* The block at which a slice keeps the state it hands a successor starting at `next`. */
-static tl_time_ns
-learnt_keep_time(tl_time_ns next)
-{
-    tl_time_ns blk = LEARNT_BLOCK_NS, at = next - LEARNT_LEAD_NS;
-    return at - ((at % blk) + blk) % blk;
-}
-
 static void
 learnt_path(const struct tl_server *s, tl_time_ns from, char *path, size_t size)
 {
@@ -1250,7 +1240,7 @@ learnt_step(struct tl__live *L,
     *n_out = 0;
     int rc = tl_pipeline_new(s->mission, NULL, &p);
     if (rc == TL_OK) {
-        tl_pipeline_learnt_keep_at(p, learnt_keep_time(next));
+        tl_pipeline_learnt_keep_at(p, tl_pipeline_first_block(p, next));
         rc = n > 0 ? tl_pipeline_set_learnt_start(p, l, n) : TL_OK;
     }
     int64_t had = load_upto(L, next, upto);
@@ -1427,7 +1417,8 @@ static int
 learnt_hand_over(struct tl__live *L, struct slice *sl, int64_t upto)
 {
     struct tl_server *s = L->s;
-    tl_pipeline_learnt_keep_at(sl->p, learnt_keep_time(sl->from + s->cfg.window_ns / 2));
+    tl_pipeline_learnt_keep_at(sl->p,
+                               tl_pipeline_first_block(sl->p, sl->from + s->cfg.window_ns / 2));
     char path[4200];
     snprintf(path, sizeof(path), "%s/learnt", s->data_dir);
     if (mkdir(path, 0755) != 0 && errno != EEXIST) {
