@@ -210,9 +210,9 @@ tl_finding_geojson(const struct tl_mission *m, const struct tl_finding *f)
 static int
 set_review(json_t *pr, const char *text)
 {
-    json_error_t err;
-    json_t *rv = json_loads(text, 0, &err);
-    if (!rv && json_error_code(&err) == json_error_out_of_memory) {
+    bool oom = false;
+    json_t *rv = tl__json_loadb(text, strlen(text), 0, NULL, &oom);
+    if (oom) {
         return TL_ENOMEM;
     }
     if (!json_is_object(rv)) {
