@@ -5,7 +5,10 @@
  *             against its ground truth: the figures of formats.md section 5;
  *   speed:    the busy day at 1x, 2x and 4x its load (2 and 4 independent busy days of
  *             other seeds laid over the same day, their pick ids made unique), each run in
- *             a child process so that its peak RSS is its own: wall time, picks/s, RSS.
+ *             a fresh process (this program run again, --load-run) so that its peak RSS is
+ *             its own: wall and CPU time of the run, picks/s, peak RSS.  (A forked child
+ *             would start with the parent's resident pages, the simulated days', as its own
+ *             high-water mark.)
  *
  * One seed can mislead: a change anywhere in association moves a day's figures by a point or
  * two whichever way (the tiles' learnt corrections and the picks' owners change from the
@@ -202,43 +205,90 @@ listed(const char *list, const char *preset)
     return false;
 }
 
+/* CPU time (user and system, all threads) this process has used so far, in seconds. */
+static double
+cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* Peak resident set of this process image in MB (VmHWM; after an exec, the new image's
+ * alone), or getrusage's figure where /proc is missing. */
+static double
+peak_rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    if (kb < 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        kb = ru.ru_maxrss;
+    }
+    return (double)kb / 1024.0;
+}
+
+/* The load case of k busy days laid over one (--load-run k base): feed, run, print. */
+static int
+load_case(int k, const char *base)
+{
+    struct tl_mission *m = NULL;
+    char path[600];
+    snprintf(path, sizeof(path), "%s/load1/mission.geojson", base);
+    if (tl_mission_load(path, &m, NULL) != TL_OK) {
+        return 1;
+    }
+    struct tl_pipeline *p = NULL;
+    tl_pipeline_new(m, NULL, &p);
+    long picks = 0;
+    for (int i = 1; i <= k; i++) {
+        char suffix[8] = "";
+        if (i > 1) {
+            snprintf(suffix, sizeof(suffix), ".s%d", i);
+        }
+        snprintf(path, sizeof(path), "%s/load%d/records.jsonl", base, i);
+        picks += feed(p, m, path, suffix);
+    }
+    double t0 = now_s(), c0 = cpu_s();
+    int rc = tl_pipeline_run(p, INT64_MAX);
+    double dt = now_s() - t0, dc = cpu_s() - c0;
+    size_t ne;
+    tl_pipeline_events(p, &ne);
+    printf("busy x%d: %ld picks, %zu events, %.1f s wall, %.1f s CPU, %.0f picks/s, "
+           "peak RSS %.0f MB%s\n",
+           k, picks, ne, dt, dc, (double)picks / dt, peak_rss_mb(), rc == TL_OK ? "" : " (failed)");
+    fflush(stdout);
+    tl_pipeline_free(p);
+    tl_mission_free(m);
+    return rc == TL_OK ? 0 : 1;
+}
+
 static void
 load_run(int k, const char *base)
 {
     fflush(stdout); /* or the child prints what is still buffered again (stdout a pipe) */
     pid_t pid = fork();
     if (pid == 0) {
-        struct tl_mission *m = NULL;
-        char path[600];
-        snprintf(path, sizeof(path), "%s/load1/mission.geojson", base);
-        tl_mission_load(path, &m, NULL);
-        struct tl_pipeline *p = NULL;
-        tl_pipeline_new(m, NULL, &p);
-        long picks = 0;
-        for (int i = 1; i <= k; i++) {
-            char suffix[8] = "";
-            if (i > 1) {
-                snprintf(suffix, sizeof(suffix), ".s%d", i);
-            }
-            snprintf(path, sizeof(path), "%s/load%d/records.jsonl", base, i);
-            picks += feed(p, m, path, suffix);
-        }
-        double t0 = now_s();
-        tl_pipeline_run(p, INT64_MAX);
-        double dt = now_s() - t0;
-        size_t ne;
-        tl_pipeline_events(p, &ne);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        printf("busy x%d: %ld picks, %zu events, %.1f s, %.0f picks/s, peak RSS %.0f MB\n", k,
-               picks, ne, dt, (double)picks / dt, (double)ru.ru_maxrss / 1024.0);
-        fflush(stdout);
-        tl_pipeline_free(p);
-        tl_mission_free(m);
-        _exit(0);
+        char ks[16];
+        snprintf(ks, sizeof(ks), "%d", k);
+        execl("/proc/self/exe", "bench_process", "--load-run", ks, base, (char *)NULL);
+        _exit(127);
     }
     int st;
-    waitpid(pid, &st, 0);
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        printf("busy x%d: failed\n", k);
+    }
 }
 
 static int
@@ -256,6 +306,9 @@ main(int argc, char **argv)
     bool quick = false, load = true;
     int seeds = 1;
     const char *list = NULL;
+    if (argc == 4 && strcmp(argv[1], "--load-run") == 0) {
+        return load_case((int)strtol(argv[2], NULL, 10), argv[3]);
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             quick = true;
