@@ -49,8 +49,9 @@
  *     of the picking trace reaches SHOCK_SYM of its positive one (a
  *     Friedlander blast's reaches e^-2);
  *   - sigma_s: the onset error of a pulse of dominant frequency f at an SNR
- *     of s (power ratio): sqrt((0.5/fs)^2 + (SIGMA_K / (f sqrt(s)))^2),
- *     the form of the time-delay bound (research section 4.5).
+ *     of s (power ratio): the sample, the noise term SIGMA_K / (f sqrt(s)) (the
+ *     form of the time-delay bound, research section 4.5) and the anti-alias
+ *     filter's smear (pick_sigma).
  * Candidates of two bands within MERGE_S of each other are one arrival (the
  * one with the better SNR gives the time) unless the later one swings more
  * than SPLIT_RATIO times higher than everything from the earlier one to it.
@@ -115,6 +116,7 @@
 #define SHOCK_SYM_WIN_S 0.03 /* where both swings are looked for, from the onset */
 #define SHOCK_HF_LF    2.0   /* high band over low band energy in SHOCK_WIN_S */
 #define SIGMA_K        0.7   /* onset error scale (fraction of a period at SNR 1) */
+#define AA_SIGMA_K     2.0   /* onset smear by the anti-alias filter: samples per f / fs */
 #define CREST_MIN      2.5   /* peak over RMS after the onset: not noise-like, */
 #define CREST_RATE_HZ  500.0 /* for a window of SNR_WIN_S sampled at this rate */
 #define PRECURSOR_FRAC 0.15 /* a filter's ringing ahead of an onset stays below this of its swing */
@@ -743,11 +745,17 @@ max_abs(const struct chan *c, int k, int64_t a, int64_t b)
  * Pick sigma from the SNR (s, a power ratio) and the dominant frequency f:
  * the onset's quantisation to a sample (a uniform error of one sample is
  * 0.29 / fs; 0.35 / fs with AIC's own jitter), a floor of 2% of a period
- * (where on its rise an onset is read), and the noise term SIGMA_K / (f
- * sqrt(s)), the form of the time-delay bound (research section 4.5).  The
- * constants are calibrated on the simulator's waveforms (bench_detect's
- * calibration table): 62-73% of the errors fall within the sigma in every
- * SNR band from 16 to 100 dB, 68% overall; recalibrate on real recordings.
+ * (where on its rise an onset is read), the noise term SIGMA_K / (f
+ * sqrt(s)), the form of the time-delay bound (research section 4.5), and
+ * the digitiser's anti-alias filter: a linear-phase filter near 0.4 fs
+ * spreads a sharp onset over about a sample, ahead of it as much as after,
+ * and the nearer the pulse's dominant frequency is to the filter the more of
+ * it is spread: AA_SIGMA_K f / fs samples.  The constants are calibrated on
+ * the simulator's waveforms (bench_detect's calibration table, CALIB=1): at
+ * 500 Hz 67-73% of the errors fall within the sigma in every SNR band from
+ * 20 to 100 dB, 72% overall; 65% at 200 Hz and 56% at 100 Hz, where strong
+ * arrivals are picked up to a sample early (docs/detect.md section 6).
+ * Recalibrate on real recordings.
  */
 static double
 pick_sigma(double snr_lin, double f_hz, double fs)
@@ -756,7 +764,8 @@ pick_sigma(double snr_lin, double f_hz, double fs)
     double f = isnan(f_hz) || f_hz < 1.0 ? 10.0 : f_hz;
     double fl = 0.02 / f;
     double e = SIGMA_K / (f * sqrt(fmax(snr_lin, 1e-3)));
-    return sqrt(q * q + fl * fl + e * e);
+    double aa = AA_SIGMA_K * f / (fs * fs);
+    return sqrt(q * q + fl * fl + e * e + aa * aa);
 }
 
 static double median(double *v, size_t n);

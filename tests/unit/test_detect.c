@@ -1001,18 +1001,17 @@ test_low_rate_bands_fitted(void **state)
     free(x);
 }
 
-/* Strong short pulses recorded at 100 Hz through a digitiser's linear-phase anti-alias
- * filter (a Blackman-windowed sinc at 0.45 fs, 6 output samples each side, as the
- * simulator's), which rings ahead of each onset: the pick stays within a sample or so of the
- * onset instead of starting on the ringing (the precursor guard's window is counted in
- * samples as well as in milliseconds). */
-static void
-test_precursor_at_low_rate(void **state)
+/* Short pulses (tru[k], amplitude amp[k], dominant frequency f_lo to 1.4 f_lo from r)
+ * recorded at fs through a digitiser's linear-phase anti-alias filter (a
+ * Blackman-windowed sinc at 0.45 fs, 6 output samples each side, as the simulator's), which
+ * rings ahead of each onset, with noise of RMS 0.01.  n samples; the caller frees. */
+static float *
+aa_pulses(double fs, double f_lo, size_t n, const double *tru, const double *amp, int np,
+          struct rnd *r)
 {
-    (void)state;
     const int up = 16, half = 6 * up;
-    double fs = 100.0, fu = fs * up;
-    size_t n = (size_t)(fs * 220.0), nu = n * (size_t)up;
+    double fu = fs * up;
+    size_t nu = n * (size_t)up;
     double *xu = calloc(nu, sizeof(double));
     float *x = calloc(n, sizeof(float));
     double fir[2 * 6 * 16 + 1], sum = 0.0;
@@ -1023,14 +1022,11 @@ test_precursor_at_low_rate(void **state)
         fir[i + half] = (i == 0 ? 1.0 : sin(a) / a) * win;
         sum += fir[i + half];
     }
-    struct rnd r = {2718};
-    double tru[20];
-    for (int k = 0; k < 20; k++) {
-        tru[k] = 10.0 + 10.0 * k + urand(&r);
-        double f = 25.0 + 10.0 * urand(&r), T = 1.0 / (2.0 * M_PI * f);
+    for (int k = 0; k < np; k++) {
+        double f = f_lo * (1.0 + 0.4 * urand(r)), T = 1.0 / (2.0 * M_PI * f);
         for (size_t i = (size_t)ceil(tru[k] * fu); i < nu && (double)i / fu < tru[k] + 0.4; i++) {
             double t = (double)i / fu - tru[k];
-            xu[i] += 2.0 * (1.0 - t / T) * exp(-t / T);
+            xu[i] += amp[k] * (1.0 - t / T) * exp(-t / T);
         }
     }
     for (size_t j = 0; j < n; j++) {
@@ -1041,27 +1037,91 @@ test_precursor_at_low_rate(void **state)
         }
         x[j] = (float)(acc / sum);
     }
-    add_noise(x, n, 0.01, &r);
-    struct picks *o = picks_of(x, n, fs);
-    double err[20];
-    size_t hit = 0;
-    for (int k = 0; k < 20; k++) {
-        double best = INFINITY;
+    add_noise(x, n, 0.01, r);
+    free(xu);
+    return x;
+}
+
+/* For each of the np pulses at tru[], the signed error (s) of the nearest pick and its
+ * sigma, or NAN when none is within 0.1 s. */
+static void
+nearest_errors(const struct picks *o, const double *tru, int np, double *err, double *sigma)
+{
+    for (int k = 0; k < np; k++) {
+        err[k] = sigma[k] = NAN;
         for (size_t i = 0; i < o->n; i++) {
             double e = (double)(o->p[i].t_ns - T0) / 1e9 - tru[k];
-            best = fabs(e) < fabs(best) ? e : best;
+            if (fabs(e) < 0.1 && !(fabs(e) >= fabs(err[k]))) {
+                err[k] = e;
+                sigma[k] = o->p[i].sigma_s;
+            }
         }
-        if (fabs(best) < 0.1) {
-            err[hit++] = fabs(best) * 1000.0;
+    }
+}
+
+/* Strong short pulses at 100 Hz through the anti-alias filter (aa_pulses): the pick stays
+ * within a sample or so of the onset instead of starting on the ringing (the precursor
+ * guard's window is counted in samples as well as in milliseconds). */
+static void
+test_precursor_at_low_rate(void **state)
+{
+    (void)state;
+    size_t n = (size_t)(100.0 * 220.0);
+    struct rnd r = {2718};
+    double tru[20], amp[20], err[20], sigma[20], abs_ms[20];
+    for (int k = 0; k < 20; k++) {
+        tru[k] = 10.0 + 10.0 * k + urand(&r);
+        amp[k] = 2.0;
+    }
+    float *x = aa_pulses(100.0, 25.0, n, tru, amp, 20, &r);
+    struct picks *o = picks_of(x, n, 100.0);
+    nearest_errors(o, tru, 20, err, sigma);
+    size_t hit = 0;
+    for (int k = 0; k < 20; k++) {
+        if (!isnan(err[k])) {
+            abs_ms[hit++] = fabs(err[k]) * 1000.0;
         }
     }
     assert_true(hit >= 18);
-    qsort(err, hit, sizeof(double), cmp_double);
-    assert_true(err[hit / 2] < 12.0);  /* about a sample */
-    assert_true(err[hit - 1] < 20.0);  /* two at most (25 ms with a 20 ms window) */
+    qsort(abs_ms, hit, sizeof(double), cmp_double);
+    assert_true(abs_ms[hit / 2] < 12.0);  /* about a sample */
+    assert_true(abs_ms[hit - 1] < 20.0);  /* two at most (25 ms with a 20 ms window) */
     free(o);
     free(x);
-    free(xu);
+}
+
+/* The sigma of a pick covers its error near the top of the band a channel records: pulses of
+ * 50-70 Hz (a mortar bomb's) at 200 Hz, 20 to 45 dB, onsets anywhere within their sample.
+ * The anti-alias filter smears such an onset over about a sample, and the sigma says so
+ * (docs/detect.md section 2, pick sigma): 15 of the 26 picked errors fall within their sigmas,
+ * 7 without the filter's term.  (At 100 Hz strong pulses are still picked up to a sample and
+ * a half early, which no sigma of this form covers: docs/detect.md section 6.) */
+static void
+test_sigma_near_band_top(void **state)
+{
+    (void)state;
+    double fs = 200.0;
+    size_t n = (size_t)(fs * 420.0);
+    struct rnd r = {1618};
+    double tru[40], amp[40], err[40], sigma[40];
+    for (int k = 0; k < 40; k++) {
+        tru[k] = 10.0 + 10.0 * k + urand(&r);
+        amp[k] = 0.01 * pow(10.0, (20.0 + 25.0 * urand(&r)) / 20.0);
+    }
+    float *x = aa_pulses(fs, 50.0, n, tru, amp, 40, &r);
+    struct picks *o = picks_of(x, n, fs);
+    nearest_errors(o, tru, 40, err, sigma);
+    int hit = 0, within = 0;
+    for (int k = 0; k < 40; k++) {
+        if (!isnan(err[k])) {
+            hit++;
+            within += fabs(err[k]) <= sigma[k];
+        }
+    }
+    assert_true(hit >= 24);
+    assert_true(2 * within >= hit); /* 68% nominally: half at least */
+    free(o);
+    free(x);
 }
 
 /* Audio-rate recordings in miniSEED 2 carry block times to 0.1 ms, coarser than a sample
@@ -1214,6 +1274,7 @@ main(void)
         cmocka_unit_test(test_array_needs_two_elements),
         cmocka_unit_test(test_low_rate_bands_fitted),
         cmocka_unit_test(test_precursor_at_low_rate),
+        cmocka_unit_test(test_sigma_near_band_top),
         cmocka_unit_test(test_high_rate_coarse_stamps),
         cmocka_unit_test(test_pick_record_parses),
         cmocka_unit_test(test_config_check),
