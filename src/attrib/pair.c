@@ -35,7 +35,8 @@
  * launches) a time of flight apart.  Independent evidence multiplies the
  * pairing's odds: shock-wave picks (an N-wave of a supersonic projectile) at
  * stations along the path from the earlier event to the later one, between
- * the two origin times (acoustics.md section 2.4), count for it; so does the
+ * the two origin times (acoustics.md section 2.4), count for it, and their
+ * absence where stations were listening counts against it; so does the
  * earlier place's role in the other pairs (below).  A finding's confidence is
  * P(launch side) x P(pairing right), formats.md; `fired_from` is named only at
  * >= 0.95.
@@ -214,28 +215,31 @@ pair_cost(double range_m, double sig_r_m, double dt_s, double sig_t_s, int roar_
     return best;
 }
 
+/* What the stations under a round's path heard (shock_look()). */
+struct shock_look {
+    int near;  /* stations within 2 km of the path that were listening (picks within 10 min) */
+    int hit;   /* of them, those with a shock pick in their window */
+    double mu; /* shock picks chance would put in those windows */
+};
+
 /*
- * Evidence from shock waves, as a log-likelihood ratio.  A supersonic round from L to I
- * passes over the point a fraction u along the path at about t0(L) + u x tof; a station
- * within 2 km of the path hears its N-wave then, give or take the flight model's spread
- * and the wave's own travel (SHOCK_WINDOW_S), but never before t0(L): a round cannot be
- * heard before it is fired.  That bound matters near L, where the window would otherwise
- * reach back over the seconds before L - when a shell coming in to L, were L an impact,
- * passes (acoustics.md 2.4: the incoming N-wave just before a detonation).  The stations
- * with a shock pick in their window are counted against what chance would give: each
+ * The stations under the path from L to I, and their shock picks.  A supersonic round from L
+ * to I passes over the point a fraction u along the path at about t0(L) + u x tof; a station
+ * within 2 km of the path hears its N-wave then, give or take the flight model's spread and
+ * the wave's own travel (SHOCK_WINDOW_S), but never before t0(L): a round cannot be heard
+ * before it is fired.  That bound matters near L, where the window would otherwise reach
+ * back over the seconds before L - when a shell coming in to L, were L an impact, passes
+ * (acoustics.md 2.4: the incoming N-wave just before a detonation).  Chance is each
  * station's own rate of shock picks (false ones, and other rounds' in a barrage) times its
- * window.  Only a count chance rarely reaches is evidence; in a barrage, shock picks are
- * everywhere and prove nothing.
+ * window.  A station with no pick at all within 10 minutes was not listening.
  */
-static double
-shock_evidence(const struct tl_pipeline *p, const struct tl__ev *L, const struct tl__ev *I,
-               bool *seen)
+static struct shock_look
+shock_look(const struct tl_pipeline *p, const struct tl__ev *L, const struct tl__ev *I)
 {
+    struct shock_look r = {0, 0, 0.0};
     double ix, iy;
     east_north_m(L->pub.lat_deg, L->pub.lon_deg, I->pub.lat_deg, I->pub.lon_deg, &ix, &iy);
     double len2 = ix * ix + iy * iy, tof = I->t0_s - L->t0_s;
-    int k = 0;
-    double mu = 0;
     for (size_t s = 0; s < p->n_sta && len2 > 1.0; s++) {
         const struct tl_station *st = tl_mission_station(p->m, s);
         double sx, sy;
@@ -251,6 +255,10 @@ shock_evidence(const struct tl_pipeline *p, const struct tl__ev *L, const struct
         double pred = L->t0_s + u * tof, w = SHOCK_WINDOW_S + 0.15 * tof;
         double lo = fmax(pred - w, L->t0_s), hi = pred + w;
         const struct tl__sta_index *x = &p->sx[s];
+        bool listening = false;
+        for (size_t j = 0; j < x->n_picks && !listening; j++) {
+            listening = fabs(tl__pk_time_s(p, x->picks[j]) - pred) <= 600.0;
+        }
         int hit = 0;
         size_t around = 0;
         for (size_t j = 0; j < x->n_shocks; j++) {
@@ -258,21 +266,66 @@ shock_evidence(const struct tl_pipeline *p, const struct tl__ev *L, const struct
             hit |= t >= lo && t <= hi;
             around += fabs(t - pred) <= 600.0;
         }
-        k += hit;
-        mu += fmax((double)around / 1200.0, 1.0 / 86400.0) * (hi - lo);
+        listening = listening || around > 0;
+        r.near += listening;
+        r.hit += hit;
+        r.mu += fmax((double)around / 1200.0, 1.0 / 86400.0) * (hi - lo);
     }
-    if (k < 2) {
+    return r;
+}
+
+/*
+ * Evidence from shock waves, as a log-likelihood ratio.  Heard: the stations with a shock
+ * pick in their window are counted against what chance would give; only a count chance
+ * rarely reaches is evidence (in a barrage, shock picks are everywhere and prove nothing).
+ * Not heard: a supersonic round that really flew from L to I is heard under its path by
+ * each listening station with the probability q_hear the day's own chosen pairs show
+ * (shock_hear_rate()), so none of n stations hearing it has the likelihood (1 - q)^n
+ * against chance's exp(-mu) for two unrelated events.  One station's pick is left as no
+ * evidence either way.
+ */
+static double
+shock_evidence(const struct shock_look *sl, bool supersonic, double q_hear, bool *seen)
+{
+    if (sl->hit == 0) {
+        return supersonic && sl->near > 0 ? sl->near * log1p(-q_hear) + sl->mu : 0.0;
+    }
+    if (sl->hit < 2) {
         return 0.0;
     }
     /* P(at least k by chance), Poisson(mu) */
-    double term = exp(-mu), cdf = 0;
-    for (int j = 0; j < k; j++) {
+    double term = exp(-sl->mu), cdf = 0;
+    for (int j = 0; j < sl->hit; j++) {
         cdf += term;
-        term *= mu / (j + 1);
+        term *= sl->mu / (j + 1);
     }
     double p_chance = fmax(1.0 - cdf, 1e-12);
     *seen = true;
     return fmin(3.0, fmax(0.0, -log(p_chance) - 2.0));
+}
+
+/* How often a listening station under a chosen pair's path heard the round, over the pairs
+ * of supersonic weapons, less the hits chance accounts for (in a barrage, shock picks of
+ * other rounds fall in many windows): (hits - chance + 1) / (stations - chance + 10), a
+ * prior of one in ten worth ten stations, so that a day with few such pairs claims little
+ * from silence.  The chosen pairs include wrong ones, whose stations hear nothing: the rate
+ * errs low, and silence counts for less than it should, never more. */
+static double
+shock_hear_rate(const struct tl_pipeline *p, const struct cpair *cp, const size_t *chosen,
+                size_t nch, struct shock_look *looks)
+{
+    double hits = 0.0, near = 0.0, chance = 0.0;
+    for (size_t c = 0; c < nch; c++) {
+        const struct cpair *ch = &cp[chosen[c]];
+        looks[c] = shock_look(p, &p->ev[ch->l], &p->ev[ch->i]);
+        const struct tl_weapon_info *wi = tl_weapon_get(ch->weapon);
+        if (wi && wi->supersonic) {
+            hits += looks[c].hit;
+            near += looks[c].near;
+            chance += fmin(looks[c].mu, (double)looks[c].near);
+        }
+    }
+    return (fmax(0.0, hits - chance) + 1.0) / (near - chance + 10.0);
 }
 
 /* Events per second within RATE_RADIUS_M of event e's partner-to-be and +-10 minutes of
@@ -779,7 +832,8 @@ tl__classify_pair(struct tl_pipeline *p)
     long *partner = tl_malloc((n + 1) * sizeof(long));
     size_t *chosen = tl_malloc((ncp + 1) * sizeof(size_t));
     int *margin = tl_malloc((n + 1) * sizeof(int));
-    if (!partner || !chosen || !margin) {
+    struct shock_look *looks = tl_malloc((ncp + 1) * sizeof(struct shock_look));
+    if (!partner || !chosen || !margin || !looks) {
         rc = TL_ENOMEM;
         goto done;
     }
@@ -801,6 +855,9 @@ tl__classify_pair(struct tl_pipeline *p)
         goto done;
     }
     role_votes(p, partner, margin);
+    double q_hear = shock_hear_rate(p, cp, chosen, nch, looks);
+    TL_LOG(TL_LOG_DEBUG, "pair", "%zu pairs chosen; stations under a supersonic round's path hear it at a rate of %.3f",
+           nch, q_hear);
     /* pairing probabilities: softmax over the alternatives of both ends and "no pair" */
     p->n_fnd = 0;
     if (nch && (rc = tl__grow((void **)&p->fnd, &p->cap_fnd, nch, sizeof(*p->fnd),
@@ -834,7 +891,8 @@ tl__classify_pair(struct tl_pipeline *p)
         struct tl__ev *L = &p->ev[ch->l], *I = &p->ev[ch->i];
         /* is the earlier one the launch?  log-odds from independent evidence */
         bool shock_seen = false;
-        double lo = shock_evidence(p, L, I, &shock_seen);
+        const struct tl_weapon_info *wi = tl_weapon_get(ch->weapon);
+        double lo = shock_evidence(&looks[c], wi && wi->supersonic, q_hear, &shock_seen);
         if (lo > 0) {
             L->pub.shock_cue = true;
         }
@@ -905,6 +963,7 @@ done:
     tl_free(partner);
     tl_free(chosen);
     tl_free(margin);
+    tl_free(looks);
     tl_free(cp);
     return rc;
 }
