@@ -255,10 +255,17 @@ shock_look(const struct tl_pipeline *p, const struct tl__ev *L, const struct tl_
         double pred = L->t0_s + u * tof, w = SHOCK_WINDOW_S + 0.15 * tof;
         double lo = fmax(pred - w, L->t0_s), hi = pred + w;
         const struct tl__sta_index *x = &p->sx[s];
-        bool listening = false;
-        for (size_t j = 0; j < x->n_picks && !listening; j++) {
-            listening = fabs(tl__pk_time_s(p, x->picks[j]) - pred) <= 600.0;
+        /* the first pick from 10 minutes before: is it within 10 minutes after? */
+        size_t a = 0, b = x->n_picks;
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+            if (tl__pk_time_s(p, x->picks[mid]) < pred - 600.0) {
+                a = mid + 1;
+            } else {
+                b = mid;
+            }
         }
+        bool listening = a < x->n_picks && tl__pk_time_s(p, x->picks[a]) <= pred + 600.0;
         int hit = 0;
         size_t around = 0;
         for (size_t j = 0; j < x->n_shocks; j++) {
