@@ -18,14 +18,17 @@
  *      went: records still to come, the wait for a run to start, the run; then,
  *      from the versions stored, what a first version is worth: how many
  *      findings were revised after it and how, and the latency of the first and
- *      of the last version.
+ *      of the last version; and for the findings later than 5 s, what their
+ *      launch event had been until then (late_causes).
  *
  * The load generator is `truceline replay`'s engine (tl_replay_run) in this
  * process: signing, HTTP and retries included.  Usage:
  *     bench_server [--quick]      (--quick: 3 hours of data, for a smoke run)
- *     bench_server --latency SPEED HOURS [START_H]
+ *     bench_server --latency SPEED HOURS [START_H] [--time-order]
  *                                 (phase 3 alone: HOURS of the busy day from
- *                                 START_H o'clock, default 6, at SPEED x)
+ *                                 START_H o'clock, default 6, at SPEED x;
+ *                                 --time-order: each station's records sent in
+ *                                 time order, so none comes late)
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
@@ -344,6 +347,51 @@ count_of(sqlite3 *db, const char *sql)
 }
 
 /*
+ * Why a finding came late: each finding first published more than the target's 5 s after the
+ * last pick of its events, by what its launch event was before (its version published last
+ * before the finding's first): none, so the association formed the event only then; or an
+ * impact, an unpaired event, a launch, or withdrawn, so the pairing chose that event as a
+ * launch only then.  Such a finding's own picks were all in: it waited for records of other
+ * events, or for the server (the derivable figure).  Prints the counts and, of each kind, how
+ * many have a confidence of 0.5 or more.
+ */
+static void
+late_causes(sqlite3 *db)
+{
+    static const char *const before_was[] = {"impact", "unknown", "launch", "withdrawn"};
+    long n[5] = {0}, sure[5] = {0}, all = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT json_extract(f.doc, '$.properties.confidence'), (SELECT CASE e.cause WHEN "
+            "'withdrawn' THEN 'withdrawn' ELSE json_extract(e.doc, '$.properties.class') END "
+            "FROM versions e WHERE e.kind = 1 AND e.id = json_extract(f.doc, "
+            "'$.properties.launch') AND e.published_ns < f.published_ns ORDER BY e.version "
+            "DESC LIMIT 1) FROM versions f WHERE f.kind = 2 AND f.version = 0 AND "
+            "f.latency_ms > 5000",
+            -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_server: late findings: %s\n", sqlite3_errmsg(db));
+        return;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *before = (const char *)sqlite3_column_text(st, 1);
+        size_t k = 0; /* 0: the launch event had no version before */
+        for (size_t i = 0; i < 4 && before; i++) {
+            k = strcmp(before, before_was[i]) == 0 ? i + 1 : k;
+        }
+        n[k]++;
+        sure[k] += sqlite3_column_double(st, 0) >= 0.5;
+        all++;
+    }
+    sqlite3_finalize(st);
+    printf("  findings first published more than 5 s after their last pick: %ld; their launch "
+           "event before: not published (the association formed it late) %ld (%ld of "
+           "confidence >= 0.5), an impact %ld (%ld), unpaired %ld (%ld), a launch %ld (%ld), "
+           "withdrawn %ld (%ld)\n",
+           all, n[0], sure[0], n[1], sure[1], n[2], sure[2], n[3], sure[3], n[4], sure[4]);
+}
+
+/*
  * What a finding's first version is worth: with the server stopped, each finding's versions
  * as stored, its first version against its last automatic one (or its withdrawal).  Prints
  * how many were withdrawn, and of those that stand how many changed and how; and the latency of
@@ -430,7 +478,6 @@ revisions(const char *data)
     long again_ev = count_of(db, "SELECT count(DISTINCT v.id) FROM versions v JOIN versions w "
                                  "ON w.id = v.id AND w.version = v.version - 1 WHERE v.kind = 1 "
                                  "AND w.cause = 'withdrawn'");
-    sqlite3_close(db);
     printf("  revisions: %ld findings, %ld versions; %ld withdrawn since; of the %ld that "
            "stand, %ld settled (no longer provisional), %ld changed since their first version: "
            "impact %ld, fired_from %ld, confidence by 0.05 or more %ld (across 0.95: %ld)\n",
@@ -458,6 +505,8 @@ revisions(const char *data)
            "%.2f / %.2f s (%zu), last version %.2f / %.2f s (%zu, withdrawn ones left out)\n",
            pct_s(rc.first_ms, rc.n_first, 50), pct_s(rc.first_ms, rc.n_first, 99), rc.n_first,
            pct_s(rc.last_ms, rc.n_last, 50), pct_s(rc.last_ms, rc.n_last, 99), rc.n_last);
+    late_causes(db);
+    sqlite3_close(db);
     free(rc.first_ms);
     free(rc.last_ms);
 }
@@ -465,9 +514,10 @@ revisions(const char *data)
 /*
  * Latency: `hours` of the busy day from `start_h` played at `speed` times real time into a
  * server with a 10-minute window; prints the server's two figures and where the time went.
+ * With `time_order` each station's records are sent in time order: no record comes late.
  */
 static void
-latency_phase(const char *work, double speed, double hours, double start_h)
+latency_phase(const char *work, double speed, double hours, double start_h, bool time_order)
 {
     char lat[600], mission[700], records[700], keys[700], data[700];
     snprintf(lat, sizeof(lat), "%s/latency", work);
@@ -492,6 +542,7 @@ latency_phase(const char *work, double speed, double hours, double start_h)
     rc.keys_dir = keys;
     rc.speed = speed;
     rc.connections = 4;
+    rc.time_order = time_order;
     struct tl_replay_stats st;
     tl_replay_run(&rc, &st, &d);
     wait_idle(tl_server_url(s), tok, 300);
@@ -500,9 +551,10 @@ latency_phase(const char *work, double speed, double hours, double start_h)
     json_t *l = json_object_get(p, "finding_latency_ms");
     json_t *ld = json_object_get(p, "finding_latency_derivable_ms");
     printf("last pick -> published finding (busy, %g h from %02.0f:00 at %gx real time, 10-min "
-           "window): %lld findings, p50 %.2f s, p99 %.2f s, max %.2f s; from when derivable: "
+           "window%s): %lld findings, p50 %.2f s, p99 %.2f s, max %.2f s; from when derivable: "
            "p50 %.2f s, p99 %.2f s, max %.2f s; processing runs: %lld, last %.0f ms, max %.0f ms\n",
-           hours, start_h, speed, (long long)json_integer_value(json_object_get(l, "n")),
+           hours, start_h, speed, time_order ? ", records in time order" : "",
+           (long long)json_integer_value(json_object_get(l, "n")),
            json_number_value(json_object_get(l, "p50")) / 1000.0,
            json_number_value(json_object_get(l, "p99")) / 1000.0,
            json_number_value(json_object_get(l, "max")) / 1000.0,
@@ -561,8 +613,10 @@ main(int argc, char **argv)
             perror("mkdtemp");
             return 1;
         }
+        bool time_order = strcmp(argv[argc - 1], "--time-order") == 0;
+        int nargs = argc - time_order;
         latency_phase(work, strtod(argv[2], NULL), strtod(argv[3], NULL),
-                      argc > 4 ? strtod(argv[4], NULL) : 6.0);
+                      nargs > 4 ? strtod(argv[4], NULL) : 6.0, time_order);
         rmrf(work);
         return 0;
     }
@@ -587,7 +641,7 @@ main(int argc, char **argv)
     double speed = 6000.0 / ((double)picks / (hours * 3600.0));
     ingest_phase("paced", day, work, speed, picks);
 
-    latency_phase(work, 30, quick ? 0.5 : 1.0, 6.0);
+    latency_phase(work, 30, quick ? 0.5 : 1.0, 6.0, false);
     rmrf(work);
     return 0;
 }
