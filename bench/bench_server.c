@@ -208,6 +208,8 @@ ingest_phase(const char *label, const char *sc, const char *work, double speed, 
  */
 struct trace {
     double *last_ms, *drv_ms, *wait_ms, *run_ms, *first; /* first: 1 if the slice's first run */
+    double *come_ms;                                     /* last pick -> derivable, unsorted */
+    char (*id)[TL_ID_MAX];                               /* the finding */
     size_t n, cap;
     long first_run; /* findings of the first run of a slice (derivable measured from last pick) */
 };
@@ -233,17 +235,26 @@ trace_sink(void *ud,
     }
     if (t->n == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 256;
-        double **arr[5] = {&t->last_ms, &t->drv_ms, &t->wait_ms, &t->run_ms, &t->first};
-        for (int i = 0; i < 5; i++) {
+        double **arr[6] = {&t->last_ms, &t->drv_ms, &t->wait_ms,
+                           &t->run_ms,  &t->first,  &t->come_ms};
+        for (int i = 0; i < 6; i++) {
             double *p = realloc(*arr[i], cap * sizeof(double));
             if (!p) {
                 return;
             }
             *arr[i] = p;
         }
+        char(*ids)[TL_ID_MAX] = realloc(t->id, cap * sizeof(*ids));
+        if (!ids) {
+            return;
+        }
+        t->id = ids;
         t->cap = cap;
     }
     t->last_ms[t->n] = last;
+    t->come_ms[t->n] = last - drv;
+    id[strcspn(id, ":")] = '\0';
+    snprintf(t->id[t->n], sizeof(t->id[t->n]), "%s", id);
     t->drv_ms[t->n] = drv;
     t->wait_ms[t->n] = drv - ago;
     t->run_ms[t->n] = took;
@@ -348,18 +359,19 @@ count_of(sqlite3 *db, const char *sql)
 
 /*
  * Why a finding came late: each finding first published more than the target's 5 s after the
- * last pick of its events, by what its launch event was before (its version published last
- * before the finding's first): none, so the association formed the event only then; or an
- * impact, an unpaired event, a launch, or withdrawn, so the pairing chose that event as a
- * launch only then.  Such a finding's own picks were all in: it waited for records of other
- * events, or for the server (the derivable figure).  Prints the counts and, of each kind, how
- * many have a confidence of 0.5 or more.
+ * last pick of its events.  Its own picks were all in by then, so it waited for the server (a
+ * run: the derivable figure) or for records of other events (the rest, from the trace); it is
+ * counted under the larger of the two.  Those that waited for records are sorted by what their
+ * launch event was before (its version published last before the finding's first): none, so
+ * the association formed the event only then; or an impact, an unpaired event, a launch, or
+ * withdrawn, so the pairing chose that event as a launch only then.  Prints the counts and, of
+ * each kind, how many have a confidence of 0.5 or more.
  */
 static void
-late_causes(sqlite3 *db)
+late_causes(sqlite3 *db, const struct trace *tr)
 {
     static const char *const before_was[] = {"impact", "unknown", "launch", "withdrawn"};
-    long n[5] = {0}, sure[5] = {0}, all = 0;
+    long n[5] = {0}, sure[5] = {0}, all = 0, server = 0, server_sure = 0, untraced = 0;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(
             db,
@@ -367,7 +379,7 @@ late_causes(sqlite3 *db)
             "'withdrawn' THEN 'withdrawn' ELSE json_extract(e.doc, '$.properties.class') END "
             "FROM versions e WHERE e.kind = 1 AND e.id = json_extract(f.doc, "
             "'$.properties.launch') AND e.published_ns < f.published_ns ORDER BY e.version "
-            "DESC LIMIT 1) FROM versions f WHERE f.kind = 2 AND f.version = 0 AND "
+            "DESC LIMIT 1), f.id FROM versions f WHERE f.kind = 2 AND f.version = 0 AND "
             "f.latency_ms > 5000",
             -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "bench_server: late findings: %s\n", sqlite3_errmsg(db));
@@ -375,20 +387,37 @@ late_causes(sqlite3 *db)
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *before = (const char *)sqlite3_column_text(st, 1);
+        const char *id = (const char *)sqlite3_column_text(st, 2);
+        bool confident = sqlite3_column_double(st, 0) >= 0.5;
+        size_t t = 0;
+        while (t < tr->n && id && strcmp(tr->id[t], id) != 0) {
+            t++;
+        }
+        all++;
+        if (t == tr->n) {
+            untraced++;
+            continue;
+        }
+        if (tr->come_ms[t] < tr->drv_ms[t]) {
+            server++;
+            server_sure += confident;
+            continue;
+        }
         size_t k = 0; /* 0: the launch event had no version before */
         for (size_t i = 0; i < 4 && before; i++) {
             k = strcmp(before, before_was[i]) == 0 ? i + 1 : k;
         }
         n[k]++;
-        sure[k] += sqlite3_column_double(st, 0) >= 0.5;
-        all++;
+        sure[k] += confident;
     }
     sqlite3_finalize(st);
-    printf("  findings first published more than 5 s after their last pick: %ld; their launch "
-           "event before: not published (the association formed it late) %ld (%ld of "
-           "confidence >= 0.5), an impact %ld (%ld), unpaired %ld (%ld), a launch %ld (%ld), "
-           "withdrawn %ld (%ld)\n",
-           all, n[0], sure[0], n[1], sure[1], n[2], sure[2], n[3], sure[3], n[4], sure[4]);
+    printf("  findings first published more than 5 s after their last pick: %ld; mostly waiting "
+           "for the server %ld (%ld of confidence >= 0.5); mostly for records of other events "
+           "%ld, their launch event before: not published (the association formed it late) %ld "
+           "(%ld), an impact %ld (%ld), unpaired %ld (%ld), a launch %ld (%ld), withdrawn %ld "
+           "(%ld); not in the trace %ld\n",
+           all, server, server_sure, n[0] + n[1] + n[2] + n[3] + n[4], n[0], sure[0], n[1],
+           sure[1], n[2], sure[2], n[3], sure[3], n[4], sure[4], untraced);
 }
 
 /*
@@ -396,10 +425,10 @@ late_causes(sqlite3 *db)
  * as stored, its first version against its last automatic one (or its withdrawal).  Prints
  * how many were withdrawn, and of those that stand how many changed and how; and the latency of
  * the first and of the last version, each from the last pick of the events that version names
- * (versions.latency_ms).
+ * (versions.latency_ms); then why the late ones came late (late_causes(), with the trace).
  */
 static void
-revisions(const char *data)
+revisions(const char *data, const struct trace *tr)
 {
     char path[800];
     snprintf(path, sizeof(path), "%s/truceline.db", data);
@@ -505,7 +534,7 @@ revisions(const char *data)
            "%.2f / %.2f s (%zu), last version %.2f / %.2f s (%zu, withdrawn ones left out)\n",
            pct_s(rc.first_ms, rc.n_first, 50), pct_s(rc.first_ms, rc.n_first, 99), rc.n_first,
            pct_s(rc.last_ms, rc.n_last, 50), pct_s(rc.last_ms, rc.n_last, 99), rc.n_last);
-    late_causes(db);
+    late_causes(db, tr);
     sqlite3_close(db);
     free(rc.first_ms);
     free(rc.last_ms);
@@ -595,13 +624,15 @@ latency_phase(const char *work, double speed, double hours, double start_h, bool
            pct_s(tr.last_ms, tr.n, 50), pct_s(tr.last_ms, tr.n, 99), pct_s(tr.wait_ms, tr.n, 50),
            pct_s(tr.wait_ms, tr.n, 99), pct_s(tr.run_ms, tr.n, 50), pct_s(tr.run_ms, tr.n, 99),
            tr.first_run, tr.n);
-    revisions(data);
+    revisions(data, &tr);
     fflush(stdout);
     free(tr.last_ms);
     free(tr.drv_ms);
     free(tr.wait_ms);
     free(tr.run_ms);
     free(tr.first);
+    free(tr.come_ms);
+    free(tr.id);
 }
 
 int
