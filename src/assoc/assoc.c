@@ -839,15 +839,7 @@ repeat_search(struct actx *a, size_t ev)
         tol[k] = 0.03 + 3.0 * sqrt(tl__sq(tl__path_sigma_s(tl, d)) + loc_s * loc_s);
         const struct tl__sta_index *x = &p->sx[tl->stations[k]];
         double lo_t = et0 - REPEAT_WINDOW_S + tt[k], hi_t = et0 + REPEAT_WINDOW_S + tt[k];
-        size_t lo = 0, hi = x->n_picks;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (tl__pk_time_s(p, x->picks[mid]) < lo_t) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
+        size_t lo = tl__sta_first_pick(p, x, lo_t);
         for (size_t i = lo; i < x->n_picks; i++) {
             double t = tl__pk_time_s(p, x->picks[i]);
             if (t > hi_t) {
@@ -1459,15 +1451,7 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
         s->scale = p->sx[tl->stations[k]].weight_scale;
         /* free picks that a source in this block could have produced */
         const struct tl__sta_index *x = &p->sx[tl->stations[k]];
-        size_t lo = 0, hi = x->n_picks;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (tl__pk_time_s(p, x->picks[mid]) < a.bt0 - 1.0) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
+        size_t lo = tl__sta_first_pick(p, x, a.bt0 - 1.0);
         for (size_t i = lo; i < x->n_picks; i++) {
             double t = tl__pk_time_s(p, x->picks[i]);
             if (t > a.bt1 + max_tt) {

@@ -256,15 +256,7 @@ shock_look(const struct tl_pipeline *p, const struct tl__ev *L, const struct tl_
         double lo = fmax(pred - w, L->t0_s), hi = pred + w;
         const struct tl__sta_index *x = &p->sx[s];
         /* the first pick from 10 minutes before: is it within 10 minutes after? */
-        size_t a = 0, b = x->n_picks;
-        while (a < b) {
-            size_t mid = a + (b - a) / 2;
-            if (tl__pk_time_s(p, x->picks[mid]) < pred - 600.0) {
-                a = mid + 1;
-            } else {
-                b = mid;
-            }
-        }
+        size_t a = tl__sta_first_pick(p, x, pred - 600.0);
         bool listening = a < x->n_picks && tl__pk_time_s(p, x->picks[a]) <= pred + 600.0;
         int hit = 0;
         size_t around = 0;

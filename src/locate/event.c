@@ -97,15 +97,7 @@ static double
 pick_rate(const struct tl_pipeline *p, int32_t sta, double t)
 {
     const struct tl__sta_index *x = &p->sx[sta];
-    size_t lo = 0, hi = x->n_picks;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (tl__pk_time_s(p, x->picks[mid]) < t - 60.0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
+    size_t lo = tl__sta_first_pick(p, x, t - 60.0);
     size_t n = 0;
     for (size_t i = lo; i < x->n_picks && tl__pk_time_s(p, x->picks[i]) <= t + 60.0; i++) {
         n++;
@@ -286,15 +278,7 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
             }
             double tol = 0.05 + 3.0 * sqrt(tl__sq(tl__path_sigma_s(tl, d)) + fmax(var_loc, 0.0));
             const struct tl__sta_index *x = &p->sx[tl->stations[k]];
-            size_t lo = 0, hi = x->n_picks;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (tl__pk_time_s(p, x->picks[mid]) < pred - tol) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
+            size_t lo = tl__sta_first_pick(p, x, pred - tol);
             long best = -1;
             double bd = tol;
             for (size_t i = lo; i < x->n_picks; i++) {

@@ -428,3 +428,18 @@ tl__pk_time_s(const struct tl_pipeline *p, size_t i)
     }
     return t;
 }
+
+size_t
+tl__sta_first_pick(const struct tl_pipeline *p, const struct tl__sta_index *x, double t_s)
+{
+    size_t lo = 0, hi = x->n_picks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tl__pk_time_s(p, x->picks[mid]) < t_s) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}

@@ -149,6 +149,8 @@ struct tl_pipeline {
 void tl__pipeline_reset_run(struct tl_pipeline *p);
 int tl__pipeline_index(struct tl_pipeline *p);
 double tl__pk_time_s(const struct tl_pipeline *p, size_t i); /* seconds from epoch, clock-corrected */
+/* The index in x->picks of the first pick at or after t_s (tl__pk_time_s; x->n_picks if none). */
+size_t tl__sta_first_pick(const struct tl_pipeline *p, const struct tl__sta_index *x, double t_s);
 
 /* met.c: the weather at a place and time, from the met records.  One field per tile and
  * 10-minute slot, sampled on a grid, built on first use and cached for the run. */
