@@ -303,21 +303,20 @@ shock_evidence(const struct shock_look *sl, bool supersonic, double q_hear, bool
     return fmin(3.0, fmax(0.0, -log(p_chance) - 2.0));
 }
 
-/* How often a listening station under a chosen pair's path heard the round, over the pairs
- * of supersonic weapons, less the hits chance accounts for (in a barrage, shock picks of
- * other rounds fall in many windows): (hits - chance + 1) / (stations - chance + 10), a
- * prior of one in ten worth ten stations, so that a day with few such pairs claims little
- * from silence.  The chosen pairs include wrong ones, whose stations hear nothing: the rate
- * errs low, and silence counts for less than it should, never more. */
+/* How often a listening station under a chosen pair's path heard the round (looks[c]: what
+ * was heard under the path of the pair chosen[c]), over the pairs of supersonic weapons,
+ * less the hits chance accounts for (in a barrage, shock picks of other rounds fall in many
+ * windows): (hits - chance + 1) / (stations - chance + 10), a prior of one in ten worth ten
+ * stations, so that a day with few such pairs claims little from silence.  The chosen pairs
+ * include wrong ones, whose stations hear nothing: the rate errs low, and silence counts for
+ * less than it should, never more. */
 static double
-shock_hear_rate(const struct tl_pipeline *p, const struct cpair *cp, const size_t *chosen,
-                size_t nch, struct shock_look *looks)
+shock_hear_rate(const struct cpair *cp, const size_t *chosen, size_t nch,
+                const struct shock_look *looks)
 {
     double hits = 0.0, near = 0.0, chance = 0.0;
     for (size_t c = 0; c < nch; c++) {
-        const struct cpair *ch = &cp[chosen[c]];
-        looks[c] = shock_look(p, &p->ev[ch->l], &p->ev[ch->i]);
-        const struct tl_weapon_info *wi = tl_weapon_get(ch->weapon);
+        const struct tl_weapon_info *wi = tl_weapon_get(cp[chosen[c]].weapon);
         if (wi && wi->supersonic) {
             hits += looks[c].hit;
             near += looks[c].near;
@@ -854,7 +853,10 @@ tl__classify_pair(struct tl_pipeline *p)
         goto done;
     }
     role_votes(p, partner, margin);
-    double q_hear = shock_hear_rate(p, cp, chosen, nch, looks);
+    for (size_t c = 0; c < nch; c++) {
+        looks[c] = shock_look(p, &p->ev[cp[chosen[c]].l], &p->ev[cp[chosen[c]].i]);
+    }
+    double q_hear = shock_hear_rate(cp, chosen, nch, looks);
     TL_LOG(TL_LOG_DEBUG, "pair", "%zu pairs chosen; stations under a supersonic round's path hear it at a rate of %.3f",
            nch, q_hear);
     /* pairing probabilities: softmax over the alternatives of both ends and "no pair" */
