@@ -29,7 +29,16 @@
  * happened to fall in the window" - whose density is the local rate of events.
  * In quiet hours a match is telling; in a barrage, where events fall in every
  * window, it is not, and the probability says so.  The smaller of the two
- * ends' probabilities is used.
+ * ends' probabilities is used.  A pairing is right when launch and impact are
+ * of one volley (formats.md section 5): the guns of a battery fire within
+ * seconds of each other at one aim point and their rounds fly one time of
+ * flight, so which launch went with which of the volley's impacts cannot be
+ * told and need not be.  At each end the rivals of the same volley (the
+ * launch with another impact at the aim point within VOLLEY_S, the impact with
+ * another launch from the battery's place within VOLLEY_S) are the same answer
+ * and count for it.  Weighed as rivals, they made a battery's sure pairings
+ * look like one chance in its number of guns: on busy's seed 1, pairings at
+ * 0.3-0.5 were right 74-80% of the time (Brier score 0.224, 0.145 now).
  *
  * Timing alone cannot tell a launch and its impact from two impacts (or two
  * launches) a time of flight apart.  Independent evidence multiplies the
@@ -86,6 +95,9 @@
 #define MISSION_WINDOW_S 600.0
 #define TOF_JITTER       0.01
 #define MISSION_TOL_S    1.0
+/* A volley: a battery's guns, tens to 150 m apart, fire within a few seconds of each other. */
+#define VOLLEY_S  4.0
+#define BATTERY_M 300.0
 
 struct cpair {
     size_t l, i;      /* event indices: launch (earlier), impact (later) */
@@ -392,6 +404,13 @@ same_gun_and_aim(const struct tl__ev *la, const struct tl__ev *ia, const struct 
     double range = tl_geo_dist_m(la->pub.lat_deg, la->pub.lon_deg, ia->pub.lat_deg,
                                  ia->pub.lon_deg);
     return same_place(ia, ib, AIM_SPREAD * range);
+}
+
+/* Two events of one volley: at one place (radius_m), within VOLLEY_S of each other. */
+static bool
+same_volley(const struct tl__ev *a, const struct tl__ev *b, double radius_m)
+{
+    return fabs(a->t0_s - b->t0_s) <= VOLLEY_S && same_place(a, b, radius_m);
 }
 
 /*
@@ -871,23 +890,34 @@ tl__classify_pair(struct tl_pipeline *p)
          * heard and this one is an unrelated event that happened to fall in the window":
          * densities in 1/s, the unrelated events at the local event rate. */
         double dens = exp(-ch->tcost) / sqrt(2.0 * M_PI);
-        double w_l = 0, w_i = 0;
+        double w_l = 0, w_i = 0, same_l = 0, same_i = 0;
+        const struct tl__ev *cl = &p->ev[ch->l], *ci = &p->ev[ch->i];
+        double aim_m = AIM_SPREAD * tl_geo_dist_m(cl->pub.lat_deg, cl->pub.lon_deg,
+                                                  ci->pub.lat_deg, ci->pub.lon_deg);
         for (size_t k = 0; k < ncp; k++) {
             double dk = exp(-cp[k].tcost) / sqrt(2.0 * M_PI);
             /* an event is in one pair at most, as the launch or as the impact: every
-             * candidate it takes part in, in either role, is a rival */
+             * candidate it takes part in, in either role, is a rival; those of its volley
+             * are the same answer */
             if (cp[k].l == ch->l || cp[k].i == ch->l) {
                 w_l += dk;
+                if (k != chosen[c] && cp[k].l == ch->l && same_volley(ci, &p->ev[cp[k].i], aim_m)) {
+                    same_l += dk;
+                }
             }
             if (cp[k].i == ch->i || cp[k].l == ch->i) {
                 w_i += dk;
+                if (k != chosen[c] && cp[k].i == ch->i &&
+                    same_volley(cl, &p->ev[cp[k].l], BATTERY_M)) {
+                    same_i += dk;
+                }
             }
         }
         /* for the launch, rivals are events near the impact's place; for the impact,
          * events near the launch's place */
         double rho_l = event_rate(p, ch->l, ch->i), rho_i = event_rate(p, ch->i, ch->l);
-        double p_l = P_DETECT * dens / ((1.0 - P_DETECT) * rho_l + P_DETECT * w_l);
-        double p_i = P_DETECT * dens / ((1.0 - P_DETECT) * rho_i + P_DETECT * w_i);
+        double p_l = P_DETECT * (dens + same_l) / ((1.0 - P_DETECT) * rho_l + P_DETECT * w_l);
+        double p_i = P_DETECT * (dens + same_i) / ((1.0 - P_DETECT) * rho_i + P_DETECT * w_i);
         double pair_p = fmin(p_l, p_i);
         struct tl__ev *L = &p->ev[ch->l], *I = &p->ev[ch->i];
         /* is the earlier one the launch?  log-odds from independent evidence */
