@@ -891,9 +891,9 @@ tl__classify_pair(struct tl_pipeline *p)
          * densities in 1/s, the unrelated events at the local event rate. */
         double dens = exp(-ch->tcost) / sqrt(2.0 * M_PI);
         double w_l = 0, w_i = 0, same_l = 0, same_i = 0;
-        const struct tl__ev *cl = &p->ev[ch->l], *ci = &p->ev[ch->i];
-        double aim_m = AIM_SPREAD * tl_geo_dist_m(cl->pub.lat_deg, cl->pub.lon_deg,
-                                                  ci->pub.lat_deg, ci->pub.lon_deg);
+        struct tl__ev *L = &p->ev[ch->l], *I = &p->ev[ch->i];
+        double aim_m = AIM_SPREAD * tl_geo_dist_m(L->pub.lat_deg, L->pub.lon_deg, I->pub.lat_deg,
+                                                  I->pub.lon_deg);
         for (size_t k = 0; k < ncp; k++) {
             double dk = exp(-cp[k].tcost) / sqrt(2.0 * M_PI);
             /* an event is in one pair at most, as the launch or as the impact: every
@@ -901,14 +901,14 @@ tl__classify_pair(struct tl_pipeline *p)
              * are the same answer */
             if (cp[k].l == ch->l || cp[k].i == ch->l) {
                 w_l += dk;
-                if (k != chosen[c] && cp[k].l == ch->l && same_volley(ci, &p->ev[cp[k].i], aim_m)) {
+                if (k != chosen[c] && cp[k].l == ch->l && same_volley(I, &p->ev[cp[k].i], aim_m)) {
                     same_l += dk;
                 }
             }
             if (cp[k].i == ch->i || cp[k].l == ch->i) {
                 w_i += dk;
                 if (k != chosen[c] && cp[k].i == ch->i &&
-                    same_volley(cl, &p->ev[cp[k].l], BATTERY_M)) {
+                    same_volley(L, &p->ev[cp[k].l], BATTERY_M)) {
                     same_i += dk;
                 }
             }
@@ -919,7 +919,6 @@ tl__classify_pair(struct tl_pipeline *p)
         double p_l = P_DETECT * (dens + same_l) / ((1.0 - P_DETECT) * rho_l + P_DETECT * w_l);
         double p_i = P_DETECT * (dens + same_i) / ((1.0 - P_DETECT) * rho_i + P_DETECT * w_i);
         double pair_p = fmin(p_l, p_i);
-        struct tl__ev *L = &p->ev[ch->l], *I = &p->ev[ch->i];
         /* is the earlier one the launch?  log-odds from independent evidence */
         bool shock_seen = false;
         const struct tl_weapon_info *wi = tl_weapon_get(ch->weapon);
