@@ -57,6 +57,14 @@
  * its role: guns fire again from the spot they stand on, aim points are hit
  * again.  The pairs are chosen twice; the second time each candidate also pays
  * for the roles its events' places took in the first choice (role_votes()).
+ *
+ * An event's class is not its pairing: a wrong partner often leaves the role
+ * right (a launch paired with the wrong round of its battery is still a
+ * launch).  So a paired event's class probability is the share of its
+ * alternatives in which it plays the role the pair gives it, "not paired" a
+ * coin toss, times the same evidence; and an event left unpaired takes the
+ * role its place has in the pairs chosen, with the votes' odds, or stays
+ * unknown at 0.5.
  */
 #include "../pipeline/pipeline_priv.h"
 
@@ -890,7 +898,7 @@ tl__classify_pair(struct tl_pipeline *p)
          * heard and this one is an unrelated event that happened to fall in the window":
          * densities in 1/s, the unrelated events at the local event rate. */
         double dens = exp(-ch->tcost) / sqrt(2.0 * M_PI);
-        double w_l = 0, w_i = 0, same_l = 0, same_i = 0;
+        double w_l = 0, w_i = 0, same_l = 0, same_i = 0, role_l = 0, role_i = 0;
         struct tl__ev *L = &p->ev[ch->l], *I = &p->ev[ch->i];
         double aim_m = AIM_SPREAD * tl_geo_dist_m(L->pub.lat_deg, L->pub.lon_deg, I->pub.lat_deg,
                                                   I->pub.lon_deg);
@@ -901,12 +909,14 @@ tl__classify_pair(struct tl_pipeline *p)
              * are the same answer */
             if (cp[k].l == ch->l || cp[k].i == ch->l) {
                 w_l += dk;
+                role_l += cp[k].l == ch->l ? dk : 0.0;
                 if (k != chosen[c] && cp[k].l == ch->l && same_volley(I, &p->ev[cp[k].i], aim_m)) {
                     same_l += dk;
                 }
             }
             if (cp[k].i == ch->i || cp[k].l == ch->i) {
                 w_i += dk;
+                role_i += cp[k].i == ch->i ? dk : 0.0;
                 if (k != chosen[c] && cp[k].i == ch->i &&
                     same_volley(L, &p->ev[cp[k].l], BATTERY_M)) {
                     same_i += dk;
@@ -943,7 +953,17 @@ tl__classify_pair(struct tl_pipeline *p)
         double p_pair = odds / (1.0 + odds);
         L->pub.cls = TL_CLASS_LAUNCH;
         I->pub.cls = TL_CLASS_IMPACT;
-        L->pub.class_p = I->pub.class_p = p_pair + (1.0 - p_pair) * 0.5;
+        /* Each event's class: the share of its alternatives in which it plays the role the
+         * pair gives it (launch for L, impact for I) - a wrong partner often leaves the role
+         * right - with "not paired" a coin toss, times the same evidence. */
+        double c_l = (P_DETECT * role_l + 0.5 * (1.0 - P_DETECT) * rho_l) /
+                     ((1.0 - P_DETECT) * rho_l + P_DETECT * w_l);
+        double c_i = (P_DETECT * role_i + 0.5 * (1.0 - P_DETECT) * rho_i) /
+                     ((1.0 - P_DETECT) * rho_i + P_DETECT * w_i);
+        double o_l = c_l / fmax(1.0 - c_l, 1e-9) * exp(lo);
+        double o_i = c_i / fmax(1.0 - c_i, 1e-9) * exp(lo);
+        L->pub.class_p = o_l / (1.0 + o_l);
+        I->pub.class_p = o_i / (1.0 + o_i);
         L->pub.weapon = I->pub.weapon = ch->weapon;
         memcpy(L->pub.pair, I->pub.id, TL_ID_MAX);
         memcpy(I->pub.pair, L->pub.id, TL_ID_MAX);
@@ -987,6 +1007,15 @@ tl__classify_pair(struct tl_pipeline *p)
             if (!have) {
                 f->zones[f->n_zones++] = I->pub.zones[z];
             }
+        }
+    }
+    /* An event left unpaired takes the role its place has in the pairs chosen (a gun
+     * position, an aim point), with the votes' odds, or stays unknown. */
+    role_votes(p, partner, margin);
+    for (size_t k = 0; k < n; k++) {
+        if (partner[k] < 0 && margin[k] != 0) {
+            p->ev[k].pub.cls = margin[k] > 0 ? TL_CLASS_LAUNCH : TL_CLASS_IMPACT;
+            p->ev[k].pub.class_p = 1.0 / (1.0 + exp(-role_llr(abs(margin[k]))));
         }
     }
 done:

@@ -1038,6 +1038,50 @@ test_volley_is_one_pairing(void **state)
     assert_true(mean_a < mean_b - 0.3);
 }
 
+/*
+ * A gun fires four rounds at one point across the line, and then a fifth whose shell is a dud
+ * (no impact); at the aim point a sixth explosion comes with no launch heard; far from both, a
+ * lone explosion.  The unpaired dud's launch and the lone impact take the roles their places
+ * have in the pairs (a gun position, an aim point), with the votes' odds (four votes: 19 to 1);
+ * the lone explosion elsewhere has no evidence and stays unknown at 0.5.
+ */
+static void
+test_place_names_unpaired_events(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 4 };
+    struct src s[2 * ROUNDS + 3];
+    gun_at_aim(0.5, 7000.0, 200.0, 1.0, s, ROUNDS);
+    struct src *dud = &s[2 * ROUNDS], *hit = &s[2 * ROUNDS + 1], *lone = &s[2 * ROUNDS + 2];
+    *dud = s[0];
+    dud->t_s = s[ROUNDS - 1].t_s + 200.0;
+    *hit = s[ROUNDS];
+    hit->t_s = dud->t_s + 500.0;
+    beside_line(0.2, 270.0, 3000.0, lone);
+    lone->t_s = hit->t_s + 400.0;
+    struct tl_pipeline *p = NULL;
+    assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &p));
+    feed(p, g_m, s, 2 * ROUNDS + 3, 5.0, 4.0, 250.0, 0.01, 20000.0, 2000.0, NULL, 0.0);
+    assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
+    size_t ne;
+    const struct tl_event *ev = tl_pipeline_events(p, &ne);
+    double d;
+    long a = match(ev, ne, dud, &d), b = match(ev, ne, hit, &d), c = match(ev, ne, lone, &d);
+    assert_true(a >= 0 && b >= 0 && c >= 0);
+    print_message("unpaired: the dud's launch %d at %.3f, the lone impact %d at %.3f, the lone "
+                  "explosion elsewhere %d at %.3f\n",
+                  (int)ev[a].cls, ev[a].class_p, (int)ev[b].cls, ev[b].class_p, (int)ev[c].cls,
+                  ev[c].class_p);
+    assert_string_equal(ev[a].pair, "");
+    assert_string_equal(ev[b].pair, "");
+    assert_int_equal(TL_CLASS_LAUNCH, ev[a].cls);
+    assert_int_equal(TL_CLASS_IMPACT, ev[b].cls);
+    assert_true(ev[a].class_p >= 0.9 && ev[b].class_p >= 0.9);
+    assert_int_equal(TL_CLASS_UNKNOWN, ev[c].cls);
+    assert_true(fabs(ev[c].class_p - 0.5) < 1e-9);
+    tl_pipeline_free(p);
+}
+
 int
 main(void)
 {
@@ -1054,6 +1098,7 @@ main(void)
         cmocka_unit_test(test_chain_is_no_confident_side),
         cmocka_unit_test(test_silent_path_is_no_confident_pair),
         cmocka_unit_test(test_volley_is_one_pairing),
+        cmocka_unit_test(test_place_names_unpaired_events),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
