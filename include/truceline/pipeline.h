@@ -68,6 +68,10 @@ struct tl_event {
     size_t n_arrivals;
     const struct tl_arrival *arrivals;
     char pair[TL_ID_MAX];     /* id of the paired event, "" if none */
+    /* the partner a pairing chose but does not publish, being more likely wrong than right
+     * (pair_candidate_p < 0.5: no finding), "" if none; and that pairing's probability */
+    char pair_candidate[TL_ID_MAX];
+    double pair_candidate_p;
     enum tl_review_status status;
     int n_bearings;           /* array bearings used */
     bool shock_cue;           /* shock-wave picks support a supersonic projectile */

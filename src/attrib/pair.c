@@ -105,6 +105,9 @@
 #define MISSION_TOL_S    1.0
 /* A volley: a battery's guns, tens to 150 m apart, fire within a few seconds of each other. */
 #define VOLLEY_S  4.0
+/* A pairing is published (a finding, each event naming the other) only when it is more likely
+ * right than wrong. */
+#define MIN_PUBLISHED_PAIR_P 0.5
 #define BATTERY_M 300.0
 
 struct cpair {
@@ -866,6 +869,8 @@ tl__classify_pair(struct tl_pipeline *p)
         p->ev[k].pub.cls = TL_CLASS_UNKNOWN;
         p->ev[k].pub.class_p = 0.5;
         p->ev[k].pub.pair[0] = '\0';
+        p->ev[k].pub.pair_candidate[0] = '\0';
+        p->ev[k].pub.pair_candidate_p = NAN;
     }
     size_t nch = 0;
     if ((rc = choose_pairs(p, cp, ncp, partner, chosen, &nch)) != TL_OK) {
@@ -964,6 +969,13 @@ tl__classify_pair(struct tl_pipeline *p)
         double o_i = c_i / fmax(1.0 - c_i, 1e-9) * exp(lo);
         L->pub.class_p = o_l / (1.0 + o_l);
         I->pub.class_p = o_i / (1.0 + o_i);
+        if (p_pair < MIN_PUBLISHED_PAIR_P) {
+            /* more likely wrong than right: no finding; the events name the candidate */
+            memcpy(L->pub.pair_candidate, I->pub.id, TL_ID_MAX);
+            memcpy(I->pub.pair_candidate, L->pub.id, TL_ID_MAX);
+            L->pub.pair_candidate_p = I->pub.pair_candidate_p = p_pair;
+            continue;
+        }
         L->pub.weapon = I->pub.weapon = ch->weapon;
         memcpy(L->pub.pair, I->pub.id, TL_ID_MAX);
         memcpy(I->pub.pair, L->pub.id, TL_ID_MAX);

@@ -121,6 +121,14 @@ event_json(const struct tl_mission *m, const struct tl_event *e)
     }
     json_object_set_new(pr, "picks", picks);
     json_object_set_new(pr, "pair", e->pair[0] ? json_string(e->pair) : json_null());
+    if (e->pair_candidate[0]) {
+        json_t *pc = json_object();
+        json_object_set_new(pc, "id", json_string(e->pair_candidate));
+        json_object_set_new(pc, "p", num(e->pair_candidate_p, 4));
+        json_object_set_new(pr, "pair_candidate", pc);
+    } else {
+        json_object_set_new(pr, "pair_candidate", json_null());
+    }
     json_object_set_new(pr, "status", json_string(tl_review_status_name(e->status)));
     json_object_set_new(pr, "weapon", weapon_str(e->weapon));
     json_object_set_new(pr, "likely_side", json_string(tl_side_name(e->likely_side)));

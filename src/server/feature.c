@@ -113,6 +113,9 @@ tl__event_from_feature(const struct tl_mission *m,
     ev.n_stations = (int)json_integer_value(json_object_get(pr, "n_stations"));
     ev.rms_s = num(pr, "rms_s");
     tl__strlcpy(ev.pair, str(pr, "pair") ? str(pr, "pair") : "", sizeof(ev.pair));
+    json_t *pc = json_object_get(pr, "pair_candidate");
+    tl__strlcpy(ev.pair_candidate, str(pc, "id") ? str(pc, "id") : "", sizeof(ev.pair_candidate));
+    ev.pair_candidate_p = num(pc, "p");
     const char *status = str(pr, "status");
     ev.status = status && strcmp(status, "reviewed") == 0   ? TL_STATUS_REVIEWED
                 : status && strcmp(status, "rejected") == 0 ? TL_STATUS_REJECTED

@@ -1936,6 +1936,12 @@ diff(struct tl__live *L, struct changes *cs)
                 tl__strlcpy(x.pair, stable[pe], sizeof(x.pair));
             }
         }
+        if (x.pair_candidate[0]) {
+            long pe = find_event(&m, m.slice[e], x.pair_candidate);
+            if (pe >= 0 && stable[pe][0]) {
+                tl__strlcpy(x.pair_candidate, stable[pe], sizeof(x.pair_candidate));
+            }
+        }
         int64_t version = o->version < 0 ? 0 : o->version;
         x.revision = (int)version;
         char *doc = NULL;

@@ -967,8 +967,9 @@ test_silent_path_is_no_confident_pair(void **state)
  * Three guns fire each volley: a battery's stand 60 m apart, and then the pairings are
  * sure (down to 0.57 when the probability weighed a volley's other rounds as rivals); guns
  * 1.5 km apart are different places, and which one fired a round stays open.  `spread_m`:
- * how far apart the guns stand.  Returns the pairing probabilities of the findings that
- * pair a round with an impact of its own volley in pp[] (their count).
+ * how far apart the guns stand.  Returns in pp[] (their count) the probabilities of the
+ * pairings of a round with an impact of its own volley: published as findings (at 0.5 or
+ * more) or named by the events as candidates (below 0.5).
  */
 static size_t
 volley_pairs(double spread_m, double *pp, size_t cap)
@@ -997,17 +998,29 @@ volley_pairs(double spread_m, double *pp, size_t cap)
     const struct tl_event *ev = tl_pipeline_events(p, &ne);
     const struct tl_finding *fd = tl_pipeline_findings(p, &nf);
     for (size_t k = 0; k < nf; k++) {
-        for (size_t v = 0; v < VOLLEYS; v++) {
-            bool l_in = false, i_in = false;
-            for (size_t g = 0; g < GUNS; g++) {
-                double d;
-                long a = match(ev, ne, &s[v * GUNS + g], &d);
-                long b = match(ev, ne, &s[VOLLEYS * GUNS + v * GUNS + g], &d);
-                l_in |= a >= 0 && strcmp(fd[k].launch, ev[a].id) == 0;
-                i_in |= b >= 0 && strcmp(fd[k].impact, ev[b].id) == 0;
-            }
-            if (l_in && i_in && n < cap) {
-                pp[n++] = fd[k].pair_p;
+        assert_true(fd[k].pair_p >= 0.5); /* a finding is more likely right than wrong */
+    }
+    /* every round's pairing with an impact of its own volley: a finding, or a candidate the
+     * events name without one */
+    for (size_t v = 0; v < VOLLEYS; v++) {
+        for (size_t g = 0; g < GUNS; g++) {
+            double d;
+            long a = match(ev, ne, &s[v * GUNS + g], &d);
+            for (size_t h = 0; h < GUNS && a >= 0; h++) {
+                long b = match(ev, ne, &s[VOLLEYS * GUNS + v * GUNS + h], &d);
+                if (b < 0 || n >= cap) {
+                    continue;
+                }
+                for (size_t k = 0; k < nf; k++) {
+                    if (strcmp(fd[k].launch, ev[a].id) == 0 &&
+                        strcmp(fd[k].impact, ev[b].id) == 0) {
+                        pp[n++] = fd[k].pair_p;
+                    }
+                }
+                if (strcmp(ev[a].pair_candidate, ev[b].id) == 0) {
+                    assert_true(ev[a].pair_candidate_p < 0.5 && ev[a].pair[0] == '\0');
+                    pp[n++] = ev[a].pair_candidate_p;
+                }
             }
         }
     }

@@ -200,6 +200,12 @@ export class Panel {
       `<dl>` +
       row('weapon', esc(weaponName(p.weapon))) +
       row('paired with', p.pair ? esc(p.pair) : 'none') +
+      (p.pair_candidate
+        ? row(
+            'unpublished pairing',
+            `${esc(p.pair_candidate.id)}, probability ${(p.pair_candidate.p ?? 0).toFixed(3)} (below 0.5: no finding)`,
+          )
+        : '') +
       row('status', esc(p.status || 'automatic')) +
       row('revision', String(p.revision ?? 0)) +
       `</dl>` +
