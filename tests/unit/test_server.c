@@ -7,6 +7,7 @@
  * The HTTP behaviour as a whole is tested black-box by
  * tests/integration/server_*.sh against the real binary.
  */
+#include <math.h>
 #include <sodium.h>
 
 #include <truceline/bulletin.h>
@@ -525,6 +526,25 @@ test_feature_round_trip(void **state)
         tl_free(b);
         tl_free(c);
         tl_free(d);
+        tl_free(arr);
+        json_decref(j);
+    }
+    /* an unpublished pairing (pair_p below 0.5) names its candidate: read back as written */
+    {
+        struct tl_event e = ev[0];
+        snprintf(e.pair_candidate, sizeof(e.pair_candidate), "%s", ev[ne - 1].id);
+        e.pair_candidate_p = 0.1234;
+        char *a = tl_event_geojson(g_m, &e);
+        json_t *j = json_loads(a, 0, NULL);
+        struct tl_event e2;
+        struct tl_arrival *arr = NULL;
+        assert_int_equal(TL_OK, tl__event_from_feature(g_m, j, &e2, &arr));
+        assert_string_equal(e2.pair_candidate, ev[ne - 1].id);
+        assert_true(fabs(e2.pair_candidate_p - 0.1234) < 1e-12);
+        char *b = tl_event_geojson(g_m, &e2);
+        assert_string_equal(a, b);
+        tl_free(a);
+        tl_free(b);
         tl_free(arr);
         json_decref(j);
     }
