@@ -48,7 +48,9 @@
  * absence where stations were listening counts against it; so does the
  * earlier place's role in the other pairs (below).  A finding's confidence is
  * P(launch side) x P(pairing right), formats.md; `fired_from` is named only at
- * >= 0.95.
+ * >= 0.95.  A finding is a claim that this launch fired this impact: a pairing
+ * more likely wrong than right (below MIN_PUBLISHED_PAIR_P) makes none, and
+ * its events name each other only as `pair_candidate`, with the probability.
  *
  * Two physical cues say which event can be which.  A rocket's launch roars for
  * 1-3 s, where a muzzle blast or a detonation is an impulse (acoustics.md 2.4):
@@ -105,10 +107,10 @@
 #define MISSION_TOL_S    1.0
 /* A volley: a battery's guns, tens to 150 m apart, fire within a few seconds of each other. */
 #define VOLLEY_S  4.0
+#define BATTERY_M 300.0
 /* A pairing is published (a finding, each event naming the other) only when it is more likely
  * right than wrong. */
 #define MIN_PUBLISHED_PAIR_P 0.5
-#define BATTERY_M 300.0
 
 struct cpair {
     size_t l, i;      /* event indices: launch (earlier), impact (later) */
