@@ -916,25 +916,30 @@ tl__classify_pair(struct tl_pipeline *p)
              * are the same answer */
             if (cp[k].l == ch->l || cp[k].i == ch->l) {
                 w_l += dk;
-                role_l += cp[k].l == ch->l ? dk : 0.0;
-                if (k != chosen[c] && cp[k].l == ch->l && same_volley(I, &p->ev[cp[k].i], aim_m)) {
+            }
+            if (cp[k].l == ch->l) {
+                role_l += dk;
+                if (k != chosen[c] && same_volley(I, &p->ev[cp[k].i], aim_m)) {
                     same_l += dk;
                 }
             }
             if (cp[k].i == ch->i || cp[k].l == ch->i) {
                 w_i += dk;
-                role_i += cp[k].i == ch->i ? dk : 0.0;
-                if (k != chosen[c] && cp[k].i == ch->i &&
-                    same_volley(L, &p->ev[cp[k].l], BATTERY_M)) {
+            }
+            if (cp[k].i == ch->i) {
+                role_i += dk;
+                if (k != chosen[c] && same_volley(L, &p->ev[cp[k].l], BATTERY_M)) {
                     same_i += dk;
                 }
             }
         }
         /* for the launch, rivals are events near the impact's place; for the impact,
-         * events near the launch's place */
+         * events near the launch's place; the whole weight of each end's alternatives */
         double rho_l = event_rate(p, ch->l, ch->i), rho_i = event_rate(p, ch->i, ch->l);
-        double p_l = P_DETECT * (dens + same_l) / ((1.0 - P_DETECT) * rho_l + P_DETECT * w_l);
-        double p_i = P_DETECT * (dens + same_i) / ((1.0 - P_DETECT) * rho_i + P_DETECT * w_i);
+        double all_l = (1.0 - P_DETECT) * rho_l + P_DETECT * w_l;
+        double all_i = (1.0 - P_DETECT) * rho_i + P_DETECT * w_i;
+        double p_l = P_DETECT * (dens + same_l) / all_l;
+        double p_i = P_DETECT * (dens + same_i) / all_i;
         double pair_p = fmin(p_l, p_i);
         /* is the earlier one the launch?  log-odds from independent evidence */
         bool shock_seen = false;
@@ -963,10 +968,8 @@ tl__classify_pair(struct tl_pipeline *p)
         /* Each event's class: the share of its alternatives in which it plays the role the
          * pair gives it (launch for L, impact for I) - a wrong partner often leaves the role
          * right - with "not paired" a coin toss, times the same evidence. */
-        double c_l = (P_DETECT * role_l + 0.5 * (1.0 - P_DETECT) * rho_l) /
-                     ((1.0 - P_DETECT) * rho_l + P_DETECT * w_l);
-        double c_i = (P_DETECT * role_i + 0.5 * (1.0 - P_DETECT) * rho_i) /
-                     ((1.0 - P_DETECT) * rho_i + P_DETECT * w_i);
+        double c_l = (P_DETECT * role_l + 0.5 * (1.0 - P_DETECT) * rho_l) / all_l;
+        double c_i = (P_DETECT * role_i + 0.5 * (1.0 - P_DETECT) * rho_i) / all_i;
         double o_l = c_l / fmax(1.0 - c_l, 1e-9) * exp(lo);
         double o_i = c_i / fmax(1.0 - c_i, 1e-9) * exp(lo);
         L->pub.class_p = o_l / (1.0 + o_l);
