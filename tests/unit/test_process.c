@@ -708,22 +708,31 @@ test_incoming_shell_is_no_launch(void **state)
     tl_pipeline_free(p);
 }
 
+/* The finding whose launch is event a and whose impact is event b (indices into the
+ * events; -1 for none), or NULL. */
+static const struct tl_finding *
+finding_of(const struct tl_pipeline *p, long a, long b)
+{
+    size_t ne, nf;
+    const struct tl_event *ev = tl_pipeline_events(p, &ne);
+    const struct tl_finding *fd = tl_pipeline_findings(p, &nf);
+    for (size_t k = 0; k < nf && a >= 0 && b >= 0; k++) {
+        if (strcmp(fd[k].launch, ev[a].id) == 0 && strcmp(fd[k].impact, ev[b].id) == 0) {
+            return &fd[k];
+        }
+    }
+    return NULL;
+}
+
 /* Is source s the launch, and t the impact, of one of the findings (events matched to the
  * sources as the evaluation does)? */
 static bool
 paired(const struct tl_pipeline *p, const struct src *s, const struct src *t)
 {
-    size_t ne, nf;
+    size_t ne;
     const struct tl_event *ev = tl_pipeline_events(p, &ne);
-    const struct tl_finding *fd = tl_pipeline_findings(p, &nf);
     double d;
-    long a = match(ev, ne, s, &d), b = match(ev, ne, t, &d);
-    for (size_t k = 0; k < nf && a >= 0 && b >= 0; k++) {
-        if (strcmp(fd[k].launch, ev[a].id) == 0 && strcmp(fd[k].impact, ev[b].id) == 0) {
-            return true;
-        }
-    }
-    return false;
+    return finding_of(p, match(ev, ne, s, &d), match(ev, ne, t, &d)) != NULL;
 }
 
 /*
@@ -930,23 +939,15 @@ test_silent_path_is_no_confident_pair(void **state)
     feed(p, g_m, all, 2 * ROUNDS + 2, 5.0, 4.0, 250.0, 0.01, 20000.0, 2600.0, NULL, 0.0);
     long n_shocks = shocks_under_paths(p, s, ROUNDS, tof);
     assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
-    size_t ne, nf, heard_confident = 0;
+    size_t ne, heard_confident = 0;
     const struct tl_event *ev = tl_pipeline_events(p, &ne);
-    const struct tl_finding *fd = tl_pipeline_findings(p, &nf);
-    double conf_x = -1.0, d;
-    long a = match(ev, ne, &x[0], &d), b = match(ev, ne, &x[1], &d);
-    for (size_t k = 0; k < nf; k++) {
-        if (a >= 0 && b >= 0 && strcmp(fd[k].launch, ev[a].id) == 0 &&
-            strcmp(fd[k].impact, ev[b].id) == 0) {
-            conf_x = fd[k].confidence;
-        }
-    }
+    double d;
+    const struct tl_finding *fx = finding_of(p, match(ev, ne, &x[0], &d), match(ev, ne, &x[1], &d));
+    double conf_x = fx ? fx->confidence : -1.0;
     for (size_t i = 0; i < ROUNDS; i++) {
-        long l = match(ev, ne, &s[i], &d), m = match(ev, ne, &s[ROUNDS + i], &d);
-        for (size_t k = 0; k < nf && l >= 0 && m >= 0; k++) {
-            heard_confident += strcmp(fd[k].launch, ev[l].id) == 0 &&
-                               strcmp(fd[k].impact, ev[m].id) == 0 && fd[k].confidence >= 0.95;
-        }
+        const struct tl_finding *f =
+            finding_of(p, match(ev, ne, &s[i], &d), match(ev, ne, &s[ROUNDS + i], &d));
+        heard_confident += f && f->confidence >= 0.95;
     }
     print_message("silent path: %d stations under it; paired with confidence %.4f; the gun's "
                   "rounds (%ld shock picks) %zu of %d confident\n",
@@ -1011,11 +1012,9 @@ volley_pairs(double spread_m, double *pp, size_t cap)
                 if (b < 0 || n >= cap) {
                     continue;
                 }
-                for (size_t k = 0; k < nf; k++) {
-                    if (strcmp(fd[k].launch, ev[a].id) == 0 &&
-                        strcmp(fd[k].impact, ev[b].id) == 0) {
-                        pp[n++] = fd[k].pair_p;
-                    }
+                const struct tl_finding *f = finding_of(p, a, b);
+                if (f) {
+                    pp[n++] = f->pair_p;
                 }
                 if (strcmp(ev[a].pair_candidate, ev[b].id) == 0) {
                     assert_true(ev[a].pair_candidate_p < 0.5 && ev[a].pair[0] == '\0');
