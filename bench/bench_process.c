@@ -130,6 +130,11 @@ accuracy(const char *preset, uint64_t seed, double hours, const char *base, stru
                100 * e->all.precision, e->loc_median_m[1], e->loc_median_m[0], e->loc_p90_m[0],
                100 * e->ellipse_coverage, 100 * e->pairs_recall, 100 * e->pairs_precision,
                e->attr_wrong_confident, e->confident, dt);
+        printf("         mixtures %5.1f%% of matched events: pure median %6.1f m, ellipse %5.1f%%; "
+               "mixed median %6.1f m, ellipse %5.1f%%\n",
+               e->mix_events ? 100.0 * (double)e->mix_n[1] / (double)e->mix_events : 0.0,
+               e->mix_loc_median_m[0], 100 * e->mix_coverage[0], e->mix_loc_median_m[1],
+               100 * e->mix_coverage[1]);
     }
     tl_pipeline_free(p);
     tl_mission_free(m);

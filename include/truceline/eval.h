@@ -45,6 +45,11 @@ struct tl_eval {
     /* reliability of the confidence: findings per confidence band [0, .5) [.5, .8) [.8, .95)
      * [.95, 1] and how many of them have both the pair and the side right */
     long calib_n[4], calib_ok[4];
+    /* mixtures, beyond formats.md section 5: of the matched events whose picks the bulletin
+     * lists (mix_events), those whose fit used (weight >= 0.5) a pick of another true event
+     * or of none; location error and ellipse coverage of pure [0] and mixed [1] events */
+    long mix_events, mix_n[2];
+    double mix_loc_median_m[2], mix_loc_p90_m[2], mix_coverage[2];
 };
 
 /**

@@ -6,6 +6,13 @@
  * thousands on a busy day): events are kept, picks only counted per event and
  * station.  Matching candidates are all (found, true) pairs within 2 s and 1 km,
  * found through a time-sorted index, then taken cheapest first.
+ *
+ * Beyond formats.md section 5, the evaluation says how many matched events are mixtures:
+ * events whose fit used (robust weight >= 0.5) a pick of another true event or a pick of
+ * no event at all.  A salvo's rounds are close in place and time, and an event built of two
+ * rounds' picks can fit well and be matched to one of them; its location lies between the
+ * rounds, and its ellipse, from picks that agree, cannot know.  Location and ellipse
+ * coverage are given for pure and mixed events apart, which says where a shortfall is.
  */
 #define _GNU_SOURCE /* qsort_r */
 #include <truceline/eval.h>
@@ -46,6 +53,14 @@ struct fev {
     int cls;
     double maj, min, azi;
     long match; /* index of the matched true event or -1 */
+    long *src;  /* true event of each pick its fit used, -1 for a pick of none (owned) */
+    size_t n_src;
+};
+
+/* One line of the truth's pick map: a pick id and the index of its true event. */
+struct tpick {
+    char id[TL_ID_MAX];
+    long ev;
 };
 
 struct ffind {
@@ -71,6 +86,9 @@ struct ctx {
     struct ffind *fd;
     size_t nfd, cfd;
     struct id_index t_by_id; /* true events by id, built once the truth is read */
+    struct tpick *pk;
+    size_t npk, cpk;
+    struct id_index pk_by_id; /* the pick map by pick id */
 };
 
 static int
@@ -117,8 +135,9 @@ parse_time(json_t *v, tl_time_ns *t)
     return s ? tl_time_parse(s, strlen(s), t, NULL) : TL_EPARSE;
 }
 
-_Static_assert(offsetof(struct tev, id) == 0 && offsetof(struct fev, id) == 0,
-               "events are indexed by their leading id");
+_Static_assert(offsetof(struct tev, id) == 0 && offsetof(struct fev, id) == 0 &&
+                   offsetof(struct tpick, id) == 0,
+               "events and picks are indexed by their leading id");
 
 static int
 cmp_id(const void *a, const void *b, void *ctx)
@@ -240,8 +259,15 @@ read_truth(struct ctx *c, const char *path, struct tl_diag *d)
         const char *ev = json_string_value(json_object_get(o, "event"));
         const char *pid = json_string_value(json_object_get(o, "id"));
         const char *sta = json_string_value(json_object_get(o, "station"));
-        if (o && type && strcmp(type, "pick") == 0 && ev && (!phase || strcmp(phase, "blast") == 0)) {
-            long k = id_find(&c->t_by_id, ev);
+        long k = o && type && strcmp(type, "pick") == 0 && ev ? id_find(&c->t_by_id, ev) : -1;
+        if (k >= 0 && pid) {
+            rc = tl__grow((void **)&c->pk, &c->cpk, c->npk + 1, sizeof(*c->pk), (size_t)1 << 28);
+            if (rc == TL_OK) {
+                tl__strlcpy(c->pk[c->npk].id, pid, TL_ID_MAX);
+                c->pk[c->npk++].ev = k;
+            }
+        }
+        if (rc == TL_OK && k >= 0 && (!phase || strcmp(phase, "blast") == 0)) {
             char sid[TL_STATION_ID_MAX] = "";
             if (sta) {
                 tl__strlcpy(sid, sta, sizeof(sid));
@@ -253,7 +279,7 @@ read_truth(struct ctx *c, const char *path, struct tl_diag *d)
                     sid[n] = '\0';
                 }
             }
-            if (k >= 0 && sid[0]) {
+            if (sid[0]) {
                 struct tev *e = &c->t[k];
                 bool seen = false;
                 for (int i = 0; i < e->n_sta && !seen; i++) {
@@ -279,7 +305,37 @@ read_truth(struct ctx *c, const char *path, struct tl_diag *d)
         json_decref(o);
     }
     tl_jsonl_free(r);
+    if (rc == TL_OK && got >= 0) {
+        rc = id_index_build(&c->pk_by_id, c->pk, sizeof(*c->pk), c->npk);
+    }
     return rc != TL_OK ? rc : (got < 0 ? got : TL_OK);
+}
+
+/* The true events of the picks an event's fit used: its arrivals of robust weight >= 0.5,
+ * or, in a bulletin without arrivals, its picks. */
+static int
+read_sources(struct ctx *c, json_t *pr, struct fev *e)
+{
+    json_t *arr = json_object_get(pr, "arrivals");
+    json_t *list = json_is_array(arr) ? arr : json_object_get(pr, "picks");
+    size_t n = json_array_size(list);
+    if (n == 0) {
+        return TL_OK;
+    }
+    e->src = tl_malloc(n * sizeof(*e->src));
+    if (!e->src) {
+        return TL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *a = json_array_get(list, i);
+        const char *id = json_string_value(list == arr ? json_object_get(a, "pick") : a);
+        if (list == arr && !(json_number_value(json_object_get(a, "weight")) >= 0.5)) {
+            continue;
+        }
+        long k = id ? id_find(&c->pk_by_id, id) : -1;
+        e->src[e->n_src++] = k >= 0 ? c->pk[k].ev : -1;
+    }
+    return TL_OK;
 }
 
 static int
@@ -330,6 +386,9 @@ read_bulletin(struct ctx *c, const char *path, struct tl_diag *d)
             e->azi = json_number_value(json_object_get(el, "azimuth_deg"));
             e->match = -1;
             c->nf++;
+            if ((rc = read_sources(c, pr, e)) != TL_OK) {
+                break;
+            }
         } else if (strcmp(kind, "finding") == 0) {
             if ((rc = tl__grow((void **)&c->fd, &c->cfd, c->nfd + 1, sizeof(*c->fd),
                                (size_t)1 << 26)) != TL_OK) {
@@ -473,8 +532,8 @@ score(struct ctx *c, struct tl_eval *out)
             }
         }
     }
-    double *loc[3];
-    for (int k = 0; k < 3; k++) {
+    double *loc[5]; /* per true class; then of pure and of mixed events */
+    for (int k = 0; k < 5; k++) {
         loc[k] = tl_malloc((c->nf + 1) * sizeof(double));
         if (!loc[k]) {
             for (int j = 0; j < k; j++) {
@@ -483,7 +542,7 @@ score(struct ctx *c, struct tl_eval *out)
             return TL_ENOMEM;
         }
     }
-    long cls_ok = 0, inside = 0;
+    long cls_ok = 0, inside = 0, mix_inside[2] = {0, 0};
     for (size_t i = 0; i < c->nf; i++) {
         const struct fev *f = &c->f[i];
         out->all.found++;
@@ -508,6 +567,23 @@ score(struct ctx *c, struct tl_eval *out)
         double a = (az - f->azi) * M_PI / 180.0;
         double u = d * cos(a) / fmax(f->maj, 1e-3), v = d * sin(a) / fmax(f->min, 1e-3);
         inside += u * u + v * v <= 1.0;
+        if (f->n_src > 0) {
+            int mixed = 0;
+            for (size_t k = 0; k < f->n_src; k++) {
+                mixed |= f->src[k] != f->match;
+            }
+            loc[3 + mixed][out->mix_n[mixed]++] = d;
+            mix_inside[mixed] += u * u + v * v <= 1.0;
+        }
+    }
+    out->mix_events = out->mix_n[0] + out->mix_n[1];
+    for (int k = 0; k < 2; k++) {
+        size_t n = (size_t)out->mix_n[k];
+        qsort(loc[3 + k], n, sizeof(double), cmp_dbl);
+        out->mix_loc_median_m[k] = quantile(loc[3 + k], n, 0.5);
+        out->mix_loc_p90_m[k] = quantile(loc[3 + k], n, 0.9);
+        out->mix_coverage[k] = n ? (double)mix_inside[k] / (double)n : 0.0;
+        tl_free(loc[3 + k]);
     }
     rates(&out->all);
     for (int k = 0; k < 3; k++) {
@@ -635,6 +711,11 @@ tl_eval_files(const char *truth_path, const char *bulletin_path, struct tl_eval 
     }
     tl_free(c.t);
     tl_free(c.t_by_id.ord);
+    tl_free(c.pk);
+    tl_free(c.pk_by_id.ord);
+    for (size_t i = 0; i < c.nf; i++) {
+        tl_free(c.f[i].src);
+    }
     tl_free(c.f);
     tl_free(c.fd);
     return rc;
@@ -698,6 +779,17 @@ tl_eval_json(const struct tl_eval *e)
                                                               : 0.0)));
     }
     json_object_set_new(root, "confidence_reliability", cal);
+    json_t *mix = json_pack("{s:I,s:o}", "events", (json_int_t)e->mix_events, "share_mixed",
+                            r4(e->mix_events ? (double)e->mix_n[1] / (double)e->mix_events : 0.0));
+    static const char *const purity[2] = {"pure", "mixed"};
+    for (int k = 0; k < 2; k++) {
+        json_object_set_new(mix, purity[k],
+                            json_pack("{s:I,s:o,s:o,s:o}", "n", (json_int_t)e->mix_n[k],
+                                      "location_median_m", r4(e->mix_loc_median_m[k]),
+                                      "location_p90_m", r4(e->mix_loc_p90_m[k]),
+                                      "ellipse_coverage", r4(e->mix_coverage[k])));
+    }
+    json_object_set_new(root, "mixtures", mix);
     char *s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(root);
     return s;
@@ -737,5 +829,15 @@ tl_eval_table(const struct tl_eval *e)
              "0.8-0.95 %ld/%ld  >=0.95 %ld/%ld\n",
              e->calib_ok[0], e->calib_n[0], e->calib_ok[1], e->calib_n[1], e->calib_ok[2],
              e->calib_n[2], e->calib_ok[3], e->calib_n[3]);
+    off = strlen(buf);
+    snprintf(buf + off, 4096 - off,
+             "mixtures (a used pick of another source or of none): %ld of %ld matched events "
+             "(%.1f %%)\n"
+             "  pure   location median %7.1f m  p90 %7.1f m  ellipse coverage %5.1f %%\n"
+             "  mixed  location median %7.1f m  p90 %7.1f m  ellipse coverage %5.1f %%\n",
+             e->mix_n[1], e->mix_events,
+             e->mix_events ? 100.0 * (double)e->mix_n[1] / (double)e->mix_events : 0.0,
+             e->mix_loc_median_m[0], e->mix_loc_p90_m[0], 100.0 * e->mix_coverage[0],
+             e->mix_loc_median_m[1], e->mix_loc_p90_m[1], 100.0 * e->mix_coverage[1]);
     return buf;
 }
