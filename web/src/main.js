@@ -410,7 +410,7 @@ async function start() {
   await loadDay(await defaultDay());
 }
 
-window.truceline = { map, state, api, render, loadDay, ready: start() };
+window.truceline = { map, state, api, render, loadDay, panel, ready: start() };
 window.truceline.ready.catch((err) => {
   document.body.dataset.ready = 'error';
   document.body.dataset.error = String(err.message || err);

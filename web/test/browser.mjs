@@ -10,7 +10,7 @@
 //      SVG arrow per finding;
 //   3. a click on an arrow opens that finding's details (id, confidence, side, the launch's
 //      station residuals), and its log inclusion verifies in the browser;
-//   4. a click on an event symbol opens that event;
+//   4. a click on an event symbol opens that event, and an event's unpublished pairing is shown;
 //   5. filters change the count, and agree with the API's own filters (side, min_confidence,
 //      zone) and with a count made here (weapon);
 //   6. an unchanged arrow survives the redraws, and an analyst's confirm from the panel is
@@ -275,6 +275,24 @@ try {
   ok(
     (await page.getAttribute('#panel', 'data-kind')) === 'event',
     `clicking the symbol of ${ev.id} opens that event${ev.over ? ` (under ${ev.over})` : ''}`,
+  );
+
+  /* 4b: an event whose pairing was chosen but not published (probability below 0.5) says
+   * so in its panel, with the partner and the probability the API gives */
+  const cand = events.find((f) => f.properties.pair_candidate);
+  ok(cand !== undefined, 'the hour has events with an unpublished pairing');
+  await page.evaluate((f) => window.truceline.panel.showEvent(f), cand);
+  await page.waitForFunction(
+    (id) => document.getElementById('panel').dataset.id === id,
+    cand.properties.id,
+    { timeout: 5000 },
+  );
+  const pc = cand.properties.pair_candidate;
+  const panelText = await page.textContent('#panel');
+  ok(
+    panelText.includes('unpublished pairing') &&
+      panelText.includes(`${pc.id}, probability ${pc.p.toFixed(3)} (below 0.5: no finding)`),
+    `the panel of ${cand.properties.id} names its unpublished pairing ${pc.id} at ${pc.p.toFixed(3)}`,
   );
 
   /* 5: filters */
