@@ -312,7 +312,7 @@ read_truth(struct ctx *c, const char *path, struct tl_diag *d)
 }
 
 /* The true events of the picks an event's fit used: its arrivals of robust weight >= 0.5,
- * or, in a bulletin without arrivals, its picks. */
+ * or, in a bulletin without arrivals, its picks; those without a pick id are left out. */
 static int
 read_sources(struct ctx *c, json_t *pr, struct fev *e)
 {
@@ -329,10 +329,11 @@ read_sources(struct ctx *c, json_t *pr, struct fev *e)
     for (size_t i = 0; i < n; i++) {
         json_t *a = json_array_get(list, i);
         const char *id = json_string_value(list == arr ? json_object_get(a, "pick") : a);
-        if (list == arr && !(json_number_value(json_object_get(a, "weight")) >= 0.5)) {
-            continue;
+        if (!id || !id[0] ||
+            (list == arr && !(json_number_value(json_object_get(a, "weight")) >= 0.5))) {
+            continue; /* a pick without an id cannot be looked up: it says nothing */
         }
-        long k = id ? id_find(&c->pk_by_id, id) : -1;
+        long k = id_find(&c->pk_by_id, id);
         e->src[e->n_src++] = k >= 0 ? c->pk[k].ev : -1;
     }
     return TL_OK;

@@ -52,11 +52,12 @@ test_mixtures(void **state)
         }
     }
     static char bul[8192] = "{\"type\":\"FeatureCollection\",\"features\":[";
-    /* F1: E1's own five picks, 11 m off: pure, inside */
+    /* F1: E1's own five picks and two arrivals without a pick id (no evidence either way),
+     * 11 m off: pure, inside */
     add_event(bul, sizeof(bul), "F1", "2026-03-01T00:00:00.1Z", 48.0001, 37.0,
               "{\"pick\":\"S1-000001\",\"weight\":1},{\"pick\":\"S2-000001\",\"weight\":1},"
               "{\"pick\":\"S3-000001\",\"weight\":1},{\"pick\":\"S4-000001\",\"weight\":0.9},"
-              "{\"pick\":\"S5-000001\",\"weight\":1}",
+              "{\"pick\":\"S5-000001\",\"weight\":1},{\"pick\":\"\",\"weight\":1},{\"weight\":1}",
               NULL);
     /* F2: four of E2's picks and one of E1's at weight 0.9, 300 m north of E2 (outside its
      * 50 m semi-minor axis): mixed, outside.  The false pick at weight 0.2 does not count. */
