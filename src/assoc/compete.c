@@ -36,6 +36,31 @@ cmp_weak(const void *a, const void *b)
     return x->t0 < y->t0 ? -1 : (x->t0 > y->t0);
 }
 
+/* Origin-time order, for the events that may have produced a pick (the choice among them
+ * does not depend on the order of equal times). */
+static int
+cmp_t0(const void *a, const void *b)
+{
+    const struct ord *x = a, *y = b;
+    return x->t0 < y->t0 ? -1 : (x->t0 > y->t0);
+}
+
+/* The first of the n events in origin-time order `by_t0` whose origin is at or after t. */
+static size_t
+first_at(const struct ord *by_t0, size_t n, double t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (by_t0[mid].t0 < t) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 
 /* Predicted arrival of event f at mission station `sta`, and its sigma; false if f's tile
  * does not see the station. */
@@ -101,10 +126,12 @@ tl__compete(struct tl_pipeline *p)
         return TL_OK;
     }
     struct ord *ord = tl_malloc(n * sizeof(*ord));
+    struct ord *by_t0 = tl_malloc(n * sizeof(*by_t0));
     long *to = NULL;
     bool *dirty = tl_calloc(n, sizeof(bool));
-    if (!ord || !dirty) {
+    if (!ord || !by_t0 || !dirty) {
         tl_free(ord);
+        tl_free(by_t0);
         tl_free(dirty);
         return TL_ENOMEM;
     }
@@ -113,7 +140,11 @@ tl__compete(struct tl_pipeline *p)
         ord[i].n = p->ev[i].pub.n_stations;
         ord[i].t0 = p->ev[i].t0_s;
     }
+    memcpy(by_t0, ord, n * sizeof(*ord));
     qsort(ord, n, sizeof(*ord), cmp_weak);
+    /* no event moves until the loop below is over (the ones given picks are located
+     * again after it), so one order by origin time serves every pick */
+    qsort(by_t0, n, sizeof(*by_t0), cmp_t0);
     double max_tt = p->prm.max_range_m / 300.0;
     int rc = TL_OK;
     for (size_t oi = 0; oi < n && rc == TL_OK; oi++) {
@@ -133,9 +164,12 @@ tl__compete(struct tl_pipeline *p)
             int32_t sta = p->pk[q].sta;
             to[i] = -1;
             double best = HUGE_VAL;
-            for (size_t j = 0; j < n; j++) {
+            /* the events whose origin lies in [tq - max_tt, tq]; the best explains the pick
+             * with the smallest residual, on a tie the first in index order */
+            for (size_t s = first_at(by_t0, n, tq - max_tt); s < n && by_t0[s].t0 <= tq; s++) {
+                size_t j = by_t0[s].ev;
                 const struct tl__ev *f = &p->ev[j];
-                if (j == ord[oi].ev || f->dead || f->t0_s > tq || f->t0_s < tq - max_tt) {
+                if (j == ord[oi].ev || f->dead) {
                     continue;
                 }
                 double t, sg;
@@ -143,7 +177,8 @@ tl__compete(struct tl_pipeline *p)
                     continue;
                 }
                 double r = fabs(tq - t);
-                if (r <= 3.0 * sg && r < best && held_residual(p, f, sta) > r) {
+                if (r <= 3.0 * sg && (r < best || (r == best && (long)j < to[i])) &&
+                    held_residual(p, f, sta) > r) {
                     best = r;
                     to[i] = (long)j;
                 }
@@ -223,6 +258,7 @@ tl__compete(struct tl_pipeline *p)
     }
     p->n_ev = m;
     tl_free(ord);
+    tl_free(by_t0);
     tl_free(to);
     tl_free(dirty);
     return rc;
