@@ -157,24 +157,25 @@ box_dmin2(const struct box *b, double x, double y)
     return dx * dx + dy * dy;
 }
 
-/* Distance from a point to the farthest corner of a box (2-D). */
+/* Distance from a point to the farthest corner of a box (2-D).  The larger of two
+ * magnitudes by comparison: fmax's result (neither is a NaN or a negative zero) without
+ * its library call. */
 static double
 box_dmax(const struct box *b, double x, double y)
 {
-    double fx = fmax(fabs(x - b->x0), fabs(x - b->x1));
-    double fy = fmax(fabs(y - b->y0), fabs(y - b->y1));
-    return tl__hypot(fx, fy);
+    double ax = fabs(x - b->x0), bx = fabs(x - b->x1);
+    double ay = fabs(y - b->y0), by = fabs(y - b->y1);
+    return tl__hypot(ax > bx ? ax : bx, ay > by ? ay : by);
 }
 
-/* Range of the wind's projection on the propagation directions from the box to the
+/* Range of the wind's projection on the propagation directions from a box to the
  * station: the central direction's projection plus or minus |w| times the half-angle the
- * box spans (no trigonometry: this runs for every station at every node). */
+ * box spans (no trigonometry: this runs for every station at every node).  (dx, dy): the
+ * station from the box's centre, dc its distance; half: the box's half-diagonal. */
 static void
-wind_proj_range(const struct ksta *s, const struct box *b, double *wmin, double *wmax)
+wind_proj_range(const struct ksta *s, double dx, double dy, double dc, double half,
+                double *wmin, double *wmax)
 {
-    double cx = 0.5 * (b->x0 + b->x1), cy = 0.5 * (b->y0 + b->y1);
-    double dx = s->x - cx, dy = s->y - cy, dc = sqrt(dx * dx + dy * dy);
-    double half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
     if (dc <= half * 1.5) {
         *wmin = -s->wmag;
         *wmax = s->wmag;
@@ -182,8 +183,9 @@ wind_proj_range(const struct ksta *s, const struct box *b, double *wmin, double 
     }
     double wc = (s->we * dx + s->wn * dy) / dc;
     double spread = s->wmag * half / dc * 1.2; /* 1.2 covers asin(a) > a up to a = 2/3 */
-    *wmin = fmax(-s->wmag, wc - spread);
-    *wmax = fmin(s->wmag, wc + spread);
+    /* fmax and fmin by comparison (no NaN here; a zero's sign is lost adding the speed) */
+    *wmin = wc - spread > -s->wmag ? wc - spread : -s->wmag;
+    *wmax = wc + spread < s->wmag ? wc + spread : s->wmag;
 }
 
 /* The stations that may vote for sources in box b: the ASSOC_STATIONS nearest to it (by
@@ -240,7 +242,8 @@ box_reach(struct actx *a, const struct box *b)
             break;
         }
     }
-    return fmin(a->max_range, sqrt(d[kth]) + 1.0);
+    double r = sqrt(d[kth]) + 1.0;
+    return r < a->max_range ? r : a->max_range;
 }
 
 /* What a box looks like from one station: computed once per station, used for each of
@@ -256,9 +259,11 @@ struct view {
     double azi, span; /* direction of the box from the station and its half-width (rad) */
 };
 
-/* What box b looks like from tile station k; box_reach has measured the distances. */
+/* What box b, of half-diagonal `half`, looks like from tile station k; box_reach has
+ * measured the distances. */
 static void
-station_view(const struct actx *a, const struct box *b, double reach, int32_t k, struct view *v)
+station_view(const struct actx *a, const struct box *b, double half, double reach, int32_t k,
+             struct view *v)
 {
     const struct ksta *s = &a->ks[k];
     double wmin, wmax;
@@ -267,20 +272,20 @@ station_view(const struct actx *a, const struct box *b, double reach, int32_t k,
     if (!v->in_reach) {
         return;
     }
-    v->dmax = box_dmax(b, s->x, s->y);
-    wind_proj_range(s, b, &wmin, &wmax);
-    v->vhi = s->c + wmax;
-    v->vlo = s->c + wmin;
-    v->dmax = fmin(v->dmax, a->max_range);
-    /* the same tolerance the leaf search and the locator use: 2.5 sigma of pick, path and
-     * turbulence noise at the box's far edge (so no source the locator would accept is
-     * ever pruned, and no box lives on a looser criterion than its leaves) */
-    v->tol_s = 0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, v->dmax)));
     double cx = 0.5 * (b->x0 + b->x1), cy = 0.5 * (b->y0 + b->y1);
     v->dx = cx - s->x;
     v->dy = cy - s->y;
     v->dc = sqrt(v->dx * v->dx + v->dy * v->dy);
-    v->half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
+    v->half = half;
+    v->dmax = box_dmax(b, s->x, s->y);
+    wind_proj_range(s, -v->dx, -v->dy, v->dc, half, &wmin, &wmax);
+    v->vhi = s->c + wmax;
+    v->vlo = s->c + wmin;
+    v->dmax = v->dmax < a->max_range ? v->dmax : a->max_range;
+    /* the same tolerance the leaf search and the locator use: 2.5 sigma of pick, path and
+     * turbulence noise at the box's far edge (so no source the locator would accept is
+     * ever pruned, and no box lives on a looser criterion than its leaves) */
+    v->tol_s = 0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, v->dmax)));
     v->all_dirs = v->dc <= v->half;
     v->have_dir = false;
 }
@@ -350,24 +355,15 @@ static void
 sort_endpts(struct scratch *sc, struct endpt *e, size_t n)
 {
     if (n < 48) {
-        /* stable insertion: each end goes after every earlier one not greater than it,
-         * found by bisection, the rest shifted by one memmove */
+        /* stable insertion: each end moves down past the earlier ones greater than it */
         for (size_t i = 1; i < n; i++) {
             struct endpt t = e[i];
-            if (cmp_endpt(&t, &e[i - 1]) >= 0) {
-                continue;
+            size_t j = i;
+            while (j > 0 && cmp_endpt(&t, &e[j - 1]) < 0) {
+                e[j] = e[j - 1];
+                j--;
             }
-            size_t lo = 0, hi = i - 1;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (cmp_endpt(&t, &e[mid]) < 0) {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
-            memmove(&e[lo + 1], &e[lo], (i - lo) * sizeof(*e));
-            e[lo] = t;
+            e[j] = t;
         }
         return;
     }
@@ -524,6 +520,46 @@ vote_ends(const struct vote *v, size_t nv, struct endpt *ends)
     return ne;
 }
 
+/*
+ * The sweep's answer (best count, and the first time it is reached) for fewer than 48
+ * ends, which sort_endpts puts in exact order, without sorting: the count just after an
+ * interval opens is the number of intervals opened before it in that order (earlier, or
+ * as early and earlier in the list) and not yet closed (closes at its time come after it).
+ * That is the sweep's count of distinct stations when a station's intervals are disjoint,
+ * which add_interval makes them for picks in time order; returns -1 when they are not.
+ */
+static int
+sweep_few(const struct endpt *ends, size_t ne, double *best_t)
+{
+    double lo[24], hi[24];
+    size_t m = ne / 2;
+    for (size_t j = 0; j < m; j++) {
+        lo[j] = ends[2 * j].t;
+        hi[j] = ends[2 * j + 1].t;
+        if (j > 0 && ends[2 * j].k == ends[2 * j - 2].k && lo[j] <= hi[j - 1]) {
+            return -1;
+        }
+    }
+    int best = 0;
+    for (size_t i = 0; i < m; i++) {
+        double t = lo[i];
+        int c = 0;
+        /* opened before t, less closed before t (those opened before it too) */
+        for (size_t j = 0; j < m; j++) {
+            c += (lo[j] < t) - (hi[j] < t);
+        }
+        /* opened at t, up to this one */
+        for (size_t j = 0; j <= i; j++) {
+            c += lo[j] == t;
+        }
+        if (c > best || (c == best && t < *best_t)) {
+            best = c;
+            *best_t = t;
+        }
+    }
+    return best;
+}
+
 /* Best origin time for one grid point: the time covered by the intervals [o - tol, o + tol]
  * of the most distinct stations (a sweep over the sorted interval ends).  Fills sel[] with
  * one vote per station, the one closest to the chosen origin. */
@@ -533,7 +569,10 @@ best_origin(struct scratch *sc, const struct vote *v, size_t nv, double *t0, dou
 {
     size_t ne = vote_ends(v, nv, ends);
     double best_t = 0;
-    int best = sweep(sc, ends, ne, cover, 1, NULL, &best_t);
+    int best = ne < 48 ? sweep_few(ends, ne, &best_t) : -1;
+    if (best < 0) {
+        best = sweep(sc, ends, ne, cover, 1, NULL, &best_t);
+    }
     if (best == 0) {
         return 0;
     }
@@ -1196,12 +1235,13 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
     int nsta = 0;
     int32_t last_k = -1, cur = -1;
     double reach = box_reach(a, b);
+    double half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
     struct view v = {0};
     bool big = b->x1 - b->x0 > SWEEP_MIN_BOX_M && !r;
     for (size_t i = 0; i < n_in; i++) {
         if (in[i].k != cur) {
             cur = in[i].k;
-            station_view(a, b, reach, cur, &v);
+            station_view(a, b, half, reach, cur, &v);
         }
         double lo, hi;
         if (a->p->pk[in[i].pk].ev >= 0 || !origin_interval(b, &v, &in[i], &lo, &hi)) {
