@@ -92,6 +92,7 @@ struct node {
     int bound;
     struct cpick *picks;
     size_t n;
+    double reach;   /* its box's reach (box_reach), or less: a box inside has no shorter one */
 };
 
 struct endpt {
@@ -139,7 +140,6 @@ struct actx {
     long n_nodes, n_fine, n_try; /* work counters (debug log) */
     long n_lsq;             /* least-squares fits run (the expensive step) */
     int *cover;             /* per tile-station scratch for sweeps (all zero between uses) */
-    double *sd2;            /* per tile-station squared distance to the box being scored */
     struct scratch sc;      /* buffers reused from call to call (no allocation per box) */
     bool in_repeat;         /* inside a repeat search (no nesting) */
     uint64_t *rejected;     /* fingerprints of pick sets that did not make an event */
@@ -189,24 +189,22 @@ wind_proj_range(const struct ksta *s, double dx, double dy, double dc, double ha
 }
 
 /* The stations that may vote for sources in box b: the ASSOC_STATIONS nearest to it (by
- * closest approach), never beyond max_range.  A source is heard first and best by its
+ * closest approach), never beyond max_range.  A box inside b is no closer to any station,
+ * so its reach is no shorter; score_box starts from the reach of the box around, and
+ * works a box's own out only when a station with picks lies beyond that.  A source is heard first and best by its
  * nearest stations; letting every station within tens of km vote would let unrelated
  * picks from all over the network line up by chance.  The farther stations join an event
- * after it is located (locate/event.c).  Leaves every station's squared distance to the
- * box in a->sd2 for station_view; the selection runs on the squares (the square root
- * keeps the order, so the want-th smallest distance is the root of the want-th square). */
+ * after it is located (locate/event.c).  The selection runs on the squared distances (the
+ * square root keeps the order, so the want-th smallest distance is the root of the
+ * want-th square). */
 static double
-box_reach(struct actx *a, const struct box *b)
+box_reach(const struct actx *a, const struct box *b)
 {
-    size_t n = a->tl->n_stations;
+    size_t n = a->tl->n_stations < 512 ? a->tl->n_stations : 512;
     double d[512];
     for (size_t k = 0; k < n; k++) {
-        a->sd2[k] = box_dmin2(b, a->ks[k].x, a->ks[k].y);
+        d[k] = box_dmin2(b, a->ks[k].x, a->ks[k].y);
     }
-    if (n > 512) {
-        n = 512;
-    }
-    memcpy(d, a->sd2, n * sizeof(double));
     size_t want = ASSOC_STATIONS < n ? ASSOC_STATIONS : n;
     if (want == 0) {
         return 0.0;
@@ -259,16 +257,21 @@ struct view {
     double azi, span; /* direction of the box from the station and its half-width (rad) */
 };
 
-/* What box b, of half-diagonal `half`, looks like from tile station k; box_reach has
- * measured the distances. */
+/* What box b, of half-diagonal `half`, looks like from tile station k.  *reach is the box's
+ * reach, or (*exact false) no more than it: then it is worked out if the station lies
+ * beyond. */
 static void
-station_view(const struct actx *a, const struct box *b, double half, double reach, int32_t k,
-             struct view *v)
+station_view(const struct actx *a, const struct box *b, double half, double *reach, bool *exact,
+             int32_t k, struct view *v)
 {
     const struct ksta *s = &a->ks[k];
     double wmin, wmax;
-    v->dmin = sqrt(a->sd2[k]);
-    v->in_reach = v->dmin <= reach;
+    v->dmin = sqrt(box_dmin2(b, s->x, s->y));
+    if (v->dmin > *reach && !*exact) {
+        *reach = box_reach(a, b);
+        *exact = true;
+    }
+    v->in_reach = v->dmin <= *reach;
     if (!v->in_reach) {
         return;
     }
@@ -1218,10 +1221,12 @@ bin_bound(const struct box *b, const struct endpt *ends, size_t ne)
  * Score box b over the picks `in` that are still free: keep those whose origin-time
  * interval meets a time where at least min_sta stations agree, and return the largest
  * agreement (0 when under min_sta).  With `r`, the runs of such times are returned too.
+ * *reach: no more than the box's reach (that of a box around it, or 0); on return no
+ * more still, or the reach itself.
  */
 static int
 score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_in,
-          struct cpick *out, size_t *n_out, struct runs *r)
+          struct cpick *out, size_t *n_out, struct runs *r, double *reach)
 {
     struct scratch *sc = &a->sc;
     if (!scratch_fit(&sc->ends, &sc->cap_ends, 2 * n_in, sizeof(struct endpt)) ||
@@ -1234,17 +1239,21 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
     size_t n = 0, ne = 0;
     int nsta = 0;
     int32_t last_k = -1, cur = -1;
-    double reach = box_reach(a, b);
+    bool exact = false;
     double half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
     struct view v = {0};
     bool big = b->x1 - b->x0 > SWEEP_MIN_BOX_M && !r;
     for (size_t i = 0; i < n_in; i++) {
+        if (a->p->pk[in[i].pk].ev >= 0) {
+            continue;
+        }
+        /* a station's view, at its first pick still free */
         if (in[i].k != cur) {
             cur = in[i].k;
-            station_view(a, b, half, reach, cur, &v);
+            station_view(a, b, half, reach, &exact, cur, &v);
         }
         double lo, hi;
-        if (a->p->pk[in[i].pk].ev >= 0 || !origin_interval(b, &v, &in[i], &lo, &hi)) {
+        if (!origin_interval(b, &v, &in[i], &lo, &hi)) {
             continue;
         }
         lohi[2 * n] = lo;
@@ -1293,9 +1302,10 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
     return best >= a->need ? best : 0;
 }
 
-/* A leaf: each run of agreeing origin times, strongest first, becomes a candidate. */
+/* A leaf (whose reach is `reach` or more): each run of agreeing origin times, strongest
+ * first, becomes a candidate. */
 static void
-leaf_events(struct actx *a, const struct box *b, const struct cpick *picks, size_t n)
+leaf_events(struct actx *a, const struct box *b, const struct cpick *picks, size_t n, double reach)
 {
     static const struct tl__search whole_tile = {0, 0, 0, 0, false}; /* the boxes cover the tile */
     struct cpick *sub = tl_malloc((n + 1) * sizeof(*sub));
@@ -1306,7 +1316,7 @@ leaf_events(struct actx *a, const struct box *b, const struct cpick *picks, size
         goto done;
     }
     size_t m;
-    if (score_box(a, b, picks, n, sub, &m, r) < a->need || r->n > MAX_RUNS) {
+    if (score_box(a, b, picks, n, sub, &m, r, &reach) < a->need || r->n > MAX_RUNS) {
         goto done;
     }
     /* strongest runs first */
@@ -1343,7 +1353,8 @@ best_first(struct actx *a, struct cpick *root, size_t n_root)
 {
     struct queue q = {0};
     const struct tl__tile *tl = a->tl;
-    struct node nd = {{tl->min_x, tl->max_x, tl->min_y, tl->max_y, a->bt0, a->bt1}, 0, root, n_root};
+    struct node nd = {{tl->min_x, tl->max_x, tl->min_y, tl->max_y, a->bt0, a->bt1}, 0, root, n_root,
+                      0.0};
     nd.bound = a->need; /* the root is scored when it comes up */
     int rc = q_push(&q, nd);
     while (rc == TL_OK && a->rc == TL_OK && q.n > 0) {
@@ -1366,7 +1377,7 @@ best_first(struct actx *a, struct cpick *root, size_t n_root)
                 tl_free(nd.picks);
                 break;
             }
-            int s = score_box(a, &nd.b, nd.picks, nd.n, sub, &m, NULL);
+            int s = score_box(a, &nd.b, nd.picks, nd.n, sub, &m, NULL, &nd.reach);
             tl_free(nd.picks);
             nd.picks = sub;
             nd.n = m;
@@ -1376,7 +1387,7 @@ best_first(struct actx *a, struct cpick *root, size_t n_root)
                 continue;
             }
             if (s >= a->need) {
-                leaf_events(a, &nd.b, nd.picks, nd.n);
+                leaf_events(a, &nd.b, nd.picks, nd.n, nd.reach);
             }
             tl_free(nd.picks);
             continue;
@@ -1384,7 +1395,7 @@ best_first(struct actx *a, struct cpick *root, size_t n_root)
         /* split in four; each child keeps the picks that may matter in it */
         double mx = 0.5 * (nd.b.x0 + nd.b.x1), my = 0.5 * (nd.b.y0 + nd.b.y1);
         for (int i = 0; i < 4 && rc == TL_OK; i++) {
-            struct node c = {nd.b, 0, NULL, 0};
+            struct node c = {nd.b, 0, NULL, 0, nd.reach};
             if (i & 1) {
                 c.b.x0 = mx;
             } else {
@@ -1400,7 +1411,7 @@ best_first(struct actx *a, struct cpick *root, size_t n_root)
                 rc = TL_ENOMEM;
                 break;
             }
-            c.bound = score_box(a, &c.b, nd.picks, nd.n, c.picks, &c.n, NULL);
+            c.bound = score_box(a, &c.b, nd.picks, nd.n, c.picks, &c.n, NULL, &c.reach);
             if (c.bound < a->need) {
                 tl_free(c.picks);
                 continue;
@@ -1468,10 +1479,9 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
     a.bt1 = (double)(to_ns - p->epoch_ns) * 1e-9;
     a.ks = tl_calloc(tl->n_stations + 1, sizeof(*a.ks));
     a.cover = tl_calloc(tl->n_stations + 1, sizeof(int));
-    a.sd2 = tl_calloc(tl->n_stations + 1, sizeof(double));
     struct cpick *root = NULL;
     size_t n_root = 0, cap_root = 0;
-    if (!a.ks || !a.cover || !a.sd2) {
+    if (!a.ks || !a.cover) {
         rc = TL_ENOMEM;
         goto done;
     }
@@ -1532,7 +1542,6 @@ done:
     tl_free(a.ks);
     tl_free(a.rejected);
     tl_free(a.cover);
-    tl_free(a.sd2);
     scratch_free(&a.sc);
     return rc;
 }
