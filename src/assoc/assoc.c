@@ -436,6 +436,64 @@ struct runs {
     int count[MAX_RUNS];
 };
 
+/* What a sweep keeps as it goes: the largest count and when it was first reached, and
+ * (with r) the runs of times where at least `need` stations agree. */
+struct tally {
+    int need, best, run_best;
+    bool in_run;
+    struct runs *r;
+    double *best_t;
+};
+
+static struct tally
+tally_start(int need, struct runs *r, double *best_t)
+{
+    if (r) {
+        r->n = 0;
+    }
+    return (struct tally){need, 0, 0, false, r, best_t};
+}
+
+/* An interval opened at time t, with `count` stations agreeing after it. */
+static void
+tally_open(struct tally *s, int count, double t)
+{
+    if (count > s->best) {
+        s->best = count;
+        if (s->best_t) {
+            *s->best_t = t;
+        }
+    }
+    struct runs *r = s->r;
+    if (count >= s->need && r) {
+        if (!s->in_run) {
+            s->in_run = true;
+            s->run_best = 0;
+            if (r->n < MAX_RUNS) {
+                r->lo[r->n] = t;
+            }
+        }
+        if (count > s->run_best && r->n < MAX_RUNS) {
+            s->run_best = count;
+            r->peak[r->n] = t;
+            r->count[r->n] = count;
+        }
+    }
+}
+
+/* An interval closed at time t, with `count` stations agreeing after it. */
+static void
+tally_close(struct tally *s, int count, double t)
+{
+    if (s->in_run && count < s->need) {
+        if (s->r->n < MAX_RUNS) {
+            s->r->hi[s->r->n] = t;
+        }
+        s->r->n++;
+        s->in_run = false;
+    }
+}
+
 /* Sweep the intervals: the largest number of distinct stations agreeing on one origin
  * time, and (with `r`) the runs of origin times where at least `need` agree. */
 static int
@@ -443,51 +501,23 @@ sweep(struct scratch *sc, struct endpt *ends, size_t ne, int *cover, int need, s
       double *best_t)
 {
     sort_endpts(sc, ends, ne);
-    int distinct = 0, best = 0, run_best = 0;
-    bool in_run = false;
-    if (r) {
-        r->n = 0;
-    }
+    struct tally s = tally_start(need, r, best_t);
+    int distinct = 0;
     for (size_t e = 0; e < ne; e++) {
         int32_t k = ends[e].k;
         if (ends[e].open > 0) {
             if (cover[k]++ == 0) {
                 distinct++;
             }
-            if (distinct > best) {
-                best = distinct;
-                if (best_t) {
-                    *best_t = ends[e].t;
-                }
-            }
-            if (distinct >= need && r) {
-                if (!in_run) {
-                    in_run = true;
-                    run_best = 0;
-                    if (r->n < MAX_RUNS) {
-                        r->lo[r->n] = ends[e].t;
-                    }
-                }
-                if (distinct > run_best && r->n < MAX_RUNS) {
-                    run_best = distinct;
-                    r->peak[r->n] = ends[e].t;
-                    r->count[r->n] = distinct;
-                }
-            }
+            tally_open(&s, distinct, ends[e].t);
         } else {
             if (--cover[k] == 0) {
                 distinct--;
             }
-            if (in_run && distinct < need) {
-                if (r->n < MAX_RUNS) {
-                    r->hi[r->n] = ends[e].t;
-                }
-                r->n++;
-                in_run = false;
-            }
+            tally_close(&s, distinct, ends[e].t);
         }
     }
-    return best;
+    return s.best;
 }
 
 struct vote {
@@ -523,44 +553,63 @@ vote_ends(const struct vote *v, size_t nv, struct endpt *ends)
     return ne;
 }
 
-/*
- * The sweep's answer (best count, and the first time it is reached) for fewer than 48
- * ends, which sort_endpts puts in exact order, without sorting: the count just after an
- * interval opens is the number of intervals opened before it in that order (earlier, or
- * as early and earlier in the list) and not yet closed (closes at its time come after it).
- * That is the sweep's count of distinct stations when a station's intervals are disjoint,
- * which add_interval makes them for picks in time order; returns -1 when they are not.
- */
+/* The sweep over intervals given as their opens lo[] and their closes hi[], each sorted
+ * by time: sweep()'s answer over their ends in order (opens first at equal times; the
+ * order among equal times does not change a time recorded) when a station's intervals
+ * are disjoint, so that the number of intervals open is the number of distinct stations. */
 static int
-sweep_few(const struct endpt *ends, size_t ne, double *best_t)
+sweep_sorted(const double *lo, const double *hi, size_t m, int need, struct runs *r,
+             double *best_t)
+{
+    struct tally s = tally_start(need, r, best_t);
+    int open = 0;
+    /* every interval closes after it opens: closes are left while opens are */
+    for (size_t i = 0, j = 0; j < m;) {
+        if (i < m && lo[i] <= hi[j]) {
+            tally_open(&s, ++open, lo[i++]);
+        } else {
+            tally_close(&s, --open, hi[j++]);
+        }
+    }
+    return s.best;
+}
+
+/* Sort a few times in place (insertion). */
+static void
+sort_times(double *t, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        double x = t[i];
+        size_t j = i;
+        while (j > 0 && t[j - 1] > x) {
+            t[j] = t[j - 1];
+            j--;
+        }
+        t[j] = x;
+    }
+}
+
+/* sweep() over the ends add_interval made: fewer than 48, which sort_endpts puts in exact
+ * order, are swept as their opens and closes sorted apart (a station's intervals are
+ * disjoint for picks in time order; sweep() itself when they are not). */
+static int
+sweep_ends(struct scratch *sc, struct endpt *ends, size_t ne, int *cover, int need,
+           struct runs *r, double *best_t)
 {
     double lo[24], hi[24];
     size_t m = ne / 2;
-    for (size_t j = 0; j < m; j++) {
+    bool disjoint = ne < 48;
+    for (size_t j = 0; j < m && disjoint; j++) {
         lo[j] = ends[2 * j].t;
         hi[j] = ends[2 * j + 1].t;
-        if (j > 0 && ends[2 * j].k == ends[2 * j - 2].k && lo[j] <= hi[j - 1]) {
-            return -1;
-        }
+        disjoint = j == 0 || ends[2 * j].k != ends[2 * j - 2].k || lo[j] > hi[j - 1];
     }
-    int best = 0;
-    for (size_t i = 0; i < m; i++) {
-        double t = lo[i];
-        int c = 0;
-        /* opened before t, less closed before t (those opened before it too) */
-        for (size_t j = 0; j < m; j++) {
-            c += (lo[j] < t) - (hi[j] < t);
-        }
-        /* opened at t, up to this one */
-        for (size_t j = 0; j <= i; j++) {
-            c += lo[j] == t;
-        }
-        if (c > best || (c == best && t < *best_t)) {
-            best = c;
-            *best_t = t;
-        }
+    if (!disjoint) {
+        return sweep(sc, ends, ne, cover, need, r, best_t);
     }
-    return best;
+    sort_times(lo, m);
+    sort_times(hi, m);
+    return sweep_sorted(lo, hi, m, need, r, best_t);
 }
 
 /* Best origin time for one grid point: the time covered by the intervals [o - tol, o + tol]
@@ -572,10 +621,7 @@ best_origin(struct scratch *sc, const struct vote *v, size_t nv, double *t0, dou
 {
     size_t ne = vote_ends(v, nv, ends);
     double best_t = 0;
-    int best = ne < 48 ? sweep_few(ends, ne, &best_t) : -1;
-    if (best < 0) {
-        best = sweep(sc, ends, ne, cover, 1, NULL, &best_t);
-    }
+    int best = sweep_ends(sc, ends, ne, cover, 1, NULL, &best_t);
     if (best == 0) {
         return 0;
     }
@@ -1273,7 +1319,7 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
     if (nsta >= a->need && !big) {
         struct runs local;
         struct runs *rr = r ? r : &local;
-        best = sweep(&a->sc, ends, ne, a->cover, a->need, rr, NULL);
+        best = sweep_ends(&a->sc, ends, ne, a->cover, a->need, rr, NULL);
         if (best >= a->need && rr->n <= MAX_RUNS) {
             /* keep the picks whose interval meets a run: the runs are disjoint and in time
              * order, so the one to look at is the first that ends at or after the interval
