@@ -510,6 +510,15 @@ cmp_dbl(const void *a, const void *b)
     return x < y ? -1 : (x > y);
 }
 
+/* Sort the n location errors v and give their median and 90th percentile. */
+static void
+error_quantiles(double *v, size_t n, double *median, double *p90)
+{
+    qsort(v, n, sizeof(double), cmp_dbl);
+    *median = quantile(v, n, 0.5);
+    *p90 = quantile(v, n, 0.9);
+}
+
 static void
 rates(struct tl_eval_events *e)
 {
@@ -580,19 +589,14 @@ score(struct ctx *c, struct tl_eval *out)
     out->mix_events = out->mix_n[0] + out->mix_n[1];
     for (int k = 0; k < 2; k++) {
         size_t n = (size_t)out->mix_n[k];
-        qsort(loc[3 + k], n, sizeof(double), cmp_dbl);
-        out->mix_loc_median_m[k] = quantile(loc[3 + k], n, 0.5);
-        out->mix_loc_p90_m[k] = quantile(loc[3 + k], n, 0.9);
+        error_quantiles(loc[3 + k], n, &out->mix_loc_median_m[k], &out->mix_loc_p90_m[k]);
         out->mix_coverage[k] = n ? (double)mix_inside[k] / (double)n : 0.0;
         tl_free(loc[3 + k]);
     }
     rates(&out->all);
     for (int k = 0; k < 3; k++) {
         rates(per[k]);
-        qsort(loc[k], (size_t)out->loc_n[k], sizeof(double), cmp_dbl);
-        size_t n = (size_t)out->loc_n[k];
-        out->loc_median_m[k] = quantile(loc[k], n, 0.5);
-        out->loc_p90_m[k] = quantile(loc[k], n, 0.9);
+        error_quantiles(loc[k], (size_t)out->loc_n[k], &out->loc_median_m[k], &out->loc_p90_m[k]);
         tl_free(loc[k]);
     }
     out->ellipse_n = out->all.matched;
