@@ -172,6 +172,19 @@ range_sigma_m(const struct tl__ev *L, const struct tl__ev *I)
     return sqrt(fmax(v, 0.0));
 }
 
+/* Whether events a and b are certainly more than r_m apart.  A chord (the straight line
+ * through the ground) is never longer than the geodesic, so a chord longer than r_m by a
+ * millimetre, far above the rounding of either, settles a distance test without the geodesic
+ * (Karney's, microseconds each, and the place tests below ask millions a busy day); false
+ * says nothing, and a NaN position or radius gives false, leaving it to the geodesic. */
+static bool
+beyond(const struct tl__ev *a, const struct tl__ev *b, double r_m)
+{
+    double dx = a->chord_m[0] - b->chord_m[0], dy = a->chord_m[1] - b->chord_m[1];
+    double dz = a->chord_m[2] - b->chord_m[2];
+    return dx * dx + dy * dy + dz * dz > tl__sq(r_m + 1e-3);
+}
+
 /*
  * Whether an event's arrivals are a rocket motor's roar: +1 when most of its picks that give a
  * duration last ROAR_MIN_S or longer, -1 when most are shorter, 0 with fewer than ROAR_MIN_PICKS
@@ -363,7 +376,7 @@ event_rate(const struct tl_pipeline *p, size_t e, size_t other)
     size_t n = 0;
     for (size_t j = 0; j < p->n_ev; j++) {
         const struct tl__ev *c = &p->ev[j];
-        if (fabs(c->t0_s - a->t0_s) <= 600.0 &&
+        if (fabs(c->t0_s - a->t0_s) <= 600.0 && !beyond(c, b, RATE_RADIUS_M) &&
             tl_geo_dist_m(c->pub.lat_deg, c->pub.lon_deg, b->pub.lat_deg, b->pub.lon_deg) <=
                 RATE_RADIUS_M) {
             n++;
@@ -401,8 +414,11 @@ find_cpair(const struct cpkey *by, size_t n, size_t l, size_t i)
 static bool
 same_place(const struct tl__ev *a, const struct tl__ev *b, double radius_m)
 {
-    double d = tl_geo_dist_m(a->pub.lat_deg, a->pub.lon_deg, b->pub.lat_deg, b->pub.lon_deg);
-    return d <= radius_m + 2.0 * range_sigma_m(a, b);
+    double r = radius_m + 2.0 * range_sigma_m(a, b);
+    if (beyond(a, b, r)) {
+        return false;
+    }
+    return tl_geo_dist_m(a->pub.lat_deg, a->pub.lon_deg, b->pub.lat_deg, b->pub.lon_deg) <= r;
 }
 
 /* Two pairs of one gun at one aim point: launches at one place (a gun stands still:
@@ -693,7 +709,7 @@ role_votes(const struct tl_pipeline *p, const long *partner, int *margin)
         int m = 0;
         for (size_t j = lo; j < p->n_ev && p->ev[j].t0_s <= a->t0_s + ROLE_WINDOW_S; j++) {
             const struct tl__ev *b = &p->ev[j];
-            if (j == e || partner[j] < 0 ||
+            if (j == e || partner[j] < 0 || beyond(a, b, REPEAT_RADIUS_M) ||
                 tl_geo_dist_m(a->pub.lat_deg, a->pub.lon_deg, b->pub.lat_deg, b->pub.lon_deg) >
                     REPEAT_RADIUS_M) {
                 continue;
@@ -813,8 +829,12 @@ tl__classify_pair(struct tl_pipeline *p)
     if (!roars) {
         return TL_ENOMEM;
     }
+    struct tl_enu frame;
+    tl_enu_init(&frame, n ? p->ev[0].pub.lat_deg : 0.0, n ? p->ev[0].pub.lon_deg : 0.0, 0.0);
     for (size_t e = 0; e < n; e++) {
         roars[e] = roar(p, &p->ev[e]);
+        tl_enu_from_geo(&frame, p->ev[e].pub.lat_deg, p->ev[e].pub.lon_deg, 0.0,
+                        p->ev[e].chord_m);
     }
     for (size_t a = 0; a < n && rc == TL_OK; a++) {
         const struct tl__ev *L = &p->ev[a];
@@ -863,7 +883,10 @@ tl__classify_pair(struct tl_pipeline *p)
     size_t *chosen = tl_malloc((ncp + 1) * sizeof(size_t));
     int *margin = tl_malloc((n + 1) * sizeof(int));
     struct shock_look *looks = tl_malloc((ncp + 1) * sizeof(struct shock_look));
-    if (!partner || !chosen || !margin || !looks) {
+    double *dens_k = tl_malloc((ncp + 1) * sizeof(double));
+    size_t *of_from = tl_calloc(n + 2, sizeof(size_t));
+    size_t *of = tl_malloc((2 * ncp + 1) * sizeof(size_t));
+    if (!partner || !chosen || !margin || !looks || !dens_k || !of_from || !of) {
         rc = TL_ENOMEM;
         goto done;
     }
@@ -891,6 +914,22 @@ tl__classify_pair(struct tl_pipeline *p)
         looks[c] = shock_look(p, &p->ev[cp[chosen[c]].l], &p->ev[cp[chosen[c]].i]);
     }
     double q_hear = shock_hear_rate(cp, chosen, nch, looks);
+    /* Each candidate's timing density, and the candidates of each event (as the launch or
+     * the impact) in the order of cp: of[of_from[e] .. of_from[e + 1]).  An end's sums
+     * below run over its event's candidates only, in that order, which adds the same terms
+     * in the same order as a pass over every candidate would. */
+    for (size_t k = 0; k < ncp; k++) {
+        dens_k[k] = exp(-cp[k].tcost) / sqrt(2.0 * M_PI);
+        of_from[cp[k].l + 2]++;
+        of_from[cp[k].i + 2]++;
+    }
+    for (size_t e = 0; e < n; e++) {
+        of_from[e + 2] += of_from[e + 1];
+    }
+    for (size_t k = 0; k < ncp; k++) {
+        of[of_from[cp[k].l + 1]++] = k;
+        of[of_from[cp[k].i + 1]++] = k;
+    }
     TL_LOG(TL_LOG_DEBUG, "pair", "%zu pairs chosen; stations under a supersonic round's path hear it at a rate of %.3f",
            nch, q_hear);
     /* pairing probabilities: softmax over the alternatives of both ends and "no pair" */
@@ -909,27 +948,26 @@ tl__classify_pair(struct tl_pipeline *p)
         struct tl__ev *L = &p->ev[ch->l], *I = &p->ev[ch->i];
         double aim_m = AIM_SPREAD * tl_geo_dist_m(L->pub.lat_deg, L->pub.lon_deg, I->pub.lat_deg,
                                                   I->pub.lon_deg);
-        for (size_t k = 0; k < ncp; k++) {
-            double dk = exp(-cp[k].tcost) / sqrt(2.0 * M_PI);
-            /* an event is in one pair at most, as the launch or as the impact: every
-             * candidate it takes part in, in either role, is a rival; those of its volley
-             * are the same answer */
-            if (cp[k].l == ch->l || cp[k].i == ch->l) {
-                w_l += dk;
-            }
+        /* an event is in one pair at most, as the launch or as the impact: every
+         * candidate it takes part in, in either role, is a rival; those of its volley
+         * are the same answer */
+        for (size_t j = of_from[ch->l]; j < of_from[ch->l + 1]; j++) {
+            size_t k = of[j];
+            w_l += dens_k[k];
             if (cp[k].l == ch->l) {
-                role_l += dk;
+                role_l += dens_k[k];
                 if (k != chosen[c] && same_volley(I, &p->ev[cp[k].i], aim_m)) {
-                    same_l += dk;
+                    same_l += dens_k[k];
                 }
             }
-            if (cp[k].i == ch->i || cp[k].l == ch->i) {
-                w_i += dk;
-            }
+        }
+        for (size_t j = of_from[ch->i]; j < of_from[ch->i + 1]; j++) {
+            size_t k = of[j];
+            w_i += dens_k[k];
             if (cp[k].i == ch->i) {
-                role_i += dk;
+                role_i += dens_k[k];
                 if (k != chosen[c] && same_volley(L, &p->ev[cp[k].l], BATTERY_M)) {
-                    same_i += dk;
+                    same_i += dens_k[k];
                 }
             }
         }
@@ -1040,6 +1078,9 @@ done:
     tl_free(chosen);
     tl_free(margin);
     tl_free(looks);
+    tl_free(dens_k);
+    tl_free(of_from);
+    tl_free(of);
     tl_free(cp);
     return rc;
 }

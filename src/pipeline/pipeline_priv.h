@@ -103,6 +103,8 @@ struct tl__ev {
     double check_rms_s;
     double significance;    /* log evidence against a chance alignment (locate/event.c) */
     bool dead;              /* merged away or rejected */
+    double chord_m[3];      /* published place on the ellipsoid in one frame of the run, set by
+                             * the pairing for its distance bounds (attrib/pair.c) */
 };
 
 struct tl_pipeline {
