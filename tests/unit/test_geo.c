@@ -100,6 +100,42 @@ test_enu_round_trip(void **state)
     assert_true(fabs(la2 - la) < 1e-10 && fabs(lo2 - lo) < 1e-10 && fabs(h2 - 150.0) < 1e-4);
 }
 
+/* The pairing (attrib/pair.c, beyond()) skips a geodesic when the chord between two
+ * points, taken in one ENU frame of the run, is longer than the radius tested by 1 mm: it
+ * rests on the chord never being longer than the geodesic, and on the rounding of either
+ * staying far below that millimetre.  Pairs from 1 cm to 300 km around the mission area,
+ * in a frame up to 150 km from both points. */
+static void
+test_chord_never_exceeds_geodesic(void **state)
+{
+    (void)state;
+    struct tl_enu f;
+    tl_enu_init(&f, 48.4, 37.9, 0.0);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 20000; i++) {
+        double u[4];
+        for (int j = 0; j < 4; j++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            u[j] = (double)(x >> 11) / 9007199254740992.0;
+        }
+        double la1 = 47.4 + 2.0 * u[0], lo1 = 36.4 + 3.0 * u[1];
+        double dist = pow(10.0, -2.0 + 7.5 * u[2]), la2, lo2;
+        tl_geo_direct(la1, lo1, 360.0 * u[3], dist, &la2, &lo2);
+        double a[3], b[3];
+        tl_enu_from_geo(&f, la1, lo1, 0.0, a);
+        tl_enu_from_geo(&f, la2, lo2, 0.0, b);
+        double chord = sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) +
+                            (a[2] - b[2]) * (a[2] - b[2]));
+        double s = tl_geo_dist_m(la1, lo1, la2, lo2);
+        assert_true(chord <= s + 1e-6);
+        if (s <= 3000.0) {
+            assert_true(s - chord < 1e-4); /* s^3 / 24 R^2: 30 um at 3 km */
+        }
+    }
+}
+
 static void
 test_compass(void **state)
 {
@@ -353,6 +389,7 @@ main(void)
         cmocka_unit_test(test_long_line_distance), cmocka_unit_test(test_sides),
         cmocka_unit_test(test_zones),           cmocka_unit_test(test_describe),
         cmocka_unit_test(test_demo_mission_sides),
+        cmocka_unit_test(test_chord_never_exceeds_geodesic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
