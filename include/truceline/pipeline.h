@@ -138,6 +138,8 @@ struct tl_pipeline_params {
     double wind_prior_mps;     /* 1-sigma of the met-model wind error per component (default 1.5) */
     double temp_prior_c;       /* 1-sigma of the met-model temperature error (default 1.0) */
     double side_threshold;     /* side_p needed to name a side (default 0.95) */
+    double downwind_gain;      /* downward refraction: extra speed of a path per m/s of surface
+                                * wind blowing along it, source to station (default 0.3) */
     int threads;               /* worker threads (default 2) */
 };
 
@@ -209,7 +211,9 @@ struct tl_tile_learnt {
     double dc_mps;            /* correction of the speed of sound */
     double dwind_e_mps, dwind_n_mps; /* correction of the wind (towards east, north) */
     double sd_dc_mps, sd_wind_mps;   /* single events' scatter around them */
-    double path_err_s_per_km; /* path-to-path timing error left */
+    double path_err_s_per_km; /* path-to-path timing error left, as association's windows allow */
+    double path_sd_s_per_km;  /* the same as the locator weighs it: the residuals' spread
+                               * beyond each pick's own error and turbulence */
     double events;            /* well-heard events learnt from (0 for the priors) */
 };
 

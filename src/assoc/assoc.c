@@ -282,8 +282,9 @@ station_view(const struct actx *a, const struct box *b, double half, double *rea
     v->half = half;
     v->dmax = box_dmax(b, s->x, s->y);
     wind_proj_range(s, -v->dx, -v->dy, v->dc, half, &wmin, &wmax);
-    v->vhi = s->c + wmax;
-    v->vlo = s->c + wmin;
+    double g = a->p->prm.downwind_gain;
+    v->vhi = s->c + wmax * (wmax > 0.0 ? 1.0 + g : 1.0);
+    v->vlo = s->c + wmin * (wmin > 0.0 ? 1.0 + g : 1.0);
     v->dmax = v->dmax < a->max_range ? v->dmax : a->max_range;
     /* the same tolerance the leaf search and the locator use: 2.5 sigma of pick, path and
      * turbulence noise at the box's far edge (so no source the locator would accept is
@@ -688,7 +689,8 @@ votes_at(const struct actx *a, const struct cpick *cp, size_t n, double gx, doub
             dx = s->x - gx;
             dy = s->y - gy;
             d = sqrt(dx * dx + dy * dy);
-            vv = s->c + (d > 1 ? (s->we * dx + s->wn * dy) / d : 0.0);
+            double wpar = d > 1 ? (s->we * dx + s->wn * dy) / d : 0.0;
+            vv = s->c + wpar * (wpar > 0.0 ? 1.0 + a->p->prm.downwind_gain : 1.0);
             tt = d / vv;
             /* what the locator will accept: 2.5 sigma of the path error the tile has learnt
              * (and turbulence), plus the grid's own quantisation */
@@ -917,6 +919,7 @@ repeat_search(struct actx *a, size_t ev)
         o.sx = tl->sta_xyz[k][0];
         o.sy = tl->sta_xyz[k][1];
         o.sz = tl->sta_xyz[k][2];
+        o.gain = p->prm.downwind_gain;
         double d = tl__hypot(o.sx - ex, o.sy - ey);
         tt[k] = -1;
         if (d > a->max_range) {
@@ -1033,6 +1036,57 @@ done:
     tl_free(tol);
 }
 
+/*
+ * The path-to-path error (s per km) one well-observed event shows beyond its picks' own
+ * errors and turbulence: the e for which the median of r^2 / (sigma_pick^2 + sigma_turb^2 +
+ * e^2 km^2) over its used arrivals (3 km and beyond) is the median of chi-square with one
+ * degree of freedom, 0.455 - a median, so that the odd pick of another source moves it
+ * little - with the residuals made up, n / (n - 3), for the three unknowns (x, y, t0) the
+ * fit took from the n used.  Zero where the picks and turbulence explain the residuals
+ * already, or too few picks were used to tell.
+ */
+static double
+path_sd_of_event(const struct tl_pipeline *p, const struct tl__ev *e)
+{
+    enum { MAX_R = 64 };
+    double r2[MAX_R], s2[MAX_R], km2[MAX_R], q[MAX_R];
+    size_t m = 0, used = 0;
+    for (size_t i = 0; i < e->pub.n_arrivals; i++) {
+        used += e->pub.arrivals[i].weight >= 0.5;
+    }
+    if (used <= 3) {
+        return 0.0;
+    }
+    for (size_t i = 0; i < e->pub.n_arrivals && m < MAX_R; i++) {
+        const struct tl_arrival *ar = &e->pub.arrivals[i];
+        if (ar->weight >= 0.5 && ar->dist_m > 3000.0) {
+            r2[m] = tl__sq(ar->residual_s) * (double)used / (double)(used - 3);
+            s2[m] = tl__pick_var_s2(&p->pk[e->picks[i]]) + tl__turbulence_var_s2(ar->dist_m);
+            km2[m] = tl__sq(ar->dist_m / 1000.0);
+            m++;
+        }
+    }
+    double lo = 0.0, hi = TL__PATH_SD_MAX_S_PER_KM;
+    for (int it = 0; it < 40; it++) {
+        double mid = it == 0 ? lo : 0.5 * (lo + hi);
+        for (size_t i = 0; i < m; i++) {
+            q[i] = r2[i] / (s2[i] + mid * mid * km2[i]);
+        }
+        sort_times(q, m);
+        double med = m % 2 ? q[m / 2] : 0.5 * (q[m / 2 - 1] + q[m / 2]);
+        if (it == 0) {
+            if (med <= 0.455) {
+                return 0.0;
+            }
+        } else if (med > 0.455) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return 0.5 * (lo + hi);
+}
+
 /* Try to make an event from the picks a search selected (s: where it looked).  Returns 1
  * if kept. */
 static int
@@ -1100,7 +1154,17 @@ try_event(struct actx *a, const struct fine *f, const struct tl__search *s)
     int32_t idx = (int32_t)(e - p->ev);
     /* Well-observed events teach the tile how far the met model is off: the common
      * correction and how much single events scatter around it, and the path-to-path error
-     * left after it (mean |residual| per km of path, times 1.25 for a Gaussian's sigma). */
+     * left after it, twice.  Association's windows take 1.25 x the mean |residual| per km
+     * of path, which holds each pick's own error and turbulence too and so errs wide, as a
+     * search window may.  The locator weighs each pick by its own sigma, turbulence and the
+     * path error, so for it the path error is what the residuals hold beyond the first two
+     * (path_sd_of_event), a running mean over all events until 20 have been seen.  It errs
+     * low: a mean of square roots of noisy variances, and the joint corrections take up
+     * part of each path's error (a world of 2 ms/km gives 1.2-1.5, test_process).  The
+     * ways to mend that - a mean of squares, residuals made up for six unknowns - made a
+     * loop run away on barrage days (a wider window takes in other sources' picks, whose
+     * residuals widen it further: 10-15 ms/km within hours), and the jackknife
+     * (event.c) measures the scatter whatever sigma the picks were given. */
     if (e->n_fit_check >= 8) {
         struct tl__tile *wt = &p->tiles[a->tile];
         double alpha = 0.1;
@@ -1132,6 +1196,11 @@ try_event(struct actx *a, const struct fine *f, const struct tl__search *s)
             wt->learnt.path_err_s_per_km = fmax(TL__PATH_ERR_MIN_S_PER_KM,
                                                  fmin(TL__PATH_ERR_MAX_S_PER_KM,
                                                       wt->learnt.path_err_s_per_km));
+            double rate = fmax(0.05, 1.0 / (wt->learnt.events + 1.0));
+            wt->learnt.path_sd_s_per_km += rate * (path_sd_of_event(p, e) - wt->learnt.path_sd_s_per_km);
+            wt->learnt.path_sd_s_per_km = fmax(TL__PATH_SD_MIN_S_PER_KM,
+                                               fmin(TL__PATH_SD_MAX_S_PER_KM,
+                                                    wt->learnt.path_sd_s_per_km));
         }
     }
     TL_LOG(TL_LOG_DEBUG, "assoc", "accept tile %zu (%.0f %.0f %.2f) nsta=%d rms=%.3f sig=%.1f check %d %.3f",

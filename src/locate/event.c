@@ -32,13 +32,13 @@
 #include <string.h>
 
 #define R_EARTH_M 6371000.0
-#define PICK_FLOOR_S 0.003
 #define REFRACTION_SIGMA_MPS 1.5
 /* Goodness of fit an event must reach: robust scale of normalised residuals. */
 #define MAX_SCALE 2.5
 #define SEARCH_WINDOW_S 120.0 /* origin times one association search looks at */
 #define JK_MIN_PICKS    4     /* picks a jackknife refit needs (x, y, t0; priors hold the rest) */
 #define JK_SUBSETS_PER_PICK 3 /* delete-half subsets drawn per pick of the event */
+#define SALVO_SPAN_S 2.0      /* time around a pick in which other sources' picks may mix */
 
 static double
 ground_z(double x, double y)
@@ -78,8 +78,7 @@ make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_
     o->sy = tl->sta_xyz[k][1];
     o->sz = tl->sta_xyz[k][2];
     o->t_s = tl__pk_time_s(p, pk);
-    double sp = isnan(q->sigma_s) ? TL_PICK_DEFAULT_SIGMA_S : (double)q->sigma_s;
-    o->sigma_s = sqrt(sp * sp + PICK_FLOOR_S * PICK_FLOOR_S + tl__sq(tl__path_sigma_s(tl, dist_m)));
+    o->sigma_s = tl__pick_sigma_s(tl, q, dist_m);
     if (!isnan(q->baz_deg)) {
         o->baz_rad = (double)q->baz_deg * M_PI / 180.0 + tl->sta_north_rad[k];
         o->baz_sigma_rad = (double)q->baz_sigma_deg * M_PI / 180.0;
@@ -88,6 +87,7 @@ make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_
         o->baz_sigma_rad = NAN;
     }
     o->scale = p->sx[q->sta].weight_scale;
+    o->gain = p->prm.downwind_gain;
 }
 
 
@@ -266,6 +266,7 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
             tmp.sx = tl->sta_xyz[k][0];
             tmp.sy = tl->sta_xyz[k][1];
             tmp.sz = tl->sta_xyz[k][2];
+            tmp.gain = p->prm.downwind_gain;
             tl__metfield_path(mf, sol.x, sol.y, tmp.sx, tmp.sy, &tmp.temp_c, &tmp.we, &tmp.wn);
             double pred = tl__locate_predict(&tmp, &sol, sol.x, sol.y, sol.z, sol.t0);
             double v = d / fmax(pred - sol.t0, 1e-3);
@@ -347,6 +348,7 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
     memcpy(e->cov, sol.cov, sizeof(e->cov));
     e->chi2 = sol.chi2;
     e->dof = sol.dof;
+    e->var_factor = sol.var_factor;
     e->dwind_e = sol.dwe;
     e->dwind_n = sol.dwn;
     e->dc = sol.dc;
@@ -425,22 +427,37 @@ p_right_local(const struct tl__tile *tl, const struct tl_mission *m, double x, d
     return norm_cdf(pos->signed_dist_m / sd);
 }
 
-/* Largest eigenvalue of C^-1 J, J = f * sum (th_i - mean)(th_i - mean)' over m locations,
+/* Largest eigenvalue of C^-1 J over m refit locations th with weights w (NULL: all 1),
+ * J = f * sum w_i (th_i - ctr)(th_i - ctr)' / sum w_i about ctr (NULL: their weighted mean),
  * C = [a b; b c] with determinant det (C^-1 = [c -b; -b a] / det): half the trace plus the
  * root of that squared less the determinant, det J / det C. */
 static double
-scatter_ratio(double (*th)[2], size_t m, double f, double a, double b, double c, double det)
+scatter_ratio(double (*th)[2], const double *w, size_t m, double f, const double *ctr, double a,
+              double b, double c, double det)
 {
-    double mx = 0, my = 0;
+    double sw = 0, mx = 0, my = 0;
     for (size_t i = 0; i < m; i++) {
-        mx += th[i][0] / (double)m;
-        my += th[i][1] / (double)m;
+        double wi = w ? w[i] : 1.0;
+        sw += wi;
+        mx += wi * th[i][0];
+        my += wi * th[i][1];
+    }
+    if (!(sw > 0.0)) {
+        return 0.0;
+    }
+    if (ctr) {
+        mx = ctr[0];
+        my = ctr[1];
+    } else {
+        mx /= sw;
+        my /= sw;
     }
     double jxx = 0, jxy = 0, jyy = 0;
     for (size_t i = 0; i < m; i++) {
-        jxx += f * tl__sq(th[i][0] - mx);
-        jxy += f * (th[i][0] - mx) * (th[i][1] - my);
-        jyy += f * tl__sq(th[i][1] - my);
+        double wi = (w ? w[i] : 1.0) * f / sw;
+        jxx += wi * tl__sq(th[i][0] - mx);
+        jxy += wi * (th[i][0] - mx) * (th[i][1] - my);
+        jyy += wi * tl__sq(th[i][1] - my);
     }
     double tr2 = (c * jxx - 2.0 * b * jxy + a * jyy) / det / 2.0;
     double dj = (jxx * jyy - jxy * jxy) / det;
@@ -458,8 +475,21 @@ struct jk {
     size_t *ord;   /* the event's picks by time, then station: what a subset is drawn from */
     bool *out;     /* picks left out of the current refit (indices into ord) */
     double (*th)[2];
+    double *info;  /* each refit's information on (x, y, t0) relative to the full fit's */
+    double det0;   /* determinant of the full fit's covariance before its variance factor */
     size_t m;      /* refits that converged */
 };
+
+/* Determinant of the (x, y, t0) covariance of a fit over its variance factor's cube: the
+ * inverse of the information the picks hold on them. */
+static double
+info_det(const double (*cv)[3], double var_factor)
+{
+    double d = cv[0][0] * (cv[1][1] * cv[2][2] - cv[1][2] * cv[2][1]) -
+               cv[0][1] * (cv[1][0] * cv[2][2] - cv[1][2] * cv[2][0]) +
+               cv[0][2] * (cv[1][0] * cv[2][1] - cv[1][1] * cv[2][0]);
+    return d / (var_factor * var_factor * var_factor);
+}
 
 /* Refit without the picks marked in jk->out; a converged location is added to jk->th. */
 static void
@@ -480,10 +510,68 @@ refit_without(struct jk *jk)
     t.n_picks = q;
     struct tl__lsol s;
     if (q >= JK_MIN_PICKS && solve_event(jk->p, &t, jk->mf, jk->o, jk->ks, q, false, &s) == TL_OK) {
+        double ds = info_det((const double (*)[3])s.cov, s.var_factor);
         jk->th[jk->m][0] = s.x;
         jk->th[jk->m][1] = s.y;
+        jk->info[jk->m] = ds > 0.0 ? jk->det0 / ds : 0.0;
         jk->m++;
     }
+}
+
+/*
+ * The chance that some pick of event e is another source's: at each of its stations, the
+ * other picks within 2 s of its pick (the span of a salvo, whose rounds are the sources that
+ * mix) give a rate, and a pick of another source could have been taken in had it fallen in
+ * association's window there (assoc.c, votes_at); Poisson over the stations.  Isolated
+ * events have none; in a barrage most events have a few.
+ */
+static double
+foreign_pick_chance(const struct tl_pipeline *p, const struct tl__ev *e)
+{
+    const struct tl__tile *tl = &p->tiles[e->tile];
+    double mu = 0.0;
+    for (size_t i = 0; i < e->n_picks; i++) {
+        const struct tl__pk *q = &p->pk[e->picks[i]];
+        long k = tl__tile_k(tl, (size_t)q->sta);
+        if (k < 0) {
+            continue;
+        }
+        double t = tl__pk_time_s(p, e->picks[i]);
+        const struct tl__sta_index *x = &p->sx[q->sta];
+        size_t others = 0;
+        for (size_t j = tl__sta_first_pick(p, x, t - SALVO_SPAN_S);
+             j < x->n_picks && tl__pk_time_s(p, x->picks[j]) <= t + SALVO_SPAN_S; j++) {
+            others += x->picks[j] != e->picks[i];
+        }
+        double d = tl__hypot(tl->sta_xyz[k][0] - e->x, tl->sta_xyz[k][1] - e->y);
+        double window_s = 2.0 * (0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(tl, d))));
+        mu += (double)others / (2.0 * SALVO_SPAN_S) * window_s;
+    }
+    return 1.0 - exp(-mu);
+}
+
+/*
+ * The covariance's scale, over the formal one, of the 95% region of the two states of
+ * jackknife_inflate: clean with probability 1 - pf, the covariance scaled by r_info (at
+ * least 1), and with another source's picks in with probability pf, scaled by r_equal (at
+ * least 1).  The region of a scale mixture of Gaussians is a scaled ellipse whose
+ * chi-square(2) tail mass, (1 - pf) exp(-k/2a) + pf exp(-k/2b), is 5% (bisection); a
+ * single covariance of the mixture's average scale would cover less.
+ */
+static double
+jackknife_mixture(double pf, double r_info, double r_equal)
+{
+    double sa = fmax(1.0, r_info), sb = fmax(1.0, r_equal);
+    double lo = 5.991 * fmin(sa, sb), hi = 5.991 * fmax(sa, sb);
+    for (int it = 0; it < 50; it++) {
+        double k = 0.5 * (lo + hi);
+        if ((1.0 - pf) * exp(-k / (2.0 * sa)) + pf * exp(-k / (2.0 * sb)) > 0.05) {
+            lo = k;
+        } else {
+            hi = k;
+        }
+    }
+    return 0.5 * (lo + hi) / 5.991;
 }
 
 /*
@@ -508,9 +596,18 @@ refit_without(struct jk *jk)
  * subsets in every run whatever the order or index of its picks (batch and live runs
  * agree).  Events with fewer than JK_MIN_PICKS + 2 picks get the delete-1 estimate only.
  *
- * Where either estimate exceeds the formal covariance in some horizontal direction (the
- * largest eigenvalue of C^-1 J is above 1) the covariance is scaled up by the larger of
- * the two, so that it covers J in every direction; it is never scaled down.
+ * Each estimate is taken twice, for two states of the world (jackknife_mixture).  Where
+ * no other source's pick can have been taken in, the error model holds, and subsets are
+ * weighted by the information their picks hold on (x, y, t0) relative to all picks, about
+ * the full fit (Wu 1986, Ann. Statist. 14:1261, with (r - k + 1)/d for subsets of r = n - d
+ * picks and k = 3 unknowns): a subset that has lost the stations holding the location
+ * scatters far by geometry alone, and with equal weights such subsets made the ellipses of
+ * well-fitting events two to three times too wide (calm day: median Mahalanobis radius
+ * 0.15 of the 95% one, against 0.48 for a calibrated ellipse).  Where picks of other
+ * sources may be in, a subset that drops them is as likely the clean one however weak its
+ * geometry, and the equal weights of Shao and Wu say so.  The covariance is scaled up so
+ * that it covers J in every direction - never down - in each state, and the ellipse is the
+ * 95% region of the two states mixed.
  */
 static void
 jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
@@ -534,8 +631,10 @@ jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
         .ord = tl_calloc(n, sizeof(*jk.ord)),
         .out = tl_calloc(n, sizeof(*jk.out)),
         .th = tl_calloc(n + n_sub, sizeof(*jk.th)),
+        .info = tl_calloc(n + n_sub, sizeof(*jk.info)),
+        .det0 = info_det((const double (*)[3])e->cov, e->var_factor),
     };
-    if (!jk.mf || !jk.o || !jk.ks || !jk.sub || !jk.ord || !jk.out || !jk.th) {
+    if (!jk.mf || !jk.o || !jk.ks || !jk.sub || !jk.ord || !jk.out || !jk.th || !jk.info) {
         goto done;
     }
     /* canonical order (insertion sort: tens of picks) and the seed it gives */
@@ -563,8 +662,12 @@ jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
         jk.out[i] = false;
     }
     size_t m1 = jk.m;
-    double ratio =
-        m1 >= 5 ? scatter_ratio(jk.th, m1, (double)(m1 - 1) / (double)m1, a, b, c, det) : 0.0;
+    const double full[2] = {e->x, e->y};
+    double nd = (double)n, r_equal = 0.0, r_info = 0.0;
+    if (m1 >= 5) {
+        r_equal = scatter_ratio(jk.th, NULL, m1, (double)(m1 - 1), NULL, a, b, c, det);
+        r_info = scatter_ratio(jk.th, jk.info, m1, nd - 3.0, full, a, b, c, det);
+    }
     size_t d = n / 2 < n - JK_MIN_PICKS ? n / 2 : n - JK_MIN_PICKS;
     for (size_t s = 0; s < n_sub; s++) {
         memset(jk.out, 0, n * sizeof(*jk.out));
@@ -582,9 +685,12 @@ jackknife_inflate(struct tl_pipeline *p, struct tl__ev *e)
     }
     size_t md = jk.m - m1;
     if (md >= 5) {
-        double f = (double)(n - d) / ((double)d * (double)md);
-        ratio = fmax(ratio, scatter_ratio(jk.th + m1, md, f, a, b, c, det));
+        double dd = (double)d;
+        r_equal = fmax(r_equal, scatter_ratio(jk.th + m1, NULL, md, (nd - dd) / dd, NULL, a, b, c, det));
+        r_info = fmax(r_info, scatter_ratio(jk.th + m1, jk.info + m1, md, (nd - dd - 2.0) / dd, full,
+                                            a, b, c, det));
     }
+    double ratio = jackknife_mixture(foreign_pick_chance(p, e), r_info, r_equal);
     if (ratio > 1.0) {
         for (int r = 0; r < 3; r++) {
             for (int k = 0; k < 3; k++) {
@@ -599,6 +705,7 @@ done:
     tl_free(jk.ord);
     tl_free(jk.out);
     tl_free(jk.th);
+    tl_free(jk.info);
 }
 
 void

@@ -4,7 +4,8 @@
  * Model (research/acoustics.md sections 3-4).  A source at (x, y, z) fires at
  * t0; station i at s_i hears it at
  *
- *     t_i = t0 + d_i / v_i,   v_i = c(T_i) + dc + (W_i + dW) . n_i
+ *     t_i = t0 + d_i / v_i,   v_i = c(T_i) + dc + u_i (1 + g [u_i > 0]),
+ *                             u_i = (W_i + dW) . n_i
  *
  * where d_i is the straight-line distance, n_i the horizontal unit vector from
  * source to station, c(T) = 20.05 sqrt(T_K) the speed of sound at the path's
@@ -16,6 +17,17 @@
  * the data move them.  Marginalising over them widens the location covariance
  * by exactly the met uncertainty the geometry cannot remove: the main term of
  * the error budget at 10-20 km (acoustics.md section 8.1).
+ *
+ * Downward refraction (acoustics.md section 3.3): the wind grows with height (a
+ * logarithmic profile over open country: at 50-150 m 1.3-1.6 times the 10 m wind
+ * a met mast reports; Stull, "An Introduction to Boundary Layer Meteorology",
+ * 1988, ch. 9), so downwind the rays bend down through faster air and the
+ * sound arrives earlier than the surface wind along the path says; upwind they
+ * bend up and the first arrival keeps to the ground.  Where the wind blows from
+ * source to station (u_i > 0) the path gains g times it (g: the pipeline's
+ * downwind_gain, 0.3 by default).  No joint correction, linear in the
+ * direction, can take up this kink; a misfit it left made true events fail
+ * the fit in strong wind.
  *
  * Array bearings: the array measures the wavefront normal, not the ray.  With
  * wind, c k + W = v n, so the sound seems to come from m = (W - v n) / c, which
@@ -76,6 +88,7 @@ tukey_w(double u)
 /* Geometry and speed of one path for the current parameters. */
 struct path {
     double d, rho, nx, ny, v, c;
+    double dvdw; /* d v / d (wind along the path): 1, or 1 + gain downwind */
 };
 
 static void
@@ -91,7 +104,9 @@ path_eval(const struct tl__lobs *o, const double *q, double z, struct path *pp)
         pp->nx = pp->ny = 0.0;
     }
     pp->c = tl_sound_speed_mps(o->temp_c);
-    pp->v = pp->c + q[5] + (o->we + q[3]) * pp->nx + (o->wn + q[4]) * pp->ny;
+    double wpar = (o->we + q[3]) * pp->nx + (o->wn + q[4]) * pp->ny;
+    pp->dvdw = wpar > 0.0 ? 1.0 + o->gain : 1.0;
+    pp->v = pp->c + q[5] + wpar * pp->dvdw;
     if (pp->v < 200.0) {
         pp->v = 200.0; /* a degenerate parameter state must not divide by ~0 */
     }
@@ -233,15 +248,15 @@ build(struct tl__lobs *o, size_t n, const double *q, double z, const struct tl__
         if (pp.rho > 1.0) {
             double dnx_dx = -pp.ny * pp.ny / pp.rho, dny_dx = pp.nx * pp.ny / pp.rho;
             double dnx_dy = pp.nx * pp.ny / pp.rho, dny_dy = -pp.nx * pp.nx / pp.rho;
-            dvdx = wx * dnx_dx + wy * dny_dx;
-            dvdy = wx * dnx_dy + wy * dny_dy;
+            dvdx = (wx * dnx_dx + wy * dny_dx) * pp.dvdw;
+            dvdy = (wx * dnx_dy + wy * dny_dy) * pp.dvdw;
         }
         double inv_v = 1.0 / pp.v, dv2 = pp.d * inv_v * inv_v;
         jv[0] = (pp.d > 1e-6 ? (q[0] - o[i].sx) / pp.d * inv_v : 0.0) - dv2 * dvdx;
         jv[1] = (pp.d > 1e-6 ? (q[1] - o[i].sy) / pp.d * inv_v : 0.0) - dv2 * dvdy;
         jv[2] = 1.0;
-        jv[3] = -dv2 * pp.nx;
-        jv[4] = -dv2 * pp.ny;
+        jv[3] = -dv2 * pp.nx * pp.dvdw;
+        jv[4] = -dv2 * pp.ny * pp.dvdw;
         jv[5] = -dv2;
         /* a pick the weights reject (w = 0) would add exact zeros: skipped */
         double wi = w / tl__sq(o[i].sigma_s * scale);

@@ -24,6 +24,7 @@ struct tl__lobs {
     double baz_sigma_rad;
     double temp_c, we, wn;    /* met along the path (set by the solver from the field) */
     double scale;             /* station weight scale (QC), 1 normally */
+    double gain;              /* downward refraction (tl_pipeline_params.downwind_gain) */
     /* outputs */
     double w;                 /* robust weight of the time in the final fit */
     double res_s;             /* time residual */

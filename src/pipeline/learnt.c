@@ -11,8 +11,9 @@
  * steer a run where its own events could not.
  *
  * The file: {"type": "learnt", "at": TIME or null, "tiles": [{"dc_mps", "dwind_e_mps",
- * "dwind_n_mps", "sd_dc_mps", "sd_wind_mps", "path_err_s_per_km", "events"}, ...]}, one
- * object per tile in the order of the mission's line; numbers written to round-trip.
+ * "dwind_n_mps", "sd_dc_mps", "sd_wind_mps", "path_err_s_per_km", "path_sd_s_per_km",
+ * "events"}, ...]}, one object per tile in the order of the mission's line; numbers written
+ * to round-trip.  path_sd_s_per_km came later: a file without it is read with its prior.
  */
 #include "pipeline_priv.h"
 
@@ -27,14 +28,16 @@
 
 #define MAX_TILES 4096
 
-static const char *const FIELDS[] = {"dc_mps",      "dwind_e_mps",       "dwind_n_mps", "sd_dc_mps",
-                                     "sd_wind_mps", "path_err_s_per_km", "events"};
+static const char *const FIELDS[] = {"dc_mps",      "dwind_e_mps",       "dwind_n_mps",
+                                     "sd_dc_mps",   "sd_wind_mps",       "path_err_s_per_km",
+                                     "events",      "path_sd_s_per_km"};
 static const size_t OFFSETS[] = {
     offsetof(struct tl_tile_learnt, dc_mps),      offsetof(struct tl_tile_learnt, dwind_e_mps),
     offsetof(struct tl_tile_learnt, dwind_n_mps), offsetof(struct tl_tile_learnt, sd_dc_mps),
     offsetof(struct tl_tile_learnt, sd_wind_mps), offsetof(struct tl_tile_learnt, path_err_s_per_km),
-    offsetof(struct tl_tile_learnt, events)};
+    offsetof(struct tl_tile_learnt, events),      offsetof(struct tl_tile_learnt, path_sd_s_per_km)};
 #define N_FIELDS (sizeof(FIELDS) / sizeof(FIELDS[0]))
+#define N_REQUIRED 7 /* the fields before path_sd_s_per_km, which may be missing */
 
 /* A state within the ranges the association keeps it in; else the offending field. */
 static const char *
@@ -58,6 +61,10 @@ learnt_invalid(const struct tl_tile_learnt *l)
     if (!(l->path_err_s_per_km >= TL__PATH_ERR_MIN_S_PER_KM &&
           l->path_err_s_per_km <= TL__PATH_ERR_MAX_S_PER_KM)) {
         return "path_err_s_per_km";
+    }
+    if (!(l->path_sd_s_per_km >= TL__PATH_SD_MIN_S_PER_KM &&
+          l->path_sd_s_per_km <= TL__PATH_SD_MAX_S_PER_KM)) {
+        return "path_sd_s_per_km";
     }
     if (!(l->events >= 0.0 && l->events < 1e12)) {
         return "events";
@@ -153,7 +160,9 @@ tl_learnt_parse(const char *buf, size_t len, const char *name, struct tl_tile_le
         json_t *o = json_array_get(tiles, t);
         for (size_t k = 0; k < N_FIELDS && rc == TL_OK; k++) {
             json_t *v = json_is_object(o) ? json_object_get(o, FIELDS[k]) : NULL;
-            if (!json_is_number(v)) {
+            if (!v && k >= N_REQUIRED && json_is_object(o)) {
+                l[t].path_sd_s_per_km = TL__PATH_SD_PRIOR_S_PER_KM;
+            } else if (!json_is_number(v)) {
                 rc = tl__diag(d, TL_EPARSE, FIELDS[k], "tile %zu: missing or not a number", t);
             } else {
                 double x = json_number_value(v);

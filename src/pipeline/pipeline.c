@@ -43,6 +43,7 @@ tl_pipeline_params_default(struct tl_pipeline_params *p)
     p->wind_prior_mps = 1.5;
     p->temp_prior_c = 1.0;
     p->side_threshold = 0.95;
+    p->downwind_gain = 0.3;
     p->threads = 2;
 }
 
@@ -61,7 +62,8 @@ tl_pipeline_new(const struct tl_mission *mission, const struct tl_pipeline_param
     }
     if (prm.min_stations < 4 || prm.min_stations > 100 || !(prm.max_range_m > 1000.0) ||
         !(prm.speed_tol_mps >= 0.0) || !(prm.wind_prior_mps > 0.0) || !(prm.temp_prior_c > 0.0) ||
-        !(prm.side_threshold > 0.5 && prm.side_threshold < 1.0)) {
+        !(prm.side_threshold > 0.5 && prm.side_threshold < 1.0) ||
+        !(prm.downwind_gain >= 0.0 && prm.downwind_gain <= 1.0)) {
         return TL_EINVAL;
     }
     struct tl_pipeline *p = tl_calloc(1, sizeof(*p));
@@ -266,10 +268,11 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
             }
         }
         for (size_t t = 0; t < p->n_tiles; t++) {
-            TL_LOG(TL_LOG_DEBUG, "pipeline", "tile %zu: corr dc %.2f dw (%.2f %.2f) sd %.2f %.2f path %.4f s/km from %.0f events",
+            TL_LOG(TL_LOG_DEBUG, "pipeline", "tile %zu: corr dc %.2f dw (%.2f %.2f) sd %.2f %.2f path %.4f (locator %.4f) s/km from %.0f events",
                    t, p->tiles[t].learnt.dc_mps, p->tiles[t].learnt.dwind_e_mps, p->tiles[t].learnt.dwind_n_mps,
                    p->tiles[t].learnt.sd_dc_mps, p->tiles[t].learnt.sd_wind_mps,
-                   p->tiles[t].learnt.path_err_s_per_km, p->tiles[t].learnt.events);
+                   p->tiles[t].learnt.path_err_s_per_km, p->tiles[t].learnt.path_sd_s_per_km,
+                   p->tiles[t].learnt.events);
         }
         if (rc == TL_OK && p->learnt_at == INT64_MAX) {
             rc = keep_learnt(p);

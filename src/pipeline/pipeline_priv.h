@@ -66,6 +66,13 @@ struct tl__sta_index {
 #define TL__CORR_MAX_MPS          30.0   /* |a joint speed or wind correction| */
 #define TL__PATH_ERR_MIN_S_PER_KM 0.0005 /* the path-to-path timing error */
 #define TL__PATH_ERR_MAX_S_PER_KM 0.02
+#define TL__PATH_SD_MIN_S_PER_KM 0.0002 /* the locator's (path_sd_s_per_km) */
+#define TL__PATH_SD_MAX_S_PER_KM 0.02
+/* The locator's path error before any event has shown it: as association's (tiles.c), wide,
+ * so that the first events fit while the tile's corrections are still unknown.  State files
+ * written before the field existed are read with it. */
+#define TL__PATH_SD_PRIOR_S_PER_KM 0.004
+#define TL__PICK_FLOOR_S 0.003 /* timing error no picker reports (sampling, station timing) */
 
 /* A tile: a stretch of the contact line with its own local frame. */
 struct tl__tile {
@@ -92,6 +99,7 @@ struct tl__ev {
     double t0_s;            /* origin time in seconds from the pipeline's epoch */
     double cov[3][3];       /* covariance of x, y, t0 (m, m, s) including met uncertainty */
     double chi2;            /* robust misfit of the final fit */
+    double var_factor;      /* the a posteriori variance factor cov carries (locate.c) */
     double dof;
     double dwind_e, dwind_n, dc; /* joint corrections estimated */
     size_t *picks;          /* pick indices used (owned) */
@@ -249,18 +257,45 @@ tl__tile_k(const struct tl__tile *tl, size_t sta)
     return -1;
 }
 
+/* Variance (s^2) of turbulence over a path of d_m metres: 5 ms at 1 km, growing as the
+ * square root of the distance (Ostashev & Wilson, "Acoustics in Moving Inhomogeneous Media",
+ * ch. 7). */
+static inline double
+tl__turbulence_var_s2(double d_m)
+{
+    double km = d_m / 1000.0;
+    return 0.005 * 0.005 * (km > 0.1 ? km : 0.1);
+}
+
 /*
- * Timing uncertainty of a path of d_m metres beyond the pick's own: the path-to-path error
- * the tile has learnt (s per km) and turbulence (5 ms at 1 km, growing as the square root
- * of the distance; Ostashev & Wilson).  The locator, the add-a-station step and explaining
- * away use it.
+ * Timing window of a path of d_m metres beyond the pick's own: the path-to-path error the
+ * tile's windows allow for (s per km) and turbulence.  Association's windows, the
+ * add-a-station step and explaining away use it; the locator weighs picks with
+ * tl__pick_sigma_s.
  */
 static inline double
 tl__path_sigma_s(const struct tl__tile *tl, double d_m)
 {
-    double km = d_m / 1000.0;
-    double sp = km * tl->learnt.path_err_s_per_km;
-    return sqrt(sp * sp + 0.005 * 0.005 * (km > 0.1 ? km : 0.1));
+    double sp = d_m / 1000.0 * tl->learnt.path_err_s_per_km;
+    return sqrt(sp * sp + tl__turbulence_var_s2(d_m));
+}
+
+/* Variance (s^2) of a pick's own timing: its sigma (the default where it has none) and the
+ * floor no picker reports. */
+static inline double
+tl__pick_var_s2(const struct tl__pk *q)
+{
+    double sp = isnan(q->sigma_s) ? TL_PICK_DEFAULT_SIGMA_S : (double)q->sigma_s;
+    return sp * sp + TL__PICK_FLOOR_S * TL__PICK_FLOOR_S;
+}
+
+/* The locator's sigma of pick q over a path of d_m metres: its own timing, turbulence and
+ * the path-to-path error the tile has learnt from its residuals (path_sd_s_per_km). */
+static inline double
+tl__pick_sigma_s(const struct tl__tile *tl, const struct tl__pk *q, double d_m)
+{
+    double sp = d_m / 1000.0 * tl->learnt.path_sd_s_per_km;
+    return sqrt(tl__pick_var_s2(q) + sp * sp + tl__turbulence_var_s2(d_m));
 }
 
 /*

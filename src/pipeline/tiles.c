@@ -109,6 +109,7 @@ tl__tiles_build(struct tl_pipeline *p)
         tl->core_from_m = len * (double)t / (double)nt;
         tl->core_to_m = len * (double)(t + 1) / (double)nt;
         tl->learnt.path_err_s_per_km = PATH_ERR_PRIOR_S_PER_KM;
+        tl->learnt.path_sd_s_per_km = TL__PATH_SD_PRIOR_S_PER_KM;
         tl->learnt.sd_dc_mps = CORR_SD_PRIOR_MPS;
         tl->learnt.sd_wind_mps = CORR_SD_PRIOR_MPS;
         if (p->learnt_start && p->n_learnt_start == nt) {
