@@ -41,6 +41,17 @@ jq -c '.tiles[1].path_err_s_per_km = 0.5' "$T/a.learnt" >"$T/bad.learnt"
 "$TL" process --mission "$M" --records "$T/b.jsonl" --out "$T/x.geojson" \
     --learnt-in "$T/bad.learnt" 2>"$T/err"; check "out of range" 3 $?
 grep -q "bad.learnt: path_err_s_per_km: tile 1: out of range" "$T/err" || { echo "FAIL message: $(cat "$T/err")"; fail=1; }
+jq -c '.tiles[0].path_sd_s_per_km = 0' "$T/a.learnt" >"$T/bad_sd.learnt"
+"$TL" process --mission "$M" --records "$T/b.jsonl" --out "$T/x.geojson" \
+    --learnt-in "$T/bad_sd.learnt" 2>"$T/err"; check "path_sd out of range" 3 $?
+grep -q "bad_sd.learnt: path_sd_s_per_km: tile 0: out of range" "$T/err" || { echo "FAIL message: $(cat "$T/err")"; fail=1; }
+# a state written before path_sd_s_per_km existed is read with its prior (4 ms/km)
+jq -c 'del(.tiles[].path_sd_s_per_km)' "$T/a.learnt" >"$T/old.learnt"
+"$TL" process --mission "$M" --records "$T/b.jsonl" --out "$T/x.geojson" --learnt-in "$T/old.learnt" \
+    --learnt-out "$T/old_start.learnt" --learnt-at 2026-03-01T01:00:00Z 2>/dev/null
+check "a state without path_sd_s_per_km" 0 $?
+jq -e '[.tiles[].path_sd_s_per_km] | all(. == 0.004)' "$T/old_start.learnt" >/dev/null ||
+    { echo "FAIL the old state's path_sd: $(jq -c '[.tiles[].path_sd_s_per_km]' "$T/old_start.learnt")"; fail=1; }
 jq -c '.tiles = .tiles[0:2]' "$T/a.learnt" >"$T/two.learnt"
 "$TL" process --mission "$M" --records "$T/b.jsonl" --out "$T/x.geojson" \
     --learnt-in "$T/two.learnt" 2>"$T/err"; check "wrong tile count" 3 $?
