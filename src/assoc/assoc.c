@@ -289,7 +289,7 @@ station_view(const struct actx *a, const struct box *b, double half, double *rea
     /* the same tolerance the leaf search and the locator use: 2.5 sigma of pick, path and
      * turbulence noise at the box's far edge (so no source the locator would accept is
      * ever pruned, and no box lives on a looser criterion than its leaves) */
-    v->tol_s = 0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, v->dmax)));
+    v->tol_s = tl__assoc_window_s(a->tl, v->dmax);
     v->all_dirs = v->dc <= v->half;
     v->have_dir = false;
 }
@@ -694,8 +694,7 @@ votes_at(const struct actx *a, const struct cpick *cp, size_t n, double gx, doub
             tt = d / vv;
             /* what the locator will accept: 2.5 sigma of the path error the tile has learnt
              * (and turbulence), plus the grid's own quantisation */
-            tol = 0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, d))) +
-                  0.75 * quant_m / vv;
+            tol = tl__assoc_window_s(a->tl, d) + 0.75 * quant_m / vv;
             have_azi = false;
         }
         if (d > a->max_range) {
@@ -1564,7 +1563,7 @@ adaptive_need(const struct actx *a, size_t n_root)
     size_t ns = a->tl->n_stations ? a->tl->n_stations : 1;
     double span_s = a->bt1 - a->bt0 + a->max_range / 300.0;
     double lam = (double)n_root / (double)ns / span_s;
-    double w = 2.0 * (0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(a->tl, 15000.0))));
+    double w = 2.0 * tl__assoc_window_s(a->tl, 15000.0);
     double q = fmin(0.95, lam * w);
     double area = (a->tl->max_x - a->tl->min_x) * (a->tl->max_y - a->tl->min_y);
     double cells = area / (LEAF_M * LEAF_M) * (a->bt1 - a->bt0) / fmax(w, 0.05);

@@ -544,7 +544,7 @@ foreign_pick_chance(const struct tl_pipeline *p, const struct tl__ev *e)
             others += x->picks[j] != e->picks[i];
         }
         double d = tl__hypot(tl->sta_xyz[k][0] - e->x, tl->sta_xyz[k][1] - e->y);
-        double window_s = 2.0 * (0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(tl, d))));
+        double window_s = 2.0 * tl__assoc_window_s(tl, d);
         mu += (double)others / (2.0 * SALVO_SPAN_S) * window_s;
     }
     return 1.0 - exp(-mu);

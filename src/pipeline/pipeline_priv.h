@@ -280,6 +280,15 @@ tl__path_sigma_s(const struct tl__tile *tl, double d_m)
     return sqrt(sp * sp + tl__turbulence_var_s2(d_m));
 }
 
+/* Half-width (s) of association's window for a pick at d_m metres from a source: 2.5 sigma of
+ * a 10 ms pick and the path's error, and a 30 ms margin.  Association's searches use it
+ * (what the locator will accept), and so does the jackknife's chance of a foreign pick. */
+static inline double
+tl__assoc_window_s(const struct tl__tile *tl, double d_m)
+{
+    return 0.03 + 2.5 * sqrt(0.01 * 0.01 + tl__sq(tl__path_sigma_s(tl, d_m)));
+}
+
 /* Variance (s^2) of a pick's own timing: its sigma (the default where it has none) and the
  * floor no picker reports. */
 static inline double
