@@ -41,7 +41,9 @@
  * picked, time since the previous arrival, and across an array the apparent
  * back azimuth and elevation it was synthesised from),
  * UNMATCHED=1 the picks that match no arrival, CALIB=1 the signed pick errors (ms) with
- * their sigmas, and DEBUG=1 sends the detector's debug log (its triggers and
+ * their sigmas, the source and phase of the arrival, whether the simulator's own pick
+ * list (truth.jsonl of e2e KEEP=1) holds it, the time since the previous arrival and how
+ * many dB weaker than it, and DEBUG=1 sends the detector's debug log (its triggers and
  * candidates) to stderr.  RATE=HZ synthesises the waveforms of these runs at
  * that sample rate (500 Hz by default; the full bench also prints busy at 100
  * and 200 Hz, with the detector's bands fitted to the rate).
@@ -373,8 +375,10 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
                 esum += e * 1000.0;
                 nin += fabs(e) <= p->sigma_s;
                 if (getenv("CALIB")) {
-                    printf("CAL %.1f %.3f %.3f %.1f %d\n", p->snr_db, e * 1000.0,
-                           p->sigma_s * 1000.0, p->freq_hz, p->shock);
+                    const struct tl_sim_event *te = tl_sim_event(s, (size_t)a->event);
+                    printf("CAL %.1f %.3f %.3f %.1f %d %s %d %d %.3f %.1f\n", p->snr_db, e * 1000.0,
+                           p->sigma_s * 1000.0, p->freq_hz, p->shock, te->source ? te->source : "-",
+                           (int)a->phase, a->pick >= 0, gap, prev_db - a->snr_db);
                 }
             }
             if (getenv("ARRIVALS")) {
