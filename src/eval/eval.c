@@ -576,14 +576,15 @@ score(struct ctx *c, struct tl_eval *out)
                   (t->cls == CL_OTHER && f->cls == CL_UNKNOWN);
         double a = (az - f->azi) * M_PI / 180.0;
         double u = d * cos(a) / fmax(f->maj, 1e-3), v = d * sin(a) / fmax(f->min, 1e-3);
-        inside += u * u + v * v <= 1.0;
+        bool in = u * u + v * v <= 1.0;
+        inside += in;
         if (f->n_src > 0) {
             int mixed = 0;
             for (size_t k = 0; k < f->n_src; k++) {
                 mixed |= f->src[k] != f->match;
             }
             loc[3 + mixed][out->mix_n[mixed]++] = d;
-            mix_inside[mixed] += u * u + v * v <= 1.0;
+            mix_inside[mixed] += in;
         }
     }
     out->mix_events = out->mix_n[0] + out->mix_n[1];

@@ -91,18 +91,25 @@ make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_
 }
 
 
+/* Picks of mission station `sta` within +-half_s of time t (s from epoch). */
+static size_t
+picks_near(const struct tl_pipeline *p, int32_t sta, double t, double half_s)
+{
+    const struct tl__sta_index *x = &p->sx[sta];
+    size_t n = 0;
+    for (size_t i = tl__sta_first_pick(p, x, t - half_s);
+         i < x->n_picks && tl__pk_time_s(p, x->picks[i]) <= t + half_s; i++) {
+        n++;
+    }
+    return n;
+}
+
 /* Picks per second at mission station `sta` around time t (s from epoch): all picks within
  * +-60 s, at least one an hour. */
 static double
 pick_rate(const struct tl_pipeline *p, int32_t sta, double t)
 {
-    const struct tl__sta_index *x = &p->sx[sta];
-    size_t lo = tl__sta_first_pick(p, x, t - 60.0);
-    size_t n = 0;
-    for (size_t i = lo; i < x->n_picks && tl__pk_time_s(p, x->picks[i]) <= t + 60.0; i++) {
-        n++;
-    }
-    return fmax((double)n / 120.0, 1.0 / 3600.0);
+    return fmax((double)picks_near(p, sta, t, 60.0) / 120.0, 1.0 / 3600.0);
 }
 
 static double
@@ -536,13 +543,8 @@ foreign_pick_chance(const struct tl_pipeline *p, const struct tl__ev *e)
         if (k < 0) {
             continue;
         }
-        double t = tl__pk_time_s(p, e->picks[i]);
-        const struct tl__sta_index *x = &p->sx[q->sta];
-        size_t others = 0;
-        for (size_t j = tl__sta_first_pick(p, x, t - SALVO_SPAN_S);
-             j < x->n_picks && tl__pk_time_s(p, x->picks[j]) <= t + SALVO_SPAN_S; j++) {
-            others += x->picks[j] != e->picks[i];
-        }
+        /* the window holds the event's own pick, at its centre */
+        size_t others = picks_near(p, q->sta, tl__pk_time_s(p, e->picks[i]), SALVO_SPAN_S) - 1;
         double d = tl__hypot(tl->sta_xyz[k][0] - e->x, tl->sta_xyz[k][1] - e->y);
         double window_s = 2.0 * tl__assoc_window_s(tl, d);
         mu += (double)others / (2.0 * SALVO_SPAN_S) * window_s;
