@@ -57,6 +57,7 @@
 #define REPEAT_WINDOW_S 60.0   /* repeats from one place are sought this far before and after */
 #define REPEAT_PLACE_M  100.0  /* a firing position: a battery's guns stand tens of metres apart */
 #define REPEAT_PASSES   8      /* sweeps of a repeat search, each over the picks the last left */
+#define REPEAT_SHIFT_M  120.0  /* a round searched relative to a master may lie this far from it */
 #define MAX_QUEUE       (1u << 22) /* boxes waiting, at most */
 #define IDX_BITS        31     /* bits of an end's index in sort_endpts' words */
 /* Work one tile and block may take, at most: a barrage can make the space of chance
@@ -881,6 +882,74 @@ peak_candidate(const struct tl_pipeline *p, const struct vote *v, size_t nv, con
     f->score = (int)f->n;
 }
 
+/* Buffers of a repeat search relative to a master (relative_candidate), each of nv. */
+struct relbuf {
+    struct vote *near, *shifted;
+    size_t *sel;
+    int32_t *sel_k;
+    struct endpt *ends;
+};
+
+/*
+ * The candidate of a round near the master's place, for a run peaking at `peak`: the votes
+ * within reach of the peak, each shifted as if the source had moved by (dx, dy) - a pick
+ * arrives slx dx + sly dy later - on a grid around the place (40 m steps out to
+ * REPEAT_SHIFT_M, then 10 m steps around the best point); the shift at which the most
+ * stations agree, with the least spread, gives one pick per station, the origin time and
+ * the place to start the fit from.  The guns of a battery stand tens of metres apart and
+ * the rounds of a fire mission land around their aim point, so the windows of a master's
+ * own paths are too narrow for a round fired or fallen a little elsewhere; the shifts make
+ * them fit it again.
+ */
+static void
+relative_candidate(struct actx *a, const struct vote *v, size_t nv, const double *slx,
+                   const double *sly, double x_m, double y_m, double peak,
+                   const struct relbuf *b, struct fine *f)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < nv; i++) {
+        double reach = (REPEAT_SHIFT_M + 20.0) * tl__hypot(slx[v[i].k], sly[v[i].k]);
+        if (fabs(v[i].o - peak) <= v[i].tol + reach && a->p->pk[v[i].pk].ev < 0) {
+            b->near[m++] = v[i];
+        }
+    }
+    int best = 0;
+    double best_sp = HUGE_VAL, cx = 0, cy = 0;
+    f->n = 0;
+    f->t0 = peak;
+    for (int level = 0; level < 2; level++) {
+        double step = level == 0 ? 40.0 : 10.0, ox = cx, oy = cy;
+        int half = level == 0 ? (int)(REPEAT_SHIFT_M / 40.0) : 2;
+        for (int ix = -half; ix <= half; ix++) {
+            for (int iy = -half; iy <= half; iy++) {
+                double dx = ox + ix * step, dy = oy + iy * step;
+                for (size_t i = 0; i < m; i++) {
+                    b->shifted[i] = b->near[i];
+                    b->shifted[i].o -= slx[b->near[i].k] * dx + sly[b->near[i].k] * dy;
+                }
+                double t0 = 0, sp = 0;
+                int cnt = best_origin(&a->sc, b->shifted, m, &t0, &sp, b->sel, b->sel_k, b->ends,
+                                      a->cover);
+                if (cnt > best || (cnt == best && sp < best_sp)) {
+                    best = cnt;
+                    best_sp = sp;
+                    cx = dx;
+                    cy = dy;
+                    f->t0 = t0;
+                    f->n = 0;
+                    for (int j = 0; j < cnt && f->n < 256; j++) {
+                        f->pk[f->n] = b->shifted[b->sel[j]].pk;
+                        f->k[f->n++] = b->shifted[b->sel[j]].k;
+                    }
+                }
+            }
+        }
+    }
+    f->score = (int)f->n;
+    f->x = x_m + cx;
+    f->y = y_m + cy;
+}
+
 /*
  * Repeats: a gun or a rocket launcher fires again and again from the same place, a
  * salvo puts 40 rounds in 20 s at one point.  Once an event is located, the travel time
@@ -890,9 +959,18 @@ peak_candidate(const struct tl_pipeline *p, const struct vote *v, size_t nv, con
  * then located and tested like any candidate (it may have moved a little).  Clusters of
  * rounds fired closer together than the tolerance allows merge into one run; once its
  * peak has made an event and taken its picks, the run is swept again.
+ *
+ * `relative`: the travel times are the event's own - its picks less its origin time, at
+ * the stations it used - as in master-event and double-difference location (Waldhauser
+ * and Ellsworth 2000): rounds from one place within a minute cross the same air, so the
+ * path errors the met model leaves (tens to hundreds of milliseconds at 20 km, windy) are
+ * the master's too and cancel; what is left is two picks' errors and two turbulences, and
+ * the windows shrink to that.  Rounds half a second apart, whose model windows touch and
+ * merge, come apart.  Each run's candidate is then sought over shifts of the place
+ * (relative_candidate).  The search by the model follows, over the picks left.
  */
 static void
-repeat_search(struct actx *a, size_t ev)
+repeat_search(struct actx *a, size_t ev, bool relative)
 {
     struct tl_pipeline *p = a->p;
     const struct tl__tile *tl = a->tl;
@@ -903,13 +981,28 @@ repeat_search(struct actx *a, size_t ev)
     sol.dwe = e->dwind_e;
     sol.dwn = e->dwind_n;
     sol.dc = e->dc;
-    size_t cap = 0, nv = 0;
+    size_t cap = 0, nv = 0, ns = tl->n_stations + 1;
     struct vote *v = NULL;
-    double *tt = tl_malloc((tl->n_stations + 1) * sizeof(double));
-    double *tol = tl_malloc((tl->n_stations + 1) * sizeof(double));
-    if (!tt || !tol) {
+    struct relbuf b = {0};
+    /* per tile station: travel time, tolerance, slowness east and north, and the time and
+     * variance of the master's own pick there (NAN where it used none) */
+    double *st = tl_malloc(6 * ns * sizeof(double));
+    if (!st) {
         a->rc = TL_ENOMEM;
         goto done;
+    }
+    double *tt = st, *tol = st + ns, *slx = st + 2 * ns, *sly = st + 3 * ns;
+    double *mt = st + 4 * ns, *mvar = st + 5 * ns;
+    for (size_t k = 0; k < tl->n_stations; k++) {
+        mt[k] = NAN;
+    }
+    for (size_t i = 0; relative && i < e->pub.n_arrivals; i++) {
+        const struct tl__pk *q = &p->pk[e->picks[i]];
+        long k = tl__tile_k(tl, (size_t)q->sta);
+        if (e->pub.arrivals[i].weight >= 0.5 && k >= 0) {
+            mt[k] = tl__pk_time_s(p, e->picks[i]);
+            mvar[k] = tl__pick_var_s2(q);
+        }
     }
     double loc_m = sqrt(fmax(e->cov[0][0] + e->cov[1][1], 0.0)), loc_s = loc_m / 330.0;
     for (size_t k = 0; k < tl->n_stations; k++) {
@@ -921,12 +1014,20 @@ repeat_search(struct actx *a, size_t ev)
         o.gain = p->prm.downwind_gain;
         double d = tl__hypot(o.sx - ex, o.sy - ey);
         tt[k] = -1;
-        if (d > a->max_range) {
+        if (d > a->max_range || (relative && isnan(mt[k]))) {
             continue;
         }
         tl__metfield_path(a->mf, ex, ey, o.sx, o.sy, &o.temp_c, &o.we, &o.wn);
         tt[k] = tl__locate_predict(&o, &sol, ex, ey, ez, et0) - et0;
         tol[k] = 0.03 + 3.0 * sqrt(tl__sq(tl__path_sigma_s(tl, d)) + loc_s * loc_s);
+        if (relative) {
+            double c = fmax(d / fmax(tt[k], 1e-3), 100.0);
+            slx[k] = d > 1.0 ? -(o.sx - ex) / (d * c) : 0.0;
+            sly[k] = d > 1.0 ? -(o.sy - ey) / (d * c) : 0.0;
+            tt[k] = mt[k] - et0;
+            tol[k] = fmin(tol[k], 0.03 + 3.0 * sqrt(2.0 * mvar[k] +
+                                                    2.0 * tl__turbulence_var_s2(d)));
+        }
         const struct tl__sta_index *x = &p->sx[tl->stations[k]];
         double lo_t = et0 - REPEAT_WINDOW_S + tt[k], hi_t = et0 + REPEAT_WINDOW_S + tt[k];
         size_t lo = tl__sta_first_pick(p, x, lo_t);
@@ -961,7 +1062,15 @@ repeat_search(struct actx *a, size_t ev)
     struct endpt *ends = tl_malloc(2 * nv * sizeof(*ends));
     struct runs *r = tl_malloc(sizeof(*r));
     struct fine *f = tl_malloc(sizeof(*f));
-    if (!ends || !r || !f) {
+    if (relative) {
+        b.near = tl_malloc(nv * sizeof(*b.near));
+        b.shifted = tl_malloc(nv * sizeof(*b.shifted));
+        b.sel = tl_malloc(nv * sizeof(*b.sel));
+        b.sel_k = tl_malloc(nv * sizeof(*b.sel_k));
+        b.ends = tl_malloc(2 * nv * sizeof(*b.ends));
+    }
+    if (!ends || !r || !f ||
+        (relative && (!b.near || !b.shifted || !b.sel || !b.sel_k || !b.ends))) {
         tl_free(ends);
         tl_free(r);
         tl_free(f);
@@ -1015,9 +1124,13 @@ repeat_search(struct actx *a, size_t ev)
                 merged_lo[n_merged] = r->lo[j];
                 merged_hi[n_merged++] = r->hi[j];
             }
-            peak_candidate(p, v, nv, tt, r->peak[j], f);
-            f->x = ex;
-            f->y = ey;
+            if (relative) {
+                relative_candidate(a, v, nv, slx, sly, ex, ey, r->peak[j], &b, f);
+            } else {
+                peak_candidate(p, v, nv, tt, r->peak[j], f);
+                f->x = ex;
+                f->y = ey;
+            }
             if (f->score >= a->min_sta) {
                 kept += try_event(a, f, &here);
             }
@@ -1031,8 +1144,12 @@ repeat_search(struct actx *a, size_t ev)
     tl_free(f);
 done:
     tl_free(v);
-    tl_free(tt);
-    tl_free(tol);
+    tl_free(st);
+    tl_free(b.near);
+    tl_free(b.shifted);
+    tl_free(b.sel);
+    tl_free(b.sel_k);
+    tl_free(b.ends);
 }
 
 /*
@@ -1209,7 +1326,8 @@ try_event(struct actx *a, const struct fine *f, const struct tl__search *s)
     }
     if (!a->in_repeat) {
         a->in_repeat = true;
-        repeat_search(a, (size_t)idx);
+        repeat_search(a, (size_t)idx, true);
+        repeat_search(a, (size_t)idx, false);
         a->in_repeat = false;
     }
     return 1;

@@ -474,21 +474,19 @@ cmp_double(const void *a, const void *b)
  * the search over a whole tile must beat every chance alignment of the background over
  * the tile and the block, and these do not; at the place where the gun has just been
  * located, searched over two minutes, they do.  At least seven of the nine rounds must be
- * found at the gun (within 150 m and 0.5 s); judged as a search of the whole tile, two
- * were.  (The background also makes a chance event far away; it is counted, not asserted
- * on: a limit of the significance test in a background this dense.)
+ * found at the gun (within 150 m and 0.5 s), in nine worlds of ten at least.  Judged as a
+ * search of the whole tile, two were; searched again at the place by the model alone, 7 or
+ * more in 9 of 20 worlds (5 to 9); relative to the first round (repeat_search), in 19 of 20
+ * (8 or 9, and one 6).  (The background also makes a chance event far away; it is counted,
+ * not asserted on: a limit of the significance test in a background this dense.)
  */
 static void
 test_gun_fires_again(void **state)
 {
     (void)state;
-    enum { ROUNDS = 9, NEAR = 7 };
+    enum { ROUNDS = 9, NEAR = 7, WORLDS = 10 };
     struct src gun[ROUNDS];
     rounds_from(0.45, 270.0, 6000.0, 6.0, gun, ROUNDS);
-    struct tl_pipeline *p = NULL;
-    assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &p));
-    /* the weather, and the first round heard within 20 km */
-    feed(p, g_m, gun, 1, 5.0, 4.0, 250.0, 0.01, 20000.0, 300.0, NULL, 0.0);
     size_t ns = tl_mission_station_count(g_m);
     double dist[512];
     assert_true(ns <= 512);
@@ -500,64 +498,66 @@ test_gun_fires_again(void **state)
     memcpy(sorted, dist, ns * sizeof(double));
     qsort(sorted, ns, sizeof(double), cmp_double);
     double reach_m = 0.5 * (sorted[NEAR - 1] + sorted[NEAR]);
-    long n = 0;
-    for (size_t k = 0; k < ns; k++) {
-        const struct tl_station *st = tl_mission_station(g_m, k);
-        double azi;
-        tl_geo_inverse(gun[0].lat, gun[0].lon, st->lat_deg, st->lon_deg, &dist[k], &azi, NULL);
-        double speed = world_speed(5.0, 4.0, 250.0, azi);
-        for (size_t i = 1; i < ROUNDS && dist[k] < reach_m; i++) {
-            add_pick(p, st, "r", n++, gun[i].t_s + dist[k] / speed + 0.01 * nrand(), 0.01, false);
+    int good = 0;
+    for (int w = 0; w < WORLDS; w++) {
+        struct tl_pipeline *p = NULL;
+        assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &p));
+        /* the weather, and the first round heard within 20 km */
+        feed(p, g_m, gun, 1, 5.0, 4.0, 250.0, 0.01, 20000.0, 300.0, NULL, 0.0);
+        long n = 0;
+        for (size_t k = 0; k < ns; k++) {
+            const struct tl_station *st = tl_mission_station(g_m, k);
+            double azi;
+            tl_geo_inverse(gun[0].lat, gun[0].lon, st->lat_deg, st->lon_deg, &dist[k], &azi,
+                           NULL);
+            double speed = world_speed(5.0, 4.0, 250.0, azi);
+            for (size_t i = 1; i < ROUNDS && dist[k] < reach_m; i++) {
+                add_pick(p, st, "r", n++, gun[i].t_s + dist[k] / speed + 0.01 * nrand(), 0.01,
+                         false);
+            }
+            /* the background: a Poisson stream of unrelated picks */
+            for (double t = -200.0 - 20.0 * log(urand() + 1e-300); t < 500.0;
+                 t -= 20.0 * log(urand() + 1e-300)) {
+                add_pick(p, st, "b", n++, t, 0.01, false);
+            }
         }
-        /* the background: a Poisson stream of unrelated picks */
-        for (double t = -200.0 - 20.0 * log(urand() + 1e-300); t < 500.0;
-             t -= 20.0 * log(urand() + 1e-300)) {
-            add_pick(p, st, "b", n++, t, 0.01, false);
+        assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
+        size_t ne;
+        const struct tl_event *ev = tl_pipeline_events(p, &ne);
+        size_t found = 0, elsewhere = 0;
+        for (size_t i = 0; i < ROUNDS; i++) {
+            double d = 0;
+            long k = match(ev, ne, &gun[i], &d);
+            found += k >= 0 && d < 150.0 &&
+                     fabs((double)(ev[k].t_ns - T0_NS) * 1e-9 - gun[i].t_s) < 0.5;
         }
+        for (size_t k = 0; k < ne; k++) {
+            elsewhere +=
+                tl_geo_dist_m(ev[k].lat_deg, ev[k].lon_deg, gun[0].lat, gun[0].lon) > 1000.0;
+        }
+        print_message("gun fires again, world %d: %zu/%d rounds found (%d heard by %d stations), "
+                      "%zu events, %zu elsewhere\n",
+                      w, found, ROUNDS, ROUNDS - 1, NEAR, ne, elsewhere);
+        good += found >= ROUNDS - 2;
+        tl_pipeline_free(p);
     }
-    assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
-    size_t ne;
-    const struct tl_event *ev = tl_pipeline_events(p, &ne);
-    size_t found = 0, elsewhere = 0;
-    for (size_t i = 0; i < ROUNDS; i++) {
-        double d = 0;
-        long k = match(ev, ne, &gun[i], &d);
-        found += k >= 0 && d < 150.0 &&
-                 fabs((double)(ev[k].t_ns - T0_NS) * 1e-9 - gun[i].t_s) < 0.5;
-    }
-    for (size_t k = 0; k < ne; k++) {
-        elsewhere += tl_geo_dist_m(ev[k].lat_deg, ev[k].lon_deg, gun[0].lat, gun[0].lon) > 1000.0;
-    }
-    print_message("gun fires again: %zu/%d rounds found (%d heard by %d stations), %zu events, "
-                  "%zu elsewhere\n",
-                  found, ROUNDS, ROUNDS - 1, NEAR, ne, elsewhere);
-    assert_true(found >= ROUNDS - 2);
-    tl_pipeline_free(p);
+    assert_true(good >= WORLDS - 1);
 }
 
 /*
- * A launcher fires a salvo: eight rockets half a second apart, from one place, heard by
- * every station within 25 km.  Each station's path has its own error (3 ms per km, the
- * same for every round: the rounds cross the same air within seconds) and each arrival its
- * own turbulence (5 ms at 1 km, growing as the square root of the distance) and pick error
- * (10 ms).  The first round found, the repeat search looks for the others at its place:
- * each round is a cluster of origin times across stations, but at the far stations the
- * tolerance the path error asks for is about half the rounds' spacing, and the clusters
- * touch, and the peak of the merged run makes one candidate of several rounds' picks.  Each
- * round counts when an event is within 100 m and 0.2 s of it: all eight must be found (two
- * were, among nine events, when each run was tried once).
+ * Rounds from about one place: each heard by every station within 25 km, each station's
+ * path with its own error (3 ms per km, the same for every round: the rounds cross the
+ * same air within seconds), each arrival with its own turbulence (5 ms at 1 km, growing as
+ * the square root of the distance) and pick error (10 ms).  Round i is fired at r[i], from
+ * r[i]'s place.  Returns how many rounds an event lies within within_m and within_s of.
  */
-static void
-test_salvo_from_one_place(void **state)
+static size_t
+rounds_found(const struct src *r, size_t n, double within_m, double within_s)
 {
-    (void)state;
-    enum { ROUNDS = 8 };
-    struct src r[ROUNDS];
-    rounds_from(0.6, 90.0, 7000.0, 0.5, r, ROUNDS);
     struct tl_pipeline *p = NULL;
     assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &p));
     feed(p, g_m, r, 0, 5.0, 4.0, 250.0, 0.01, 25000.0, 300.0, NULL, 0.0);
-    long n = 0;
+    long id = 0;
     for (size_t k = 0; k < tl_mission_station_count(g_m); k++) {
         const struct tl_station *st = tl_mission_station(g_m, k);
         double d, azi;
@@ -567,29 +567,53 @@ test_salvo_from_one_place(void **state)
         }
         double path = 0.003 * d / 1000.0 * nrand();
         double speed = world_speed(5.0, 4.0, 250.0, azi);
-        for (size_t i = 0; i < ROUNDS; i++) {
-            double t = r[i].t_s + d / speed + path + 0.005 * sqrt(d / 1000.0) * nrand() +
+        for (size_t i = 0; i < n; i++) {
+            double di = tl_geo_dist_m(r[i].lat, r[i].lon, st->lat_deg, st->lon_deg);
+            double t = r[i].t_s + di / speed + path + 0.005 * sqrt(di / 1000.0) * nrand() +
                        0.01 * nrand();
-            add_pick(p, st, "s", n++, t, 0.01, false);
+            add_pick(p, st, "s", id++, t, 0.01, false);
         }
     }
     assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
-    size_t ne;
+    size_t ne, found = 0;
     const struct tl_event *ev = tl_pipeline_events(p, &ne);
-    size_t found = 0;
-    for (size_t i = 0; i < ROUNDS; i++) {
+    for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < ne; k++) {
-            if (tl_geo_dist_m(ev[k].lat_deg, ev[k].lon_deg, r[i].lat, r[i].lon) < 100.0 &&
-                fabs((double)(ev[k].t_ns - T0_NS) * 1e-9 - r[i].t_s) < 0.2) {
+            if (tl_geo_dist_m(ev[k].lat_deg, ev[k].lon_deg, r[i].lat, r[i].lon) < within_m &&
+                fabs((double)(ev[k].t_ns - T0_NS) * 1e-9 - r[i].t_s) < within_s) {
                 found++;
                 break;
             }
         }
     }
-    print_message("salvo from one place: %zu of %d rounds found, %zu events\n", found, ROUNDS,
-                  ne);
-    assert_int_equal(ROUNDS, found);
     tl_pipeline_free(p);
+    return found;
+}
+
+/*
+ * A launcher fires a salvo: eight rockets half a second apart, from one place (rounds_found's
+ * world).  At the far stations the window the path error asks for is about half the rounds'
+ * spacing: the clusters of origin times touch, and the peak of the merged run makes one
+ * candidate of several rounds' picks.  Searched relative to the first round found - its own
+ * arrivals as the travel times, the path errors cancelling - they come apart.  Each round
+ * counts when an event is within 100 m and 0.2 s of it: all eight, in nine worlds of ten at
+ * least.  Searched by the model alone, 2 worlds of 20 gave all eight, the others 0 to 6
+ * (3.2 on average); relative to the first round, 19 of 20 (the other, 2).
+ */
+static void
+test_salvo_from_one_place(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 8, WORLDS = 10 };
+    struct src r[ROUNDS];
+    rounds_from(0.6, 90.0, 7000.0, 0.5, r, ROUNDS);
+    int good = 0;
+    for (int w = 0; w < WORLDS; w++) {
+        size_t found = rounds_found(r, ROUNDS, 100.0, 0.2);
+        print_message("salvo from one place, world %d: %zu of %d rounds found\n", w, found, ROUNDS);
+        good += found == ROUNDS;
+    }
+    assert_true(good >= WORLDS - 1);
 }
 
 /* Median location error of the events matched to the sources (match()), and how many. */
