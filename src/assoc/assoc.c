@@ -893,22 +893,22 @@ struct relbuf {
 /*
  * The candidate of a round near the master's place, for a run peaking at `peak`: the votes
  * within reach of the peak, each shifted as if the source had moved by (dx, dy) - a pick
- * arrives slx dx + sly dy later - on a grid around the place (40 m steps out to
- * REPEAT_SHIFT_M, then 10 m steps around the best point); the shift at which the most
- * stations agree, with the least spread, gives one pick per station, the origin time and
- * the place to start the fit from.  The guns of a battery stand tens of metres apart and
- * the rounds of a fire mission land around their aim point, so the windows of a master's
- * own paths are too narrow for a round fired or fallen a little elsewhere; the shifts make
- * them fit it again.
+ * arrives slow_x dx + slow_y dy later (slowness towards the station, s/m) - on a grid around
+ * the place (40 m steps out to REPEAT_SHIFT_M, then 10 m steps around the best point); the
+ * shift at which the most stations agree, with the least spread, gives one pick per station,
+ * the origin time and the place to start the fit from.  The guns of a battery stand tens of
+ * metres apart and the rounds of a fire mission land around their aim point, so the windows
+ * of a master's own paths are too narrow for a round fired or fallen a little elsewhere; the
+ * shifts make them fit it again.
  */
 static void
-relative_candidate(struct actx *a, const struct vote *v, size_t nv, const double *slx,
-                   const double *sly, double x_m, double y_m, double peak,
+relative_candidate(struct actx *a, const struct vote *v, size_t nv, const double *slow_x,
+                   const double *slow_y, double x_m, double y_m, double peak,
                    const struct relbuf *b, struct fine *f)
 {
     size_t m = 0;
     for (size_t i = 0; i < nv; i++) {
-        double reach = (REPEAT_SHIFT_M + 20.0) * tl__hypot(slx[v[i].k], sly[v[i].k]);
+        double reach = (REPEAT_SHIFT_M + 20.0) * tl__hypot(slow_x[v[i].k], slow_y[v[i].k]);
         if (fabs(v[i].o - peak) <= v[i].tol + reach && a->p->pk[v[i].pk].ev < 0) {
             b->near[m++] = v[i];
         }
@@ -925,7 +925,7 @@ relative_candidate(struct actx *a, const struct vote *v, size_t nv, const double
                 double dx = ox + ix * step, dy = oy + iy * step;
                 for (size_t i = 0; i < m; i++) {
                     b->shifted[i] = b->near[i];
-                    b->shifted[i].o -= slx[b->near[i].k] * dx + sly[b->near[i].k] * dy;
+                    b->shifted[i].o -= slow_x[b->near[i].k] * dx + slow_y[b->near[i].k] * dy;
                 }
                 double t0 = 0, sp = 0;
                 int cnt = best_origin(&a->sc, b->shifted, m, &t0, &sp, b->sel, b->sel_k, b->ends,
@@ -991,17 +991,17 @@ repeat_search(struct actx *a, size_t ev, bool relative)
         a->rc = TL_ENOMEM;
         goto done;
     }
-    double *tt = st, *tol = st + ns, *slx = st + 2 * ns, *sly = st + 3 * ns;
-    double *mt = st + 4 * ns, *mvar = st + 5 * ns;
+    double *tt = st, *tol = st + ns, *slow_x = st + 2 * ns, *slow_y = st + 3 * ns;
+    double *master_t_s = st + 4 * ns, *master_var_s2 = st + 5 * ns;
     for (size_t k = 0; k < tl->n_stations; k++) {
-        mt[k] = NAN;
+        master_t_s[k] = NAN;
     }
     for (size_t i = 0; relative && i < e->pub.n_arrivals; i++) {
         const struct tl__pk *q = &p->pk[e->picks[i]];
         long k = tl__tile_k(tl, (size_t)q->sta);
         if (e->pub.arrivals[i].weight >= 0.5 && k >= 0) {
-            mt[k] = tl__pk_time_s(p, e->picks[i]);
-            mvar[k] = tl__pick_var_s2(q);
+            master_t_s[k] = tl__pk_time_s(p, e->picks[i]);
+            master_var_s2[k] = tl__pick_var_s2(q);
         }
     }
     double loc_m = sqrt(fmax(e->cov[0][0] + e->cov[1][1], 0.0)), loc_s = loc_m / 330.0;
@@ -1014,7 +1014,7 @@ repeat_search(struct actx *a, size_t ev, bool relative)
         o.gain = p->prm.downwind_gain;
         double d = tl__hypot(o.sx - ex, o.sy - ey);
         tt[k] = -1;
-        if (d > a->max_range || (relative && isnan(mt[k]))) {
+        if (d > a->max_range || (relative && isnan(master_t_s[k]))) {
             continue;
         }
         tl__metfield_path(a->mf, ex, ey, o.sx, o.sy, &o.temp_c, &o.we, &o.wn);
@@ -1022,10 +1022,10 @@ repeat_search(struct actx *a, size_t ev, bool relative)
         tol[k] = 0.03 + 3.0 * sqrt(tl__sq(tl__path_sigma_s(tl, d)) + loc_s * loc_s);
         if (relative) {
             double c = fmax(d / fmax(tt[k], 1e-3), 100.0);
-            slx[k] = d > 1.0 ? -(o.sx - ex) / (d * c) : 0.0;
-            sly[k] = d > 1.0 ? -(o.sy - ey) / (d * c) : 0.0;
-            tt[k] = mt[k] - et0;
-            tol[k] = fmin(tol[k], 0.03 + 3.0 * sqrt(2.0 * mvar[k] +
+            slow_x[k] = d > 1.0 ? -(o.sx - ex) / (d * c) : 0.0;
+            slow_y[k] = d > 1.0 ? -(o.sy - ey) / (d * c) : 0.0;
+            tt[k] = master_t_s[k] - et0;
+            tol[k] = fmin(tol[k], 0.03 + 3.0 * sqrt(2.0 * master_var_s2[k] +
                                                     2.0 * tl__turbulence_var_s2(d)));
         }
         const struct tl__sta_index *x = &p->sx[tl->stations[k]];
@@ -1125,7 +1125,7 @@ repeat_search(struct actx *a, size_t ev, bool relative)
                 merged_hi[n_merged++] = r->hi[j];
             }
             if (relative) {
-                relative_candidate(a, v, nv, slx, sly, ex, ey, r->peak[j], &b, f);
+                relative_candidate(a, v, nv, slow_x, slow_y, ex, ey, r->peak[j], &b, f);
             } else {
                 peak_candidate(p, v, nv, tt, r->peak[j], f);
                 f->x = ex;
