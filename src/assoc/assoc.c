@@ -930,7 +930,7 @@ relative_candidate(struct actx *a, const struct vote *v, size_t nv, const double
                 double t0 = 0, sp = 0;
                 int cnt = best_origin(&a->sc, b->shifted, m, &t0, &sp, b->sel, b->sel_k, b->ends,
                                       a->cover);
-                if (cnt > best || (cnt == best && sp < best_sp)) {
+                if (cnt > 0 && (cnt > best || (cnt == best && sp < best_sp))) {
                     best = cnt;
                     best_sp = sp;
                     cx = dx;
