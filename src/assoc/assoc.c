@@ -1007,11 +1007,7 @@ repeat_search(struct actx *a, size_t ev, bool relative)
     double loc_m = sqrt(fmax(e->cov[0][0] + e->cov[1][1], 0.0)), loc_s = loc_m / 330.0;
     for (size_t k = 0; k < tl->n_stations; k++) {
         struct tl__lobs o;
-        memset(&o, 0, sizeof(o));
-        o.sx = tl->sta_xyz[k][0];
-        o.sy = tl->sta_xyz[k][1];
-        o.sz = tl->sta_xyz[k][2];
-        o.gain = p->prm.downwind_gain;
+        tl__station_obs(p, tl, k, &o);
         double d = tl__hypot(o.sx - ex, o.sy - ey);
         tt[k] = -1;
         if (d > a->max_range || (relative && isnan(master_t_s[k]))) {

@@ -73,11 +73,7 @@ predict(struct tl_pipeline *p, const struct tl__ev *f, int32_t sta, double *t, d
         return false;
     }
     struct tl__lobs o;
-    memset(&o, 0, sizeof(o));
-    o.sx = tl->sta_xyz[k][0];
-    o.sy = tl->sta_xyz[k][1];
-    o.sz = tl->sta_xyz[k][2];
-    o.gain = p->prm.downwind_gain;
+    tl__station_obs(p, tl, (size_t)k, &o);
     double d = tl__hypot(o.sx - f->x, o.sy - f->y);
     if (d > p->prm.max_range_m) {
         return false;

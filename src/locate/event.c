@@ -73,10 +73,7 @@ make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_
          double dist_m, struct tl__lobs *o)
 {
     const struct tl__pk *q = &p->pk[pk];
-    memset(o, 0, sizeof(*o));
-    o->sx = tl->sta_xyz[k][0];
-    o->sy = tl->sta_xyz[k][1];
-    o->sz = tl->sta_xyz[k][2];
+    tl__station_obs(p, tl, k, o);
     o->t_s = tl__pk_time_s(p, pk);
     o->sigma_s = tl__pick_sigma_s(tl, q, dist_m);
     if (!isnan(q->baz_deg)) {
@@ -87,7 +84,6 @@ make_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k, size_
         o->baz_sigma_rad = NAN;
     }
     o->scale = p->sx[q->sta].weight_scale;
-    o->gain = p->prm.downwind_gain;
 }
 
 
@@ -269,11 +265,7 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
                 continue;
             }
             struct tl__lobs tmp;
-            memset(&tmp, 0, sizeof(tmp));
-            tmp.sx = tl->sta_xyz[k][0];
-            tmp.sy = tl->sta_xyz[k][1];
-            tmp.sz = tl->sta_xyz[k][2];
-            tmp.gain = p->prm.downwind_gain;
+            tl__station_obs(p, tl, k, &tmp);
             tl__metfield_path(mf, sol.x, sol.y, tmp.sx, tmp.sy, &tmp.temp_c, &tmp.we, &tmp.wn);
             double pred = tl__locate_predict(&tmp, &sol, sol.x, sol.y, sol.z, sol.t0);
             double v = d / fmax(pred - sol.t0, 1e-3);

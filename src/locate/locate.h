@@ -11,6 +11,8 @@
 
 #include "../pipeline/pipeline_priv.h"
 
+#include <string.h>
+
 /* Significance an event needs (log units, event.c): chance alignments this good should be
  * rarer than 1 in e^8 = 3000 searches; set with noise-only input (tests). */
 #define TL__MIN_SIGNIFICANCE 8.0
@@ -31,6 +33,19 @@ struct tl__lobs {
     double res_baz_rad;       /* bearing residual (NAN if none) */
     double dist_m;
 };
+
+/* An observation at tile station k, for pipeline p, with nothing measured yet: the station's
+ * place in the tile frame and the model's downward refraction; the rest zero. */
+static inline void
+tl__station_obs(const struct tl_pipeline *p, const struct tl__tile *tl, size_t k,
+                struct tl__lobs *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->sx = tl->sta_xyz[k][0];
+    o->sy = tl->sta_xyz[k][1];
+    o->sz = tl->sta_xyz[k][2];
+    o->gain = p->prm.downwind_gain;
+}
 
 struct tl__lprm {
     double sigma_wind_mps;    /* prior 1-sigma of each wind-correction component */

@@ -77,11 +77,7 @@ gather(struct tl_pipeline *p, size_t s, struct sample *out, size_t cap)
             continue;
         }
         struct tl__lobs o;
-        memset(&o, 0, sizeof(o));
-        o.sx = tl->sta_xyz[k][0];
-        o.sy = tl->sta_xyz[k][1];
-        o.sz = tl->sta_xyz[k][2];
-        o.gain = p->prm.downwind_gain;
+        tl__station_obs(p, tl, (size_t)k, &o);
         if (tl__hypot(o.sx - e->x, o.sy - e->y) > p->prm.max_range_m) {
             continue;
         }
