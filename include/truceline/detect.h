@@ -140,7 +140,8 @@ TL_API void tl_detector_free(struct tl_detector *d);
  * Feed consecutive samples of one channel.
  * @param station  station id (borrowed); an unknown station is skipped and counted.
  * @param element  array element (0 for a single sensor; the location code "00", "01", ...).
- * @param t0_ns    time of the first sample.
+ * @param t0_ns    time of the first sample; outside 1970-01-01 to 2200-01-01 the samples are
+ *                 skipped and counted.
  * @param rate_hz  sample rate; a rate at which a band reaches Nyquist is skipped.
  * @param samples  `n` samples (borrowed), in counts (divided by the gain) or pascal.
  * @return TL_OK, TL_ENOMEM, or what the pick callback returned.

@@ -201,6 +201,13 @@ int tl__array_bearing(const float *const *x,
 
 /* ------------------------------------------------------ block sources -- */
 
+/* Waveform times a reader accepts and the detector works with: 1970-01-01 to 2200-01-01.
+ * Monitoring data lie well inside; and in int64 nanoseconds (which end in 2262) a start this
+ * side of 2200 plus the samples of any file, or the difference of two such times, cannot
+ * overflow. */
+#define TL__WAVE_T_MIN_NS 0LL
+#define TL__WAVE_T_MAX_NS (7258118400LL * 1000000000LL)
+
 /* One block of samples of one channel, as a reader hands it out. */
 struct tl__block {
     char station[TL_STATION_ID_MAX];

@@ -1742,7 +1742,8 @@ feed(struct tl_detector *d, const char *station, int element, tl_time_ns t0, dou
         return TL_OK;
     }
     d->stats.records++;
-    if (!(rate > 0.0) || !isfinite(rate) || rate > 1e6) {
+    if (!(rate > 0.0) || !isfinite(rate) || rate > 1e6 || t0 < TL__WAVE_T_MIN_NS ||
+        t0 >= TL__WAVE_T_MAX_NS) {
         d->stats.skipped++;
         return TL_OK;
     }

@@ -193,6 +193,10 @@ check_header(const MSRecord *m)
     if (n <= 0) {
         return NULL; /* no samples: nothing is decoded */
     }
+    /* hptime_t counts microseconds */
+    if (m->starttime < TL__WAVE_T_MIN_NS / 1000 || m->starttime >= TL__WAVE_T_MAX_NS / 1000) {
+        return "start time outside 1970-2200";
+    }
     if (!m->fsdh || m->fsdh->data_offset < 48 || m->fsdh->data_offset >= m->reclen) {
         return "data offset outside the record";
     }

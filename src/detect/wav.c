@@ -71,6 +71,10 @@ sidecar_parse(struct tl__src *s, const char *text, size_t len, const char *name,
         tl__diag(diag, rc, "start", "not an RFC 3339 UTC time: %s", ts);
         goto done;
     }
+    if (s->start_ns < TL__WAVE_T_MIN_NS || s->start_ns >= TL__WAVE_T_MAX_NS) {
+        tl__diag(diag, rc, "start", "outside 1970-2200: %s", ts);
+        goto done;
+    }
     s->element = 0;
     v = json_object_get(root, "element");
     if (v) {

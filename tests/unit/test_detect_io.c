@@ -406,6 +406,34 @@ test_mseed_malformed(void **state)
     free(b.b);
     free(x);
 
+    /* Records stamped before 1970 (or after 2200) are reported, not turned into times that
+     * overflow the detector's arithmetic; a block fed directly at such a time is skipped. */
+    b.b = NULL;
+    b.n = b.cap = 0;
+    double *y = make_pa(2000, fs, pulses, 1, 0.0);
+    pack(&b, "S1", "", "CDF", -315532800LL * TL_NS_PER_S, fs, y, 2000, 1000.0, false, 512);
+    o.n = 0;
+    d = new_det(&o, 1000.0);
+    memset(&dg, 0, sizeof(dg));
+    assert_int_equal(TL_EPARSE, tl_detect_mseed_buffer(d, b.b, b.n, "old.mseed", &dg));
+    assert_string_equal("old.mseed: offset 0: start time outside 1970-2200",
+                        tl_diag_format(&dg, text, sizeof(text)));
+    assert_int_equal(TL_OK, tl_detector_flush(d));
+    s = tl_detector_stats(d);
+    assert_int_equal(b.n / 512, s->bad_records);
+    assert_int_equal(0, s->samples);
+    float ones[100];
+    for (size_t i = 0; i < 100; i++) {
+        ones[i] = 1.0f;
+    }
+    assert_int_equal(TL_OK, tl_detector_feed(d, "S1", 0, TL__WAVE_T_MAX_NS, fs, ones, 100));
+    assert_int_equal(TL_OK, tl_detector_feed(d, "S1", 0, -1, fs, ones, 100));
+    assert_int_equal(2, tl_detector_stats(d)->skipped);
+    assert_int_equal(0, tl_detector_stats(d)->samples);
+    tl_detector_free(d);
+    free(b.b);
+    free(y);
+
     /* A file that is not there. */
     d = new_det(&o, 1.0);
     memset(&dg, 0, sizeof(dg));
@@ -564,6 +592,10 @@ test_wav_with_sidecar(void **state)
         {"{\"station\":\"S1\"}", "a.json: start: missing"},
         {"{\"station\":\"S1\",\"start\":\"yesterday\"}",
          "a.json: start: not an RFC 3339 UTC time: yesterday"},
+        {"{\"station\":\"S1\",\"start\":\"1969-12-31T23:59:59Z\"}",
+         "a.json: start: outside 1970-2200: 1969-12-31T23:59:59Z"},
+        {"{\"station\":\"S1\",\"start\":\"2200-01-01T00:00:00Z\"}",
+         "a.json: start: outside 1970-2200: 2200-01-01T00:00:00Z"},
         {"{\"station\":\"S1\",\"start\":\"2026-03-01T00:00:00Z\",\"units\":\"psi\"}",
          "a.json: units: expected \"pa\" or \"counts\""},
         {"{\"station\":\"S1\",\"start\":\"2026-03-01T00:00:00Z\",\"scale\":-1}",
