@@ -1015,7 +1015,7 @@ repeat_search(struct actx *a, size_t ev, bool relative)
         }
         tl__metfield_path(a->mf, ex, ey, o.sx, o.sy, &o.temp_c, &o.we, &o.wn);
         tt[k] = tl__locate_predict(&o, &sol, ex, ey, ez, et0) - et0;
-        tol[k] = 0.03 + 3.0 * sqrt(tl__sq(tl__path_sigma_s(tl, d)) + loc_s * loc_s);
+        tol[k] = 0.03 + 3.0 * sqrt(tl__path_var_s2(tl, d) + loc_s * loc_s);
         if (relative) {
             double c = fmax(d / fmax(tt[k], 1e-3), 100.0);
             slow_x[k] = d > 1.0 ? -(o.sx - ex) / (d * c) : 0.0;

@@ -90,7 +90,7 @@ predict(struct tl_pipeline *p, const struct tl__ev *f, int32_t sta, double *t, d
     sol.dwn = f->dwind_n;
     sol.dc = f->dc;
     *t = tl__locate_predict(&o, &sol, f->x, f->y, f->z, f->t0_s);
-    *sigma = sqrt(0.02 * 0.02 + tl__sq(tl__path_sigma_s(tl, d)));
+    *sigma = sqrt(0.02 * 0.02 + tl__path_var_s2(tl, d));
     return true;
 }
 

@@ -276,7 +276,7 @@ tl__locate_event(struct tl_pipeline *p, struct tl__ev *e, const struct tl__metfi
                     var_loc += g[r1] * sol.cov[r1][c1] * g[c1];
                 }
             }
-            double tol = 0.05 + 3.0 * sqrt(tl__sq(tl__path_sigma_s(tl, d)) + fmax(var_loc, 0.0));
+            double tol = 0.05 + 3.0 * sqrt(tl__path_var_s2(tl, d) + fmax(var_loc, 0.0));
             const struct tl__sta_index *x = &p->sx[tl->stations[k]];
             size_t lo = tl__sta_first_pick(p, x, pred - tol);
             long best = -1;

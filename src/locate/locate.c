@@ -39,7 +39,12 @@
  * for the first iterations from a rough start, then Tukey's biweight (c =
  * 4.685) which gives zero weight to late echoes and wrong associations.  The
  * residuals are normalised by each pick's sigma and by a robust scale (1.4826 x
- * the median absolute normalised residual, never below 1).
+ * the median absolute normalised residual, never below 1).  Tukey's phase
+ * ends when the full step would move the solution by less than 0.3% of its
+ * standard error (the Newton decrement, Boyd & Vandenberghe, "Convex Optimization",
+ * 2004, section 9.5.1): a test on the step's size in metres would go on
+ * iterating, and on rejecting steps the cost's rounding cannot tell apart, long
+ * after the location has stopped moving at any scale that matters.
  *
  * Covariance: the inverse of the weighted normal matrix with the priors,
  * scaled by the a posteriori variance factor (chi^2 / dof, never below 1), so
@@ -51,10 +56,13 @@
 #include <math.h>
 #include <string.h>
 
-#define NP        6
-#define HUBER_K   1.5
-#define TUKEY_C   4.685
-#define BAZ_FLOOR (1.0 * M_PI / 180.0)
+#define NP            6
+#define HUBER_ITERS   6     /* from a rough start */
+#define CONVERGED_DEC 1e-5  /* a step of 0.3% of the standard error */
+#define LAMBDA_MIN    1e-7
+#define HUBER_K       1.5
+#define TUKEY_C       4.685
+#define BAZ_FLOOR     (1.0 * M_PI / 180.0)
 
 double
 tl__tukey_rho(double u)
@@ -131,11 +139,13 @@ tl__locate_predict(const struct tl__lobs *o, const struct tl__lsol *sol, double 
     return t0 + pp.d / pp.v;
 }
 
-/* Solve the symmetric positive definite system A x = b (n <= NP) by Cholesky. */
+/* Cholesky factor of the symmetric positive definite A (n <= NP): the lower
+ * triangle L with A = L L', and the reciprocals of its diagonal, so that the
+ * solves below multiply rather than divide.  False if A is not positive
+ * definite. */
 static bool
-cholesky_solve(double a[NP][NP], const double *b, double *x, int n)
+cholesky(double a[NP][NP], double l[NP][NP], double *inv_diag, int n)
 {
-    double l[NP][NP] = {{0}};
     for (int i = 0; i < n; i++) {
         for (int j = 0; j <= i; j++) {
             double s = a[i][j];
@@ -147,38 +157,58 @@ cholesky_solve(double a[NP][NP], const double *b, double *x, int n)
                     return false;
                 }
                 l[i][i] = sqrt(s);
+                inv_diag[i] = 1.0 / l[i][i];
             } else {
-                l[i][j] = s / l[j][j];
+                l[i][j] = s * inv_diag[j];
             }
         }
     }
+    return true;
+}
+
+/* Solve L L' x = b with the factor of cholesky(). */
+static void
+cholesky_apply(double l[NP][NP], const double *inv_diag, const double *b, double *x, int n)
+{
     double y[NP];
     for (int i = 0; i < n; i++) {
         double s = b[i];
         for (int k = 0; k < i; k++) {
             s -= l[i][k] * y[k];
         }
-        y[i] = s / l[i][i];
+        y[i] = s * inv_diag[i];
     }
     for (int i = n - 1; i >= 0; i--) {
         double s = y[i];
         for (int k = i + 1; k < n; k++) {
             s -= l[k][i] * x[k];
         }
-        x[i] = s / l[i][i];
+        x[i] = s * inv_diag[i];
     }
+}
+
+static bool
+cholesky_solve(double a[NP][NP], const double *b, double *x, int n)
+{
+    double l[NP][NP], inv_diag[NP];
+    if (!cholesky(a, l, inv_diag, n)) {
+        return false;
+    }
+    cholesky_apply(l, inv_diag, b, x, n);
     return true;
 }
 
 static bool
 invert(double a[NP][NP], double inv[NP][NP], int n)
 {
+    double l[NP][NP], inv_diag[NP];
+    if (!cholesky(a, l, inv_diag, n)) {
+        return false;
+    }
     for (int c = 0; c < n; c++) {
         double e[NP] = {0}, col[NP];
         e[c] = 1.0;
-        if (!cholesky_solve(a, e, col, n)) {
-            return false;
-        }
+        cholesky_apply(l, inv_diag, e, col, n);
         for (int r = 0; r < n; r++) {
             inv[r][c] = col[r];
         }
@@ -334,16 +364,20 @@ tl__locate_solve(struct tl__lobs *o, size_t n, const struct tl__lprm *prm,
     double scale = sol->scale > 0 ? sol->scale : robust_scale(o, n, q, z);
     bool tukey = false;
     double cost = build(o, n, q, z, prm, tukey, scale, a, g);
+    bool at_q = true; /* the last build was at q: o[] holds q's weights and residuals */
     int np = prm->fix_xy ? 4 : NP; /* with fixed x, y: t0, dWe, dWn, dc */
+    bool fresh = true; /* a and g are new since the last convergence test */
     for (int it = 0; it < max_iter; it++) {
-        if (it == 6) {
+        if (it == HUBER_ITERS) {
             tukey = true;
             if (!(sol->scale > 0)) {
                 scale = robust_scale(o, n, q, z);
             }
             cost = build(o, n, q, z, prm, tukey, scale, a, g);
+            at_q = true;
+            fresh = true;
         }
-        /* damped system on the free parameters */
+        /* the system on the free parameters */
         double as[NP][NP], gs[NP], dx[NP] = {0};
         int map[NP], k = 0;
         for (int i = 0; i < NP; i++) {
@@ -356,15 +390,39 @@ tl__locate_solve(struct tl__lobs *o, size_t n, const struct tl__lprm *prm,
             for (int j = 0; j < np; j++) {
                 as[i][j] = a[map[i]][map[j]];
             }
-            as[i][i] *= 1.0 + lambda;
         }
+        /* Converged when the full Gauss-Newton step would move the solution by
+         * a small fraction of its standard error: the step's squared length in
+         * the metric of the normal matrix (the Newton decrement g' A^-1 g, about
+         * twice the cost still to gain) under CONVERGED_DEC.  Tested again only
+         * once a step has been taken. */
         double step[NP];
-        if (!cholesky_solve(as, gs, step, np)) {
-            lambda *= 10.0;
-            if (lambda > 1e8) {
-                break;
+        bool have_step = false;
+        if (tukey && fresh) {
+            fresh = false;
+            if (cholesky_solve(as, gs, step, np)) {
+                double dec = 0.0;
+                for (int i = 0; i < np; i++) {
+                    dec += gs[i] * step[i];
+                }
+                if (dec < CONVERGED_DEC) {
+                    break;
+                }
+                /* at the damping's floor this is the damped step to 1 part in 1e7 */
+                have_step = lambda <= LAMBDA_MIN;
             }
-            continue;
+        }
+        if (!have_step) {
+            for (int i = 0; i < np; i++) {
+                as[i][i] *= 1.0 + lambda;
+            }
+            if (!cholesky_solve(as, gs, step, np)) {
+                lambda *= 10.0;
+                if (lambda > 1e8) {
+                    break;
+                }
+                continue;
+            }
         }
         for (int i = 0; i < np; i++) {
             dx[map[i]] = step[i];
@@ -385,22 +443,20 @@ tl__locate_solve(struct tl__lobs *o, size_t n, const struct tl__lprm *prm,
         }
         double an[NP][NP], gn[NP];
         double cn = build(o, n, qn, z, prm, tukey, scale, an, gn);
+        at_q = cn <= cost;
         if (cn <= cost) {
             memcpy(q, qn, sizeof(q));
             memcpy(a, an, sizeof(a));
             memcpy(g, gn, sizeof(g));
-            bool small = tl__hypot(dx[0], dx[1]) < 0.01 && fabs(dx[2]) < 1e-5 && cost - cn < 1e-9;
             cost = cn;
-            lambda = fmax(lambda * 0.3, 1e-7);
+            fresh = true;
+            lambda = fmax(lambda * 0.3, LAMBDA_MIN);
             if (mf && tl__hypot(q[0] - met_x, q[1] - met_y) > 300.0) {
                 met_x = q[0];
                 met_y = q[1];
                 refresh_met(o, n, mf, q[0], q[1]);
                 cost = build(o, n, q, z, prm, tukey, scale, a, g);
                 continue;
-            }
-            if (small && tukey) {
-                break;
             }
         } else {
             lambda *= 10.0;
@@ -410,8 +466,10 @@ tl__locate_solve(struct tl__lobs *o, size_t n, const struct tl__lprm *prm,
         }
     }
     /* final weights, statistics and covariance at the solution */
-    tukey = true;
-    cost = build(o, n, q, z, prm, tukey, scale, a, g);
+    if (!(at_q && tukey)) {
+        tukey = true;
+        cost = build(o, n, q, z, prm, tukey, scale, a, g);
+    }
     double chi = 0, wsum = 0, rsum = 0;
     int used = 0, nb = 0;
     for (size_t i = 0; i < n; i++) {
