@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BLOCK_S 60
 #define MAX_THREADS 16
@@ -237,9 +238,34 @@ tl_pipeline_first_block(const struct tl_pipeline *p, tl_time_ns t_ns)
     return from - ((from % blk) + blk) % blk;
 }
 
+/* Wall and CPU (the thread's) seconds of a run's stages, logged at debug level: where a
+ * run's time goes, measured in the run itself. */
+struct stage_clock {
+    double wall_s, cpu_s;
+};
+
+static double
+clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void
+stage_done(struct stage_clock *c, const char *stage)
+{
+    double w = clock_s(CLOCK_MONOTONIC), u = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    TL_LOG(TL_LOG_DEBUG, "pipeline", "%s: %.2f s wall, %.2f s CPU on this thread", stage, w - c->wall_s,
+           u - c->cpu_s);
+    c->wall_s = w;
+    c->cpu_s = u;
+}
+
 int
 tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
 {
+    struct stage_clock clk = {clock_s(CLOCK_MONOTONIC), clock_s(CLOCK_THREAD_CPUTIME_ID)};
     tl__pipeline_reset_run(p);
     int rc = tl__pipeline_index(p);
     if (rc != TL_OK) {
@@ -248,6 +274,7 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
     if ((rc = tl__tiles_build(p)) != TL_OK) {
         return rc;
     }
+    stage_done(&clk, "indexing and tiles");
     p->last_until = until_ns;
     if (p->stats.picks > 0) {
         double max_tt_s = p->prm.max_range_m / 300.0;
@@ -277,20 +304,24 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
         if (rc == TL_OK && p->learnt_at == INT64_MAX) {
             rc = keep_learnt(p);
         }
+        stage_done(&clk, "association");
         if (rc == TL_OK) {
             rc = tl__compete(p);
         }
+        stage_done(&clk, "explaining away");
         if (rc == TL_OK) {
             rc = tl__clock_qc(p);
         }
         if (rc == TL_OK) {
             rc = tl__station_qc(p);
         }
+        stage_done(&clk, "station quality");
     }
     if (rc != TL_OK) {
         return rc;
     }
     publish_all(p);
+    stage_done(&clk, "publication");
     /* order by origin time; picks keep pointing at event indices, so renumber them */
     if (p->n_ev > 1) {
         qsort(p->ev, p->n_ev, sizeof(*p->ev), cmp_ev_time);
@@ -305,6 +336,7 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
     if ((rc = tl__classify_pair(p)) != TL_OK) {
         return rc;
     }
+    stage_done(&clk, "classification and pairing");
     p->pub_ev = tl_calloc(p->n_ev + 1, sizeof(*p->pub_ev));
     if (!p->pub_ev) {
         return TL_ENOMEM;
