@@ -268,9 +268,9 @@ tl__turbulence_var_s2(double d_m)
 }
 
 /*
- * Timing variance (s^2) and sigma of a path of d_m metres beyond the pick's own: the
- * path-to-path error the tile's windows allow for (s per km) and turbulence.  Association's
- * windows, the add-a-station step and explaining away use it; the locator weighs picks with
+ * Timing variance (s^2) of a path of d_m metres beyond the pick's own: the path-to-path error
+ * the tile's windows allow for (s per km) and turbulence.  Association's windows, the
+ * add-a-station step and explaining away use it; the locator weighs picks with
  * tl__pick_sigma_s.
  */
 static inline double
@@ -278,12 +278,6 @@ tl__path_var_s2(const struct tl__tile *tl, double d_m)
 {
     double sp = d_m / 1000.0 * tl->learnt.path_err_s_per_km;
     return sp * sp + tl__turbulence_var_s2(d_m);
-}
-
-static inline double
-tl__path_sigma_s(const struct tl__tile *tl, double d_m)
-{
-    return sqrt(tl__path_var_s2(tl, d_m));
 }
 
 /* Half-width (s) of association's window for a pick at d_m metres from a source: 2.5 sigma of
