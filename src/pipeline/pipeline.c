@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define BLOCK_S 60
 #define MAX_THREADS 16
@@ -244,18 +243,10 @@ struct stage_clock {
     double wall_s, cpu_s;
 };
 
-static double
-clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void
 stage_done(struct stage_clock *c, const char *stage)
 {
-    double w = clock_s(CLOCK_MONOTONIC), u = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    double w = tl__clock_s(CLOCK_MONOTONIC), u = tl__clock_s(CLOCK_THREAD_CPUTIME_ID);
     TL_LOG(TL_LOG_DEBUG, "pipeline", "%s: %.2f s wall, %.2f s CPU on this thread", stage, w - c->wall_s,
            u - c->cpu_s);
     c->wall_s = w;
@@ -265,7 +256,7 @@ stage_done(struct stage_clock *c, const char *stage)
 int
 tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
 {
-    struct stage_clock clk = {clock_s(CLOCK_MONOTONIC), clock_s(CLOCK_THREAD_CPUTIME_ID)};
+    struct stage_clock clk = {tl__clock_s(CLOCK_MONOTONIC), tl__clock_s(CLOCK_THREAD_CPUTIME_ID)};
     tl__pipeline_reset_run(p);
     int rc = tl__pipeline_index(p);
     if (rc != TL_OK) {

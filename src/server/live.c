@@ -1203,14 +1203,6 @@ learnt_path(const struct tl_server *s, tl_time_ns from, char *path, size_t size)
     snprintf(path, size, "%s/learnt/%" PRId64 ".json", s->data_dir, (int64_t)from);
 }
 
-static double
-thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * One step of a rebuild (below): the state a slice starting at `from` hands its successor,
  * run from state l (n tiles; n = 0: the priors) on the stored records of the slice, [from,
@@ -1357,7 +1349,7 @@ learnt_rebuild(struct tl__live *L,
     char a[TL_TIME_TEXT_MAX], b[TL_TIME_TEXT_MAX];
     tl__fmt_time(from - (tl_time_ns)steps * w2, a);
     tl__fmt_time(from, b);
-    double cpu0 = thread_cpu_s();
+    double cpu0 = tl__clock_s(CLOCK_THREAD_CPUTIME_ID);
     size_t rows = 0;
     int rc = TL_OK;
     bool stop = false;
@@ -1395,7 +1387,7 @@ learnt_rebuild(struct tl__live *L,
     TL_LOG(TL_LOG_WARN, "live",
            "learnt state of the slice from %s was missing, rebuilt: %zu slices from %s, from %s, "
            "%zu records, %.2f s CPU",
-           b, steps, a, basis, rows, thread_cpu_s() - cpu0);
+           b, steps, a, basis, rows, tl__clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu0);
     *out = l;
     *n = nl;
     return TL_OK;

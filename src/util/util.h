@@ -1,9 +1,10 @@
 /*
  * util.h - internal helpers shared by every module of libtruceline.
  *
- * Not installed.  Holds the logging macro, the diagnostic setter, the
- * "impossible branch" guards of SQLite, and a small growable array with a
- * hard cap (curl's "toobig" rule: no buffer grows without bound).
+ * Not installed.  Holds the logging macro and the clock its timings read, the
+ * diagnostic setter, the "impossible branch" guards of SQLite, and a small
+ * growable array with a hard cap (curl's "toobig" rule: no buffer grows
+ * without bound).
  */
 #ifndef TL_UTIL_H
 #define TL_UTIL_H
@@ -11,6 +12,7 @@
 #include <truceline/common.h>
 
 #include <stdarg.h>
+#include <time.h>
 
 /* Defensive branches that should never run; they still compile into real checks. */
 #define TL_ALWAYS(x) (x)
@@ -26,6 +28,16 @@ void tl__log(enum tl_log_level level, const char *component, const char *func, c
 
 /* True when a message at `level` would reach the sink (to skip costly formatting). */
 bool tl__log_enabled(enum tl_log_level level);
+
+/* Seconds on clock `id` (CLOCK_MONOTONIC for wall time, CLOCK_THREAD_CPUTIME_ID for the
+ * calling thread's CPU), for the timings the logs report. */
+static inline double
+tl__clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /*
  * Fill a diagnostic (when `d` is not NULL): field may be NULL.  The file and
