@@ -444,7 +444,7 @@ tl__locate_solve(struct tl__lobs *o, size_t n, const struct tl__lprm *prm,
         double an[NP][NP], gn[NP];
         double cn = build(o, n, qn, z, prm, tukey, scale, an, gn);
         at_q = cn <= cost;
-        if (cn <= cost) {
+        if (at_q) {
             memcpy(q, qn, sizeof(q));
             memcpy(a, an, sizeof(a));
             memcpy(g, gn, sizeof(g));
