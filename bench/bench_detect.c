@@ -12,7 +12,8 @@
  *   - recall of the arrivals with the simulator's SNR >= 10 dB (blasts and
  *     echoes of real events, N-waves, impulsive and emergent onsets, by
  *     time since the previous arrival and, 0.1-0.6 s after it, by how much
- *     weaker than it, and all of them);
+ *     weaker than it, and all of them), and the recall of those that also
+ *     reach 10 dB over what precedes them (sinr_db);
  *   - pick time error |pick - arrival| median and p90 at SNR >= 10 dB, and
  *     how often the error is within the pick's sigma;
  *   - back-azimuth error median (against the true direction and against
@@ -56,6 +57,8 @@
 #include <truceline/pipeline.h>
 #include <truceline/sim.h>
 #include <truceline/time.h>
+
+#include "../src/detect/detect_priv.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -218,6 +221,7 @@ struct result {
     size_t n10_iso, hit10_iso;
     size_t n10_emerg, hit10_emerg; /* emergent onsets (rocket motors) */
     size_t n10_res, hit10_res;   /* not masked by the coda of a stronger arrival */
+    size_t nsi, hitsi, nsi_em, hitsi_em; /* SINR >= 10 dB (sinr_db), and emergent among them */
     size_t gap_n[5], gap_hit[5]; /* by time since the previous arrival */
     size_t rel_n[4], rel_hit[4]; /* impulsive, 0.1-0.6 s after it: by level below it */
     size_t picks, matched, unmatched;
@@ -243,8 +247,82 @@ delivered(const struct tl_sim *s, size_t st, tl_time_ns t)
     return true;
 }
 
+/*
+ * An arrival's SNR over what precedes it.  The simulator's SNR is the
+ * arrival's level against the ambient noise alone; an onset in another
+ * arrival's coda (a gun's in the battery's others', a rocket's in the
+ * salvo's roar) must also rise above that coda, as an analyst's
+ * signal-to-noise ratio of a pick measures it: the signal after the onset
+ * against what came just before.  Its own signal in the 0.2 s after the
+ * onset (the simulator's window) against the other arrivals' in the 0.2 s
+ * before, each band-passed as the detector's bands are (the better band),
+ * joined with the noise the simulator's SNR holds: 1/SINR = 1/SNR + I/S.
+ */
+#define SINR_WIN_S  0.2
+#define SINR_LEAD_S 1.0 /* the band-pass settles */
+
+static double
+band_mean_sq(const float *x, size_t n, size_t from, size_t to, double lo_hz, double hi_hz, double fs)
+{
+    struct tl__biquad hp[TL__MAX_SECTIONS], lp[TL__MAX_SECTIONS];
+    int nhp = tl__butter_highpass(4, lo_hz, fs, hp), nlp = tl__butter_lowpass(4, hi_hz, fs, lp);
+    double acc = 0.0;
+    for (size_t k = 0; k < n && k < to; k++) {
+        double y = x[k];
+        for (int i = 0; i < nhp; i++) {
+            y = tl__biquad_step(&hp[i], y);
+        }
+        for (int i = 0; i < nlp; i++) {
+            y = tl__biquad_step(&lp[i], y);
+        }
+        if (k >= from) {
+            acc += y * y;
+        }
+    }
+    return acc / (double)(to - from);
+}
+
+static double
+sinr_db(struct tl_sim_waves *w, size_t j, double fs)
+{
+    const struct tl_sim_arrival *a = tl_sim_waves_arrival(w, j);
+    size_t lead = (size_t)(SINR_LEAD_S * fs), win = (size_t)(SINR_WIN_S * fs);
+    size_t n = lead + 2 * win;
+    tl_time_ns t0 = a->t_ns - (tl_time_ns)((double)(lead + win) / fs * 1e9);
+    float *own = calloc(n, sizeof(float)), *rest = calloc(n, sizeof(float));
+    if (!own || !rest || tl_sim_waves_render_arrival(w, j, t0, n, own) != TL_OK) {
+        abort();
+    }
+    for (long q = (long)j - 1; q >= 0; q--) {
+        const struct tl_sim_arrival *b = tl_sim_waves_arrival(w, (size_t)q);
+        if (b->station != a->station || a->t_ns - b->t_ns > 10 * TL_NS_PER_S) {
+            break;
+        }
+        if (tl_sim_waves_render_arrival(w, (size_t)q, t0, n, rest) != TL_OK) {
+            abort();
+        }
+    }
+    /* The two default bands of the detector, fitted to the rate. */
+    double best = INFINITY;
+    const double lo[2] = {2.0, 40.0}, hi[2] = {40.0, 200.0};
+    for (int b = 0; b < 2; b++) {
+        double top = fmin(hi[b], 0.4 * fs);
+        if (top < 2.0 * lo[b]) {
+            continue;
+        }
+        double sig = band_mean_sq(own, n, lead + win, n, lo[b], top, fs);
+        double oth = band_mean_sq(rest, n, lead, lead + win, lo[b], top, fs);
+        if (sig > 0.0) {
+            best = fmin(best, oth / sig);
+        }
+    }
+    free(own);
+    free(rest);
+    return -10.0 * log10(pow(10.0, -a->snr_db / 10.0) + best);
+}
+
 static void
-evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct result *r,
+evaluate(const struct tl_sim *s, struct tl_sim_waves *w, double fs, struct pks *o, struct result *r,
          bool verbose)
 {
     memset(r, 0, sizeof(*r));
@@ -349,6 +427,13 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
             }
             r->n10_res += !masked;
             r->hit10_res += !masked && hit;
+            double sinr = sinr_db(w, j, fs);
+            if (sinr >= 10.0) {
+                r->nsi++;
+                r->hitsi += hit;
+                r->nsi_em += a->emergent;
+                r->hitsi_em += a->emergent && hit;
+            }
             int gb = gap < 0.1 ? 0 : gap < 0.3 ? 1 : gap < 0.6 ? 2 : gap < 1.0 ? 3 : 4;
             r->gap_n[gb]++;
             r->gap_hit[gb] += hit;
@@ -384,9 +469,9 @@ evaluate(const struct tl_sim *s, struct tl_sim_waves *w, struct pks *o, struct r
             if (getenv("ARRIVALS")) {
                 char t[TL_TIME_TEXT_MAX];
                 tl_time_format(a->station_t_ns, t, sizeof(t));
-                printf("ARR %s %s %d %.1f %d %d %.3f %.2f %.2f\n",
+                printf("ARR %s %s %d %.1f %d %d %.3f %.2f %.2f %.1f\n",
                        tl_mission_station(o->m, a->station)->id, t, (int)a->phase, a->snr_db,
-                       a->emergent, hit, gap, a->baz_deg, a->elev_deg);
+                       a->emergent, hit, gap, a->baz_deg, a->elev_deg, sinr);
             }
             if (verbose && !hit && (iso || getenv("ALL"))) {
                 printf("  gap %.3f masked %d ", gap, masked);
@@ -472,6 +557,10 @@ print_result(const char *name, const struct result *r, double station_hours)
     printf("%-22s impulsive onsets %.1f%% (%zu), emergent ones (rocket motors) %.1f%% (%zu)\n", "",
            pct(r->hit10 - r->hit10_emerg, r->n10 - r->n10_emerg), r->n10 - r->n10_emerg,
            pct(r->hit10_emerg, r->n10_emerg), r->n10_emerg);
+    printf("%-22s SNR >= 10 dB over the noise and the arrivals before them too (SINR): %.1f%% "
+           "(%zu/%zu); impulsive %.1f%% (%zu), emergent %.1f%% (%zu)\n",
+           "", pct(r->hitsi, r->nsi), r->hitsi, r->nsi, pct(r->hitsi - r->hitsi_em, r->nsi - r->nsi_em),
+           r->nsi - r->nsi_em, pct(r->hitsi_em, r->nsi_em), r->nsi_em);
     printf("%-22s not masked by a stronger arrival's coda: %.1f%% (%zu); by time since the "
            "last arrival: <0.1 s %.0f%% (%zu), 0.1-0.3 %.0f%% (%zu), 0.3-0.6 %.0f%% (%zu), "
            "0.6-1 %.0f%% (%zu), >1 s %.0f%% (%zu)\n",
@@ -552,7 +641,7 @@ accuracy(const char *preset, uint64_t seed, double start_h, double hours, const 
         nst += tl_sim_waves_selected(w, k);
     }
     struct result r;
-    evaluate(s, w, &o, &r, verbose);
+    evaluate(s, w, wc.rate_hz, &o, &r, verbose);
     char name[64];
     snprintf(name, sizeof(name), "%s %.0fh x %zu sta %.0f Hz", preset, hours, nst, wc.rate_hz);
     print_result(name, &r, sta_h);

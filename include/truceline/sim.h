@@ -229,6 +229,17 @@ TL_API int tl_sim_waves_render(struct tl_sim_waves *w,
                                float *const *out);
 
 /**
+ * Add arrival `i`'s signal alone (no noise, no other arrival), as the
+ * station's reference point hears it, to out[0..n) sampled from true time
+ * `t0`: the same samples its share of tl_sim_waves_render holds (without an
+ * array element's delay and scatter).  For measures of an arrival against
+ * the others (bench_detect).
+ * @return TL_OK, TL_EINVAL (no such arrival), TL_ENOMEM.
+ */
+TL_API int tl_sim_waves_render_arrival(struct tl_sim_waves *w, size_t i, tl_time_ns t0, size_t n,
+                                       float *out);
+
+/**
  * Write DIR/waveforms/: one miniSEED 2 file per station and hour
  * (STATION.YYYYMMDDTHH.mseed, network TL, location code = element, channel
  * ?DF with the band code of the rate, 512-byte records, Steim-2 counts or

@@ -858,6 +858,15 @@ tl_sim_waves_render(struct tl_sim_waves *w, size_t station, tl_time_ns t0, size_
     return rc;
 }
 
+int
+tl_sim_waves_render_arrival(struct tl_sim_waves *w, size_t i, tl_time_ns t0, size_t n, float *out)
+{
+    if (!w || !out || i >= w->na) {
+        return TL_EINVAL;
+    }
+    return add_arrival(w, i, 0, (double)(w->a[i].t_ns - t0) / 1e9, 1.0, n, out);
+}
+
 /* -------------------------------------------------------------- files -- */
 
 static void

@@ -8,7 +8,7 @@
  * has the level the simulator's SNRs assume; an array's elements see the
  * wave with the plane-wave delays of its geometry; rendering is
  * deterministic, continuous across calls and noise-only renders carry no
- * arrival; the miniSEED writer's files decode back to the same samples.
+ * arrival, and an arrival rendered alone is its share of the waveform; the miniSEED writer's files decode back to the same samples.
  */
 #include "tl_test.h"
 
@@ -155,6 +155,46 @@ test_pressure_at_arrivals(void **state)
     assert_true(checked >= 5);
     free(x);
     tl_sim_waves_free(w);
+}
+
+/* An arrival rendered alone is its share of the station's waveform: the
+ * full render less the noise-only one is the sum of the arrivals alone. */
+static void
+test_arrival_alone_is_its_share(void **state)
+{
+    (void)state;
+    struct tl_sim_waves *w = waves("R056", false), *wn = waves("R056", true);
+    size_t st = (size_t)tl_mission_find_station(g_m, "R056");
+    size_t n = (size_t)(600.0 * FS);
+    float *x = malloc(n * sizeof(float)), *z = malloc(n * sizeof(float));
+    float *sum = calloc(n, sizeof(float));
+    float *bx[1] = {x}, *bz[1] = {z};
+    tl_time_ns t0 = TL_SIM_DEFAULT_START_NS + 18 * 3600 * TL_NS_PER_S;
+    assert_int_equal(TL_OK, tl_sim_waves_render(w, st, t0, n, bx));
+    assert_int_equal(TL_OK, tl_sim_waves_render(wn, st, t0, n, bz));
+    size_t na = tl_sim_waves_arrival_count(w), used = 0;
+    for (size_t j = 0; j < na; j++) {
+        const struct tl_sim_arrival *a = tl_sim_waves_arrival(w, j);
+        if (a->station == st && a->t_ns > t0 - 10 * TL_NS_PER_S &&
+            a->t_ns < t0 + (tl_time_ns)(600.0 * 1e9)) {
+            assert_int_equal(TL_OK, tl_sim_waves_render_arrival(w, j, t0, n, sum));
+            used++;
+        }
+    }
+    assert_true(used >= 10);
+    double peak = 0.0, worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        peak = fmax(peak, fabs((double)sum[i]));
+        worst = fmax(worst, fabs((double)x[i] - (double)z[i] - (double)sum[i]));
+    }
+    assert_true(peak > 0.1);
+    assert_true(worst < 1e-5 * peak + 1e-6);
+    assert_int_equal(TL_EINVAL, tl_sim_waves_render_arrival(w, na, t0, n, sum));
+    free(x);
+    free(z);
+    free(sum);
+    tl_sim_waves_free(w);
+    tl_sim_waves_free(wn);
 }
 
 /* Where element `x` first rises through `thr` in [i0, i1), in samples
@@ -347,6 +387,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arrivals_match_truth),
         cmocka_unit_test(test_pressure_at_arrivals),
+        cmocka_unit_test(test_arrival_alone_is_its_share),
         cmocka_unit_test(test_array_plane_wave),
         cmocka_unit_test(test_noise_level_and_determinism),
         cmocka_unit_test(test_written_files_decode),
