@@ -796,7 +796,7 @@ tl_eval_json(const struct tl_eval *e)
                                       "ellipse_coverage", r4(e->mix_coverage[k])));
     }
     json_object_set_new(root, "mixtures", mix);
-    char *s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    char *s = tl__json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(root);
     return s;
 }

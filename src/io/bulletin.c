@@ -39,6 +39,19 @@ num(double x, int decimals)
     return json_real(r);
 }
 
+/* The object built, or NULL (and the object freed) when any of its members could not be
+ * set: jansson reports a failed allocation by a NULL value or a failed insertion, and a
+ * member silently missing would give another bulletin than the one asked for. */
+static json_t *
+built(json_t *j, int bad)
+{
+    if (bad) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
 static json_t *
 time_str(tl_time_ns t)
 {
@@ -50,14 +63,15 @@ time_str(tl_time_ns t)
 static json_t *
 zones_arr(const struct tl_mission *m, const size_t *z, size_t n)
 {
+    int bad = 0;
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++) {
         const struct tl_zone *zn = tl_mission_zone(m, z[i]);
         if (zn) {
-            json_array_append_new(a, json_string(zn->id));
+            bad |= json_array_append_new(a, json_string(zn->id));
         }
     }
-    return a;
+    return built(a, bad);
 }
 
 static json_t *
@@ -70,6 +84,7 @@ weapon_str(int w)
 static json_t *
 event_json(const struct tl_mission *m, const struct tl_event *e)
 {
+    int bad = 0;
     json_t *f = json_object();
     json_t *g = json_object();
     json_t *pr = json_object();
@@ -79,70 +94,71 @@ event_json(const struct tl_mission *m, const struct tl_event *e)
         json_decref(pr);
         return NULL;
     }
-    json_object_set_new(f, "type", json_string("Feature"));
-    json_object_set_new(g, "type", json_string("Point"));
-    json_object_set_new(g, "coordinates",
-                        json_pack("[oo]", num(e->lon_deg, 7), num(e->lat_deg, 7)));
-    json_object_set_new(f, "geometry", g);
-    json_object_set_new(pr, "kind", json_string("event"));
-    json_object_set_new(pr, "id", json_string(e->id));
-    json_object_set_new(pr, "time", time_str(e->t_ns));
-    json_object_set_new(pr, "time_sigma_s", num(e->time_sigma_s, 4));
-    json_object_set_new(pr, "class", json_string(tl_class_name(e->cls)));
-    json_object_set_new(pr, "class_p", num(e->class_p, 4));
-    json_object_set_new(pr, "ellipse",
-                        json_pack("{s:o,s:o,s:o,s:f}", "major_m", num(e->ell_major_m, 1),
-                                  "minor_m", num(e->ell_minor_m, 1), "azimuth_deg",
-                                  num(e->ell_azimuth_deg, 1), "p", 0.95));
-    json_object_set_new(pr, "side", json_string(tl_side_name(e->side)));
-    json_object_set_new(pr, "side_p", num(e->side_p, 4));
-    json_object_set_new(pr, "dist_to_line_m", num(e->dist_to_line_m, 1));
-    json_object_set_new(pr, "zones", zones_arr(m, e->zones, e->n_zones));
-    json_object_set_new(pr, "place", json_string(e->place));
-    json_object_set_new(pr, "n_stations", json_integer(e->n_stations));
-    json_object_set_new(pr, "rms_s", num(e->rms_s, 4));
+    bad |= json_object_set_new(f, "type", json_string("Feature"));
+    bad |= json_object_set_new(g, "type", json_string("Point"));
+    bad |= json_object_set_new(g, "coordinates",
+                               json_pack("[oo]", num(e->lon_deg, 7), num(e->lat_deg, 7)));
+    bad |= json_object_set_new(f, "geometry", g);
+    bad |= json_object_set_new(pr, "kind", json_string("event"));
+    bad |= json_object_set_new(pr, "id", json_string(e->id));
+    bad |= json_object_set_new(pr, "time", time_str(e->t_ns));
+    bad |= json_object_set_new(pr, "time_sigma_s", num(e->time_sigma_s, 4));
+    bad |= json_object_set_new(pr, "class", json_string(tl_class_name(e->cls)));
+    bad |= json_object_set_new(pr, "class_p", num(e->class_p, 4));
+    bad |= json_object_set_new(pr, "ellipse",
+                               json_pack("{s:o,s:o,s:o,s:f}", "major_m", num(e->ell_major_m, 1),
+                                         "minor_m", num(e->ell_minor_m, 1), "azimuth_deg",
+                                         num(e->ell_azimuth_deg, 1), "p", 0.95));
+    bad |= json_object_set_new(pr, "side", json_string(tl_side_name(e->side)));
+    bad |= json_object_set_new(pr, "side_p", num(e->side_p, 4));
+    bad |= json_object_set_new(pr, "dist_to_line_m", num(e->dist_to_line_m, 1));
+    bad |= json_object_set_new(pr, "zones", zones_arr(m, e->zones, e->n_zones));
+    bad |= json_object_set_new(pr, "place", json_string(e->place));
+    bad |= json_object_set_new(pr, "n_stations", json_integer(e->n_stations));
+    bad |= json_object_set_new(pr, "rms_s", num(e->rms_s, 4));
     json_t *picks = json_array();
     json_t *arr = json_array();
     for (size_t i = 0; i < e->n_arrivals; i++) {
         const struct tl_arrival *a = &e->arrivals[i];
         json_t *ref = a->pick_id[0] ? json_string(a->pick_id)
                                     : json_pack("[so]", a->station, time_str(a->t_ns));
-        json_array_append(picks, ref);
+        bad |= json_array_append(picks, ref);
         json_t *ao = json_object();
-        json_object_set_new(ao, "station", json_string(a->station));
-        json_object_set_new(ao, "pick", ref);
-        json_object_set_new(ao, "residual_s", num(a->residual_s, 4));
-        json_object_set_new(ao, "weight", num(a->weight, 3));
-        json_object_set_new(ao, "dist_m", num(a->dist_m, 1));
+        bad |= json_object_set_new(ao, "station", json_string(a->station));
+        bad |= json_object_set_new(ao, "pick", ref);
+        bad |= json_object_set_new(ao, "residual_s", num(a->residual_s, 4));
+        bad |= json_object_set_new(ao, "weight", num(a->weight, 3));
+        bad |= json_object_set_new(ao, "dist_m", num(a->dist_m, 1));
         if (isfinite(a->baz_residual_deg)) {
-            json_object_set_new(ao, "baz_residual_deg", num(a->baz_residual_deg, 1));
+            bad |= json_object_set_new(ao, "baz_residual_deg", num(a->baz_residual_deg, 1));
         }
-        json_array_append_new(arr, ao);
+        bad |= json_array_append_new(arr, ao);
     }
-    json_object_set_new(pr, "picks", picks);
-    json_object_set_new(pr, "pair", e->pair[0] ? json_string(e->pair) : json_null());
+    bad |= json_object_set_new(pr, "picks", picks);
+    bad |= json_object_set_new(pr, "pair", e->pair[0] ? json_string(e->pair) : json_null());
     if (e->pair_candidate[0]) {
         json_t *pc = json_object();
-        json_object_set_new(pc, "id", json_string(e->pair_candidate));
-        json_object_set_new(pc, "p", num(e->pair_candidate_p, 4));
-        json_object_set_new(pr, "pair_candidate", pc);
+        bad |= json_object_set_new(pc, "id", json_string(e->pair_candidate));
+        bad |= json_object_set_new(pc, "p", num(e->pair_candidate_p, 4));
+        bad |= json_object_set_new(pr, "pair_candidate", pc);
     } else {
-        json_object_set_new(pr, "pair_candidate", json_null());
+        bad |= json_object_set_new(pr, "pair_candidate", json_null());
     }
-    json_object_set_new(pr, "status", json_string(tl_review_status_name(e->status)));
-    json_object_set_new(pr, "weapon", weapon_str(e->weapon));
-    json_object_set_new(pr, "likely_side", json_string(tl_side_name(e->likely_side)));
-    json_object_set_new(pr, "n_bearings", json_integer(e->n_bearings));
-    json_object_set_new(pr, "shock_cue", json_boolean(e->shock_cue));
-    json_object_set_new(pr, "revision", json_integer(e->revision));
-    json_object_set_new(pr, "arrivals", arr);
-    json_object_set_new(f, "properties", pr);
-    return f;
+    bad |= json_object_set_new(pr, "status", json_string(tl_review_status_name(e->status)));
+    bad |= json_object_set_new(pr, "weapon", weapon_str(e->weapon));
+    bad |= json_object_set_new(pr, "likely_side", json_string(tl_side_name(e->likely_side)));
+    bad |= json_object_set_new(pr, "n_bearings", json_integer(e->n_bearings));
+    bad |= json_object_set_new(pr, "shock_cue", json_boolean(e->shock_cue));
+    bad |= json_object_set_new(pr, "revision", json_integer(e->revision));
+    bad |= json_object_set_new(pr, "arrivals", arr);
+    bad |= json_object_set_new(f, "properties", pr);
+    return built(f, bad);
 }
 
 static json_t *
 finding_json(const struct tl_mission *m, const struct tl_finding *fd)
 {
+    int bad = 0;
     json_t *f = json_object();
     json_t *g = json_object();
     json_t *pr = json_object();
@@ -152,27 +168,27 @@ finding_json(const struct tl_mission *m, const struct tl_finding *fd)
         json_decref(pr);
         return NULL;
     }
-    json_object_set_new(f, "type", json_string("Feature"));
-    json_object_set_new(g, "type", json_string("LineString"));
-    json_object_set_new(g, "coordinates",
-                        json_pack("[[oo][oo]]", num(fd->launch_lon_deg, 7),
-                                  num(fd->launch_lat_deg, 7), num(fd->impact_lon_deg, 7),
-                                  num(fd->impact_lat_deg, 7)));
-    json_object_set_new(f, "geometry", g);
-    json_object_set_new(pr, "kind", json_string("finding"));
-    json_object_set_new(pr, "id", json_string(fd->id));
-    json_object_set_new(pr, "launch", json_string(fd->launch));
-    json_object_set_new(pr, "impact", json_string(fd->impact));
-    json_object_set_new(pr, "time", time_str(fd->launch_t_ns));
-    json_object_set_new(pr, "fired_from", json_string(tl_side_name(fd->fired_from)));
-    json_object_set_new(pr, "likely_side", json_string(tl_side_name(fd->likely_side)));
+    bad |= json_object_set_new(f, "type", json_string("Feature"));
+    bad |= json_object_set_new(g, "type", json_string("LineString"));
+    bad |= json_object_set_new(g, "coordinates",
+                               json_pack("[[oo][oo]]", num(fd->launch_lon_deg, 7),
+                                         num(fd->launch_lat_deg, 7), num(fd->impact_lon_deg, 7),
+                                         num(fd->impact_lat_deg, 7)));
+    bad |= json_object_set_new(f, "geometry", g);
+    bad |= json_object_set_new(pr, "kind", json_string("finding"));
+    bad |= json_object_set_new(pr, "id", json_string(fd->id));
+    bad |= json_object_set_new(pr, "launch", json_string(fd->launch));
+    bad |= json_object_set_new(pr, "impact", json_string(fd->impact));
+    bad |= json_object_set_new(pr, "time", time_str(fd->launch_t_ns));
+    bad |= json_object_set_new(pr, "fired_from", json_string(tl_side_name(fd->fired_from)));
+    bad |= json_object_set_new(pr, "likely_side", json_string(tl_side_name(fd->likely_side)));
     const char *party = tl_mission_party(m, fd->fired_from);
-    json_object_set_new(pr, "party", party ? json_string(party) : json_null());
-    json_object_set_new(pr, "confidence", num(fd->confidence, 4));
-    json_object_set_new(pr, "crosses_line", json_boolean(fd->crosses_line));
-    json_object_set_new(pr, "weapon", weapon_str(fd->weapon));
-    json_object_set_new(pr, "tof_s", num(fd->tof_s, 2));
-    json_object_set_new(pr, "range_m", num(fd->range_m, 1));
+    bad |= json_object_set_new(pr, "party", party ? json_string(party) : json_null());
+    bad |= json_object_set_new(pr, "confidence", num(fd->confidence, 4));
+    bad |= json_object_set_new(pr, "crosses_line", json_boolean(fd->crosses_line));
+    bad |= json_object_set_new(pr, "weapon", weapon_str(fd->weapon));
+    bad |= json_object_set_new(pr, "tof_s", num(fd->tof_s, 2));
+    bad |= json_object_set_new(pr, "range_m", num(fd->range_m, 1));
     json_t *basis = json_array();
     static const struct {
         unsigned bit;
@@ -184,23 +200,23 @@ finding_json(const struct tl_mission *m, const struct tl_finding *fd)
                  {TL_BASIS_SALVO, "salvo"}};
     for (size_t i = 0; i < TL_ARRAY_LEN(names); i++) {
         if (fd->basis & names[i].bit) {
-            json_array_append_new(basis, json_string(names[i].name));
+            bad |= json_array_append_new(basis, json_string(names[i].name));
         }
     }
-    json_object_set_new(pr, "basis", basis);
-    json_object_set_new(pr, "zones", zones_arr(m, fd->zones, fd->n_zones));
-    json_object_set_new(pr, "side_p", num(fd->side_p, 4));
-    json_object_set_new(pr, "pair_p", num(fd->pair_p, 4));
-    json_object_set_new(pr, "salvo", fd->salvo[0] ? json_string(fd->salvo) : json_null());
-    json_object_set_new(f, "properties", pr);
-    return f;
+    bad |= json_object_set_new(pr, "basis", basis);
+    bad |= json_object_set_new(pr, "zones", zones_arr(m, fd->zones, fd->n_zones));
+    bad |= json_object_set_new(pr, "side_p", num(fd->side_p, 4));
+    bad |= json_object_set_new(pr, "pair_p", num(fd->pair_p, 4));
+    bad |= json_object_set_new(pr, "salvo", fd->salvo[0] ? json_string(fd->salvo) : json_null());
+    bad |= json_object_set_new(f, "properties", pr);
+    return built(f, bad);
 }
 
 char *
 tl_event_geojson(const struct tl_mission *m, const struct tl_event *e)
 {
     json_t *j = event_json(m, e);
-    char *s = j ? json_dumps(j, DUMP_FLAGS) : NULL;
+    char *s = j ? tl__json_dumps(j, DUMP_FLAGS) : NULL;
     json_decref(j);
     return s;
 }
@@ -209,7 +225,7 @@ char *
 tl_finding_geojson(const struct tl_mission *m, const struct tl_finding *f)
 {
     json_t *j = finding_json(m, f);
-    char *s = j ? json_dumps(j, DUMP_FLAGS) : NULL;
+    char *s = j ? tl__json_dumps(j, DUMP_FLAGS) : NULL;
     json_decref(j);
     return s;
 }
@@ -259,7 +275,7 @@ feature_str(const struct tl_bulletin *b, size_t k, char **out)
     if (rc == TL_OK && !ev && b->finding_provisional && b->finding_provisional[i]) {
         rc = json_object_set_new(pr, "provisional", json_true()) == 0 ? TL_OK : TL_ENOMEM;
     }
-    char *s = rc == TL_OK ? json_dumps(j, DUMP_FLAGS) : NULL;
+    char *s = rc == TL_OK ? tl__json_dumps(j, DUMP_FLAGS) : NULL;
     json_decref(j);
     if (rc == TL_OK && !s) {
         rc = TL_ENOMEM;
@@ -275,6 +291,7 @@ feature_str(const struct tl_bulletin *b, size_t k, char **out)
 static json_t *
 counts_json(const struct tl_bulletin *b, bool only_rejected)
 {
+    int bad = 0;
     long cls[3] = {0}, side[3] = {0}, prov = 0;
     size_t ne = 0, nf = 0;
     for (size_t i = 0; i < b->n_events; i++) {
@@ -291,31 +308,33 @@ counts_json(const struct tl_bulletin *b, bool only_rejected)
         }
     }
     json_t *c = json_object();
-    json_object_set_new(c, "events", json_integer((json_int_t)ne));
-    json_object_set_new(c, "launch", json_integer(cls[TL_CLASS_LAUNCH]));
-    json_object_set_new(c, "impact", json_integer(cls[TL_CLASS_IMPACT]));
-    json_object_set_new(c, "unknown", json_integer(cls[TL_CLASS_UNKNOWN]));
-    json_object_set_new(c, "findings", json_integer((json_int_t)nf));
-    json_object_set_new(c, "fired_from_left", json_integer(side[0]));
-    json_object_set_new(c, "fired_from_right", json_integer(side[2]));
-    json_object_set_new(c, "fired_from_ambiguous", json_integer(side[1]));
+    bad |= json_object_set_new(c, "events", json_integer((json_int_t)ne));
+    bad |= json_object_set_new(c, "launch", json_integer(cls[TL_CLASS_LAUNCH]));
+    bad |= json_object_set_new(c, "impact", json_integer(cls[TL_CLASS_IMPACT]));
+    bad |= json_object_set_new(c, "unknown", json_integer(cls[TL_CLASS_UNKNOWN]));
+    bad |= json_object_set_new(c, "findings", json_integer((json_int_t)nf));
+    bad |= json_object_set_new(c, "fired_from_left", json_integer(side[0]));
+    bad |= json_object_set_new(c, "fired_from_right", json_integer(side[2]));
+    bad |= json_object_set_new(c, "fired_from_ambiguous", json_integer(side[1]));
     if (b->finding_provisional) {
-        json_object_set_new(c, "provisional", json_integer(prov));
+        bad |= json_object_set_new(c, "provisional", json_integer(prov));
     }
-    return c;
+    return built(c, bad);
 }
 
 static json_t *
 header_json(const struct tl_bulletin *b)
 {
+    int bad = 0;
     json_t *h = json_object();
-    json_object_set_new(h, "mission", json_string(tl_mission_name(b->mission)));
-    json_object_set_new(h, "from", time_str(b->from_ns));
-    json_object_set_new(h, "to", time_str(b->to_ns));
-    json_object_set_new(h, "generated_at", time_str(b->generated_ns ? b->generated_ns : b->to_ns));
-    json_object_set_new(h, "software", json_string("truceline " TL_VERSION_STRING));
+    bad |= json_object_set_new(h, "mission", json_string(tl_mission_name(b->mission)));
+    bad |= json_object_set_new(h, "from", time_str(b->from_ns));
+    bad |= json_object_set_new(h, "to", time_str(b->to_ns));
+    bad |= json_object_set_new(h, "generated_at",
+                               time_str(b->generated_ns ? b->generated_ns : b->to_ns));
+    bad |= json_object_set_new(h, "software", json_string("truceline " TL_VERSION_STRING));
     if (tl_mission_illustrative(b->mission)) {
-        json_object_set_new(h, "illustrative", json_true());
+        bad |= json_object_set_new(h, "illustrative", json_true());
     }
     json_t *c = counts_json(b, false);
     if (b->finding_status) {
@@ -326,43 +345,44 @@ header_json(const struct tl_bulletin *b)
         for (size_t i = 0; i < b->n_findings; i++) {
             reviewed += b->finding_status[i] == TL_STATUS_REVIEWED;
         }
-        json_object_set_new(c, "reviewed", json_integer(reviewed));
-        json_object_set_new(c, "rejected", counts_json(b, true));
+        bad |= json_object_set_new(c, "reviewed", json_integer(reviewed));
+        bad |= json_object_set_new(c, "rejected", counts_json(b, true));
     }
     if (b->input) {
-        json_object_set_new(c, "records",
-                            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lines",
-                                      (json_int_t)b->input->lines, "picks",
-                                      (json_int_t)b->input->picks, "met", (json_int_t)b->input->mets,
-                                      "status", (json_int_t)b->input->statuses, "duplicates",
-                                      (json_int_t)b->input->duplicates, "malformed",
-                                      (json_int_t)b->input->malformed, "unknown_station",
-                                      (json_int_t)b->input->unknown_station));
+        bad |= json_object_set_new(c, "records",
+                                   json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lines",
+                                             (json_int_t)b->input->lines, "picks",
+                                             (json_int_t)b->input->picks, "met",
+                                             (json_int_t)b->input->mets, "status",
+                                             (json_int_t)b->input->statuses, "duplicates",
+                                             (json_int_t)b->input->duplicates, "malformed",
+                                             (json_int_t)b->input->malformed, "unknown_station",
+                                             (json_int_t)b->input->unknown_station));
     }
-    json_object_set_new(h, "counts", c);
+    bad |= json_object_set_new(h, "counts", c);
     if (b->qc) {
         json_t *q = json_array();
         for (size_t i = 0; i < b->n_qc; i++) {
             const struct tl_station_qc *s = &b->qc[i];
             json_t *o = json_object();
-            json_object_set_new(o, "station", json_string(s->station));
-            json_object_set_new(o, "n_picks", json_integer(s->n_picks));
-            json_object_set_new(o, "n_used", json_integer(s->n_used));
-            json_object_set_new(o, "median_residual_s", num(s->median_residual_s, 4));
-            json_object_set_new(o, "mad_residual_s", num(s->mad_residual_s, 4));
-            json_object_set_new(o, "clock_flag", json_boolean(s->clock_flag));
+            bad |= json_object_set_new(o, "station", json_string(s->station));
+            bad |= json_object_set_new(o, "n_picks", json_integer(s->n_picks));
+            bad |= json_object_set_new(o, "n_used", json_integer(s->n_used));
+            bad |= json_object_set_new(o, "median_residual_s", num(s->median_residual_s, 4));
+            bad |= json_object_set_new(o, "mad_residual_s", num(s->mad_residual_s, 4));
+            bad |= json_object_set_new(o, "clock_flag", json_boolean(s->clock_flag));
             if (s->clock_flag) {
-                json_object_set_new(o, "clock_offset_s", num(s->clock_offset_s, 4));
-                json_object_set_new(o, "flag_from", time_str(s->flag_from_ns));
-                json_object_set_new(o, "flag_to", time_str(s->flag_to_ns));
+                bad |= json_object_set_new(o, "clock_offset_s", num(s->clock_offset_s, 4));
+                bad |= json_object_set_new(o, "flag_from", time_str(s->flag_from_ns));
+                bad |= json_object_set_new(o, "flag_to", time_str(s->flag_to_ns));
             }
-            json_object_set_new(o, "misfit_flag", json_boolean(s->misfit_flag));
-            json_object_set_new(o, "outage_s", json_integer(s->n_outage_s));
-            json_array_append_new(q, o);
+            bad |= json_object_set_new(o, "misfit_flag", json_boolean(s->misfit_flag));
+            bad |= json_object_set_new(o, "outage_s", json_integer(s->n_outage_s));
+            bad |= json_array_append_new(q, o);
         }
-        json_object_set_new(h, "station_quality", q);
+        bad |= json_object_set_new(h, "station_quality", q);
     }
-    return h;
+    return built(h, bad);
 }
 
 /* Write the whole bulletin through a callback (file or memory). */
@@ -370,7 +390,7 @@ static int
 emit(const struct tl_bulletin *b, int (*put)(void *ud, const char *s, size_t n), void *ud)
 {
     json_t *h = header_json(b);
-    char *hs = h ? json_dumps(h, DUMP_FLAGS) : NULL;
+    char *hs = h ? tl__json_dumps(h, DUMP_FLAGS) : NULL;
     json_decref(h);
     if (!hs) {
         return TL_ENOMEM;

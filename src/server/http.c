@@ -70,13 +70,13 @@ tl__respond(struct tl__req *r, unsigned status, const char *type, char *body, si
 int
 tl__respond_json(struct tl__req *r, unsigned status, json_t *j)
 {
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *text = j ? tl__json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(j);
     if (!text) {
         return MHD_NO;
     }
     size_t n = strlen(text);
-    /* json_dumps allocates with our allocator (tl_set_allocator sets jansson's) */
+    /* tl__json_dumps allocates with our allocator (tl_set_allocator sets jansson's) */
     char *body = tl_malloc(n + 2);
     if (!body) {
         free_buffer(text);

@@ -176,7 +176,7 @@ tl_station_keys_make(const struct tl_mission *mission,
         json_object_set_new(props, "key", json_string(pub));
     }
     if (rc == TL_OK) {
-        char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        char *text = tl__json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         if (!text) {
             rc = TL_ENOMEM;
         } else {

@@ -279,7 +279,7 @@ struct tl__live {
 static int
 json_dump_doc(json_t *j, char **out)
 {
-    char *s = json_dumps(j, DUMP_FLAGS);
+    char *s = tl__json_dumps(j, DUMP_FLAGS);
     if (!s) {
         return TL_ENOMEM;
     }

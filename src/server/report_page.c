@@ -143,7 +143,7 @@ review_text(json_t *feature, char **out)
     if (!json_is_object(rv)) {
         return TL_OK;
     }
-    *out = json_dumps(rv, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    *out = tl__json_dumps(rv, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     return *out ? TL_OK : TL_ENOMEM;
 }
 

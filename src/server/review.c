@@ -168,8 +168,8 @@ tl__review_standing(const char *prev,
                   (json_int_t)version, "action", in->action, "reason", in->reason, "amend",
                   na ? na : json_null(), "by", in->actor, "time", when);
     json_decref(amend);
-    char *s1 = st ? json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    char *s2 = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *s1 = st ? tl__json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *s2 = doc ? tl__json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(st);
     json_decref(doc);
     if (!s1 || !s2) {
@@ -240,7 +240,12 @@ tl__handle_review(struct tl__req *r, unsigned kind)
     }
     tl__strlcpy(in.action, action, sizeof(in.action));
     in.reason = reason;
-    char *amend_text = amend ? json_dumps(amend, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *amend_text = amend ? tl__json_dumps(amend, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (amend && !amend_text) {
+        /* not a review without its amendment */
+        json_decref(body);
+        return tl__respond_error(r, 503, "no_memory", NULL, "out of memory");
+    }
     in.amend = amend_text;
     in.expect_version = version ? (int64_t)json_integer_value(version) : -1;
     in.token = r->tok.id;

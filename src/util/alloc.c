@@ -132,3 +132,16 @@ tl__json_load_file(const char *path, size_t flags, json_error_t *err, bool *oom)
 {
     return json_load_checked(NULL, 0, path, flags, err, oom);
 }
+
+char *
+tl__json_dumps(const json_t *j, size_t flags)
+{
+    unsigned long failures = t_failures;
+    errno = 0;
+    char *s = json_dumps(j, flags);
+    if (t_failures != failures || errno == ENOMEM) {
+        tl_free(s);
+        return NULL;
+    }
+    return s;
+}

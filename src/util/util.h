@@ -57,6 +57,10 @@ struct json_t *tl__json_loadb(const char *buf, size_t len, size_t flags,
 /* The same for a file (json_load_file). */
 struct json_t *tl__json_load_file(const char *path, size_t flags, struct json_error_t *err,
                                   bool *oom);
+/* json_dumps that fails when any allocation failed during the dump (alloc.c): jansson 2.14
+ * may carry on after a failed growth of its output buffer and return text with bytes
+ * missing (a key of a bulletin's header lost its name, test_oom).  NULL on failure. */
+char *tl__json_dumps(const struct json_t *j, size_t flags);
 
 /* Set the file and line of a diagnostic; NULL-safe. */
 void tl__diag_where(struct tl_diag *d, const char *file, long line);

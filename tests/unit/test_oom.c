@@ -7,7 +7,9 @@
  * failing run must return TL_ENOMEM, never crash, and (under the asan preset)
  * leak nothing.  A processing run or an evaluation that does succeed must give
  * exactly the result of a run with no failure: an allocation that fails inside
- * must never turn into a quietly different result (jansson reports some failed
+ * must never turn into a quietly different result (the bulletin writer is also
+ * run alone with every one of its allocations failing in turn: the sampled
+ * processing runs stepped over a member it left out) (jansson reports some failed
  * allocations as syntax errors, and the truth reader skips lines that are not
  * JSON, so it used to drop a truth event when memory ran out).
  *
@@ -40,6 +42,8 @@ struct world {
     char *reference; /* the bulletin of a run without failures */
     size_t ref_len;
     char *ref_eval; /* its evaluation (JSON) */
+    struct tl_pipeline *p; /* that run, kept for its bulletin */
+    struct tl_bulletin b;
 };
 
 static int
@@ -98,6 +102,17 @@ run_once(struct world *w, char **out, size_t *len)
     return rc;
 }
 
+/* A run that succeeded despite a failed allocation gives the reference bulletin. */
+static void
+same_bulletin(const struct world *w, const char *out, size_t len, const char *what)
+{
+    if (len != w->ref_len || memcmp(out, w->reference, len) != 0) {
+        tl_set_allocator(NULL, NULL, NULL);
+        fail_msg("a %s whose allocation %ld failed returned TL_OK with a different bulletin",
+                 what, tl_oom_fail_at);
+    }
+}
+
 static int
 op_process(void *ud)
 {
@@ -105,10 +120,24 @@ op_process(void *ud)
     char *out = NULL;
     size_t len = 0;
     int rc = run_once(w, &out, &len);
-    if (rc == TL_OK && (len != w->ref_len || memcmp(out, w->reference, len) != 0)) {
-        tl_set_allocator(NULL, NULL, NULL);
-        fail_msg("a run whose allocation %ld failed returned TL_OK with a different bulletin",
-                 tl_oom_fail_at);
+    if (rc == TL_OK) {
+        same_bulletin(w, out, len, "run");
+    }
+    tl_free(out);
+    return rc;
+}
+
+/* The bulletin writer alone, every allocation failing in turn: a member it could not set
+ * must fail the dump, never leave it out (the sampled runs above can step over it). */
+static int
+op_dump(void *ud)
+{
+    struct world *w = ud;
+    char *out = NULL;
+    size_t len = 0;
+    int rc = tl_bulletin_dump(&w->b, &out, &len);
+    if (rc == TL_OK) {
+        same_bulletin(w, out, len, "dump");
     }
     tl_free(out);
     return rc;
@@ -169,10 +198,19 @@ test_oom(void **state)
     long n2 = tl_oom_torture(op_records, &w, "read and parse records", 2000);
     long n3 = tl_oom_torture(op_process, &w, "process to a bulletin", 2000);
     long n4 = tl_oom_torture(op_eval, &w, "evaluate (the truth)", 2000);
+    struct tl_pipeline_params prm;
+    tl_pipeline_params_default(&prm);
+    prm.threads = 1;
+    assert_int_equal(TL_OK, tl_pipeline_new(w.m, &prm, &w.p));
+    assert_int_equal(TL_OK, tl_pipeline_add_file(w.p, w.records, true, NULL, NULL));
+    assert_int_equal(TL_OK, tl_pipeline_run(w.p, INT64_MAX));
+    tl_pipeline_bulletin(w.p, &w.b);
+    long n5 = tl_oom_torture(op_dump, &w, "write the bulletin", LONG_MAX);
     print_message("allocation failures survived: mission %ld, records %ld, processing %ld, "
-                  "evaluation %ld\n",
-                  n1, n2, n3, n4);
-    assert_true(n1 > 10 && n2 > 10 && n3 > 100 && n4 > 100);
+                  "evaluation %ld, bulletin %ld\n",
+                  n1, n2, n3, n4, n5);
+    assert_true(n1 > 10 && n2 > 10 && n3 > 100 && n4 > 100 && n5 > 100);
+    tl_pipeline_free(w.p);
 
     tl_free(w.reference);
     tl_free(w.ref_eval);
