@@ -583,14 +583,27 @@ change_cols_finding(struct tl__live *L, struct change *ch, const struct tl_findi
 
 /* ------------------------------------------------------------- documents -- */
 
+/* A stored document or review parsed: NULL with *rc TL_ENOMEM when an allocation failed
+ * (jansson may return a tree with a member missing after one), TL_EPARSE when it is not
+ * JSON. */
+static json_t *
+load_doc(const char *text, int *rc)
+{
+    bool oom = false;
+    json_t *j = tl__json_loadb(text, strlen(text), 0, NULL, &oom);
+    *rc = j ? TL_OK : oom ? TL_ENOMEM : TL_EPARSE;
+    return j;
+}
+
 int
 tl__make_event_doc(const struct tl_mission *m, struct tl_event *e, const char *review, char **out)
 {
     json_t *rv = NULL;
+    int rc = TL_OK;
     if (review) {
-        rv = json_loads(review, 0, NULL);
+        rv = load_doc(review, &rc);
         if (!rv) {
-            return TL_EPARSE;
+            return rc;
         }
         tl__review_apply_event(e, rv);
     }
@@ -603,13 +616,11 @@ tl__make_event_doc(const struct tl_mission *m, struct tl_event *e, const char *r
         *out = doc;
         return TL_OK;
     }
-    json_t *f = json_loads(doc, 0, NULL);
+    json_t *f = load_doc(doc, &rc);
     tl_free(doc);
     json_t *pr = json_object_get(f, "properties");
-    int rc = TL_ENOMEM;
-    if (pr) {
-        json_object_set(pr, "review", rv);
-        rc = json_dump_doc(f, out);
+    if (rc == TL_OK) {
+        rc = pr && json_object_set(pr, "review", rv) == 0 ? json_dump_doc(f, out) : TL_ENOMEM;
     }
     json_decref(f);
     json_decref(rv);
@@ -625,11 +636,12 @@ tl__make_finding_doc(const struct tl_mission *m,
                      char **out)
 {
     json_t *rv = NULL;
+    int rc = TL_OK;
     *status = TL_STATUS_AUTOMATIC;
     if (review) {
-        rv = json_loads(review, 0, NULL);
+        rv = load_doc(review, &rc);
         if (!rv) {
-            return TL_EPARSE;
+            return rc;
         }
         *status = tl__review_apply_finding(fd, rv);
     }
@@ -642,20 +654,20 @@ tl__make_finding_doc(const struct tl_mission *m,
         *out = doc;
         return TL_OK;
     }
-    json_t *f = json_loads(doc, 0, NULL);
+    json_t *f = load_doc(doc, &rc);
     tl_free(doc);
     json_t *pr = json_object_get(f, "properties");
-    int rc = TL_ENOMEM;
-    if (pr) {
-        if (rv) {
-            json_object_set_new(
+    if (rc == TL_OK) {
+        int bad = !pr;
+        if (rv && !bad) {
+            bad |= json_object_set_new(
                 pr, "status", json_string(tl_review_status_name((enum tl_review_status) * status)));
-            json_object_set(pr, "review", rv);
+            bad |= json_object_set(pr, "review", rv);
         }
-        if (provisional) {
-            json_object_set_new(pr, "provisional", json_true());
+        if (provisional && !bad) {
+            bad |= json_object_set_new(pr, "provisional", json_true());
         }
-        rc = json_dump_doc(f, out);
+        rc = bad ? TL_ENOMEM : json_dump_doc(f, out);
     }
     json_decref(f);
     json_decref(rv);
@@ -666,15 +678,19 @@ tl__make_finding_doc(const struct tl_mission *m,
 static int
 withdrawn_doc(const char *doc, unsigned kind, int64_t version, char **out)
 {
-    json_t *f = json_loads(doc, 0, NULL);
+    int rc = TL_OK;
+    json_t *f = load_doc(doc, &rc);
     json_t *pr = json_object_get(f, "properties");
-    int rc = TL_EPARSE;
-    if (pr) {
+    if (rc == TL_OK && !pr) {
+        rc = TL_EPARSE;
+    }
+    if (rc == TL_OK) {
+        int bad = 0;
         if (kind == TL__OBJ_EVENT) {
-            json_object_set_new(pr, "revision", json_integer((json_int_t)version));
+            bad |= json_object_set_new(pr, "revision", json_integer((json_int_t)version));
         }
-        json_object_set_new(pr, "withdrawn", json_true());
-        rc = json_dump_doc(f, out);
+        bad |= json_object_set_new(pr, "withdrawn", json_true());
+        rc = bad ? TL_ENOMEM : json_dump_doc(f, out);
     }
     json_decref(f);
     return rc;
