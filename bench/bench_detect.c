@@ -262,10 +262,12 @@ delivered(const struct tl_sim *s, size_t st, tl_time_ns t)
 #define SINR_LEAD_S 1.0 /* the band-pass settles */
 
 static double
-band_mean_sq(const float *x, size_t n, size_t from, size_t to, double lo_hz, double hi_hz, double fs)
+band_mean_sq(const float *x, size_t n, size_t from, size_t to, int order, double lo_hz,
+             double hi_hz, double fs)
 {
     struct tl__biquad hp[TL__MAX_SECTIONS], lp[TL__MAX_SECTIONS];
-    int nhp = tl__butter_highpass(4, lo_hz, fs, hp), nlp = tl__butter_lowpass(4, hi_hz, fs, lp);
+    int nhp = tl__butter_highpass(order, lo_hz, fs, hp);
+    int nlp = tl__butter_lowpass(order, hi_hz, fs, lp);
     double acc = 0.0;
     for (size_t k = 0; k < n && k < to; k++) {
         double y = x[k];
@@ -302,16 +304,18 @@ sinr_db(struct tl_sim_waves *w, size_t j, double fs)
             abort();
         }
     }
-    /* The two default bands of the detector, fitted to the rate. */
+    /* The detector's default bands, fitted to the rate as it fits them (an upper corner at
+     * 0.4 fs at most, an octave at least: docs/detect.md section 2). */
+    struct tl_detect_config dc;
+    tl_detect_config_default(&dc);
     double best = INFINITY;
-    const double lo[2] = {2.0, 40.0}, hi[2] = {40.0, 200.0};
-    for (int b = 0; b < 2; b++) {
-        double top = fmin(hi[b], 0.4 * fs);
-        if (top < 2.0 * lo[b]) {
+    for (size_t b = 0; b < dc.n_bands; b++) {
+        double lo = dc.band[b].lo_hz, top = fmin(dc.band[b].hi_hz, 0.4 * fs);
+        if (top < 2.0 * lo) {
             continue;
         }
-        double sig = band_mean_sq(own, n, lead + win, n, lo[b], top, fs);
-        double oth = band_mean_sq(rest, n, lead, lead + win, lo[b], top, fs);
+        double sig = band_mean_sq(own, n, lead + win, n, dc.order, lo, top, fs);
+        double oth = band_mean_sq(rest, n, lead, lead + win, dc.order, lo, top, fs);
         if (sig > 0.0) {
             best = fmin(best, oth / sig);
         }
