@@ -563,8 +563,9 @@ print_result(const char *name, const struct result *r, double station_hours)
            pct(r->hit10_emerg, r->n10_emerg), r->n10_emerg);
     printf("%-22s SNR >= 10 dB over the noise and the arrivals before them too (SINR): %.1f%% "
            "(%zu/%zu); impulsive %.1f%% (%zu), emergent %.1f%% (%zu)\n",
-           "", pct(r->hitsi, r->nsi), r->hitsi, r->nsi, pct(r->hitsi - r->hitsi_em, r->nsi - r->nsi_em),
-           r->nsi - r->nsi_em, pct(r->hitsi_em, r->nsi_em), r->nsi_em);
+           "", pct(r->hitsi, r->nsi), r->hitsi, r->nsi,
+           pct(r->hitsi - r->hitsi_em, r->nsi - r->nsi_em), r->nsi - r->nsi_em,
+           pct(r->hitsi_em, r->nsi_em), r->nsi_em);
     printf("%-22s not masked by a stronger arrival's coda: %.1f%% (%zu); by time since the "
            "last arrival: <0.1 s %.0f%% (%zu), 0.1-0.3 %.0f%% (%zu), 0.3-0.6 %.0f%% (%zu), "
            "0.6-1 %.0f%% (%zu), >1 s %.0f%% (%zu)\n",

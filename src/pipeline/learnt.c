@@ -249,7 +249,8 @@ tl_learnt_write(const char *path, const struct tl_tile_learnt *l, size_t n, tl_t
     if (rc == TL_OK) {
         json_object_set(root, "tiles", tiles);
     }
-    char *text = rc == TL_OK ? tl__json_dumps(root, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
+    char *text =
+        rc == TL_OK ? tl__json_dumps(root, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(tiles);
     json_decref(root);
     if (!text) {

@@ -433,7 +433,8 @@ tl__sim_mirror_mission(const struct tl_mission *m, char **bytes, size_t *len)
         }
     }
     json_object_set(root, "features", nfeats);
-    char *out = tl__json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    char *out =
+        tl__json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     if (!out) {
         goto done;
     }

@@ -8,7 +8,8 @@
  * has the level the simulator's SNRs assume; an array's elements see the
  * wave with the plane-wave delays of its geometry; rendering is
  * deterministic, continuous across calls and noise-only renders carry no
- * arrival, and an arrival rendered alone is its share of the waveform; the miniSEED writer's files decode back to the same samples.
+ * arrival, and an arrival rendered alone is its share of the waveform; the
+ * miniSEED writer's files decode back to the same samples.
  */
 #include "tl_test.h"
 

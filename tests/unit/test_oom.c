@@ -7,11 +7,11 @@
  * failing run must return TL_ENOMEM, never crash, and (under the asan preset)
  * leak nothing.  A processing run or an evaluation that does succeed must give
  * exactly the result of a run with no failure: an allocation that fails inside
- * must never turn into a quietly different result (the bulletin writer is also
- * run alone with every one of its allocations failing in turn: the sampled
- * processing runs stepped over a member it left out) (jansson reports some failed
+ * must never turn into a quietly different result (jansson reports some failed
  * allocations as syntax errors, and the truth reader skips lines that are not
- * JSON, so it used to drop a truth event when memory ran out).
+ * JSON, so it used to drop a truth event when memory ran out).  The bulletin
+ * writer is also run alone with every one of its allocations failing in turn:
+ * the sampled processing runs stepped over a member it left out.
  *
  * The evaluation is given an empty bulletin: jansson 2.14 (Debian 12) itself
  * frees an invalid pointer when an allocation fails while it parses a whole
@@ -81,21 +81,30 @@ op_records(void *ud)
     return rc;
 }
 
-/* Records in, bulletin out (one thread: the test allocator counts without atomics). */
+/* Records in, a run's results (one thread: the test allocator counts without atomics). */
 static int
-run_once(struct world *w, char **out, size_t *len)
+run_pipeline(const struct world *w, struct tl_pipeline **out)
 {
     struct tl_pipeline_params prm;
     tl_pipeline_params_default(&prm);
     prm.threads = 1;
+    *out = NULL;
+    int rc = tl_pipeline_new(w->m, &prm, out);
+    if (rc == TL_OK) {
+        rc = tl_pipeline_add_file(*out, w->records, true, NULL, NULL);
+    }
+    if (rc == TL_OK) {
+        rc = tl_pipeline_run(*out, INT64_MAX);
+    }
+    return rc;
+}
+
+/* Records in, bulletin out. */
+static int
+run_once(struct world *w, char **out, size_t *len)
+{
     struct tl_pipeline *p = NULL;
-    int rc = tl_pipeline_new(w->m, &prm, &p);
-    if (rc == TL_OK) {
-        rc = tl_pipeline_add_file(p, w->records, true, NULL, NULL);
-    }
-    if (rc == TL_OK) {
-        rc = tl_pipeline_run(p, INT64_MAX);
-    }
+    int rc = run_pipeline(w, &p);
     if (rc == TL_OK) {
         struct tl_bulletin b;
         tl_pipeline_bulletin(p, &b);
@@ -201,12 +210,7 @@ test_oom(void **state)
     long n2 = tl_oom_torture(op_records, &w, "read and parse records", 2000);
     long n3 = tl_oom_torture(op_process, &w, "process to a bulletin", 2000);
     long n4 = tl_oom_torture(op_eval, &w, "evaluate (the truth)", 2000);
-    struct tl_pipeline_params prm;
-    tl_pipeline_params_default(&prm);
-    prm.threads = 1;
-    assert_int_equal(TL_OK, tl_pipeline_new(w.m, &prm, &w.p));
-    assert_int_equal(TL_OK, tl_pipeline_add_file(w.p, w.records, true, NULL, NULL));
-    assert_int_equal(TL_OK, tl_pipeline_run(w.p, INT64_MAX));
+    assert_int_equal(TL_OK, run_pipeline(&w, &w.p));
     tl_pipeline_bulletin(w.p, &w.b);
     long n5 = tl_oom_torture(op_dump, &w, "write the bulletin", LONG_MAX);
     print_message("allocation failures survived: mission %ld, records %ld, processing %ld, "
