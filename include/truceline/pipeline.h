@@ -140,6 +140,9 @@ struct tl_pipeline_params {
     double side_threshold;     /* side_p needed to name a side (default 0.95) */
     double downwind_gain;      /* downward refraction: extra speed of a path per m/s of surface
                                 * wind blowing along it, source to station (default 0.3) */
+    double max_rms_s;          /* most an event's arrivals may scatter about its fit, rms: a
+                                * candidate beyond is taken for a chance alignment (default
+                                * 0.15; docs/processing.md section 9) */
     int threads;               /* worker threads (default 2) */
 };
 

@@ -25,16 +25,33 @@
  *     source is heard first and best by its neighbours, and letting every
  *     station within 60 km vote would make chance alignments certain.  The
  *     farther stations join an event once it is located (locate/event.c).
+ *     A box's children still get the picks of stations beyond its reach that
+ *     some box inside it may count: a box reaching into the network counts the
+ *     stations inside, while a source at the network's edge is nearest to
+ *     others (docs/processing.md section 9).
  *  3. A leaf is scored by a fine grid search: for each grid point every pick
  *     votes for an origin time t_pick - T_k(x, y) with a tolerance that grows
  *     with distance; the largest set of distinct stations agreeing gives the
  *     candidate and its picks, one per station.
  *  4. The locator fits the candidate and the event is kept only if enough
- *     stations fit and it is unlikely to be a chance alignment (the
- *     significance test of locate/event.c).
+ *     stations fit, it is unlikely to be a chance alignment (the
+ *     significance test of locate/event.c) and its arrivals agree to within
+ *     max_rms_s: a battery's regular pick trains line up at places kilometres
+ *     away within every pick's own tolerance, but scatter there by 0.13 s rms
+ *     and more, where a real source's arrivals agree to a few hundredths.
+ *     A candidate with no more fitting stations than the minimum is held until
+ *     the tile's next block has been searched and then tried again on the
+ *     picks still free: a weak mixture of two rounds' picks, seen at the end of
+ *     a block, does not take picks from the rounds the next block finds whole.
  *  5. Repeats: once an event is kept, other rounds from the same place (a
  *     salvo, a battery firing again) show as clusters of t_pick - T_k; one
  *     sweep finds them all.
+ *
+ * Blocks of origin time are two minutes long and start every minute
+ * (pipeline.c): a block's picks are those its whole span may have made, but
+ * its search looks at the origin times of its first minute (plus a margin of
+ * SPAN_MARGIN_S), so that each origin time is searched once, with every pick
+ * its source may have made.
  *
  * The work grows with the number of picks (each pick is tested only in boxes
  * its station can hear), and the area is tiled (tiles.c), so a long line costs
@@ -67,6 +84,7 @@
 #define MAX_TRIES_PER_BLOCK 300
 #define CORR_SD_MIN_MPS 0.2 /* least scatter allowed to the nominal model's corrections */
 #define MAX_LINE_DIST_M 32000.0 /* the monitored band: sources farther from the line are not sought */
+#define SPAN_MARGIN_S   2.0    /* a block searches its first half and this much of the next */
 
 struct cpick {
     int32_t k;    /* tile station index */
@@ -143,6 +161,7 @@ struct actx {
     int *cover;             /* per tile-station scratch for sweeps (all zero between uses) */
     struct scratch sc;      /* buffers reused from call to call (no allocation per box) */
     bool in_repeat;         /* inside a repeat search (no nesting) */
+    bool retrying;          /* trying again the candidates held from the block before */
     uint64_t *rejected;     /* fingerprints of pick sets that did not make an event */
     size_t n_rej, cap_rej;
     int rc;
@@ -197,14 +216,17 @@ wind_proj_range(const struct ksta *s, double dx, double dy, double dc, double ha
  * picks from all over the network line up by chance.  The farther stations join an event
  * after it is located (locate/event.c).  The selection runs on the squared distances (the
  * square root keeps the order, so the want-th smallest distance is the root of the
- * want-th square). */
+ * want-th square).  With `farthest`, the distances are to the box's farthest point instead:
+ * no box inside b has a longer reach than that (from any point of b the want-th nearest
+ * station is no farther), so a station beyond it votes for none of them. */
 static double
-box_reach(const struct actx *a, const struct box *b)
+box_reach(const struct actx *a, const struct box *b, bool farthest)
 {
     size_t n = a->tl->n_stations < 512 ? a->tl->n_stations : 512;
     double d[512];
     for (size_t k = 0; k < n; k++) {
-        d[k] = box_dmin2(b, a->ks[k].x, a->ks[k].y);
+        d[k] = farthest ? tl__sq(box_dmax(b, a->ks[k].x, a->ks[k].y))
+                        : box_dmin2(b, a->ks[k].x, a->ks[k].y);
     }
     size_t want = ASSOC_STATIONS < n ? ASSOC_STATIONS : n;
     if (want == 0) {
@@ -250,6 +272,8 @@ box_reach(const struct actx *a, const struct box *b)
  * (half the stations have no array). */
 struct view {
     bool in_reach;
+    bool far;         /* beyond the box's reach, within a smaller box's: its picks do not
+                         vote for this box but are kept for the boxes inside it */
     double dmin, dmax, vlo, vhi;
     double tol_s;     /* timing tolerance each side */
     double dx, dy, dc, half; /* box centre from the station, its distance, the box's half-diagonal */
@@ -260,20 +284,28 @@ struct view {
 
 /* What box b, of half-diagonal `half`, looks like from tile station k.  *reach is the box's
  * reach, or (*exact false) no more than it: then it is worked out if the station lies
- * beyond. */
+ * beyond.  With reach_far (the boxes inside b: worked out when first asked, if negative),
+ * a station beyond the reach but within that of some box inside is `far`. */
 static void
 station_view(const struct actx *a, const struct box *b, double half, double *reach, bool *exact,
-             int32_t k, struct view *v)
+             double *reach_far, int32_t k, struct view *v)
 {
     const struct ksta *s = &a->ks[k];
     double wmin, wmax;
     v->dmin = sqrt(box_dmin2(b, s->x, s->y));
     if (v->dmin > *reach && !*exact) {
-        *reach = box_reach(a, b);
+        *reach = box_reach(a, b, false);
         *exact = true;
     }
     v->in_reach = v->dmin <= *reach;
-    if (!v->in_reach) {
+    v->far = false;
+    if (!v->in_reach && reach_far) {
+        if (*reach_far < 0.0) {
+            *reach_far = box_reach(a, b, true);
+        }
+        v->far = v->dmin <= *reach_far;
+    }
+    if (!v->in_reach && !v->far) {
         return;
     }
     double cx = 0.5 * (b->x0 + b->x1), cy = 0.5 * (b->y0 + b->y1);
@@ -301,7 +333,7 @@ static bool
 origin_interval(const struct box *b, struct view *v, const struct cpick *c, double *lo,
                 double *hi)
 {
-    if (!v->in_reach) {
+    if (!v->in_reach && !v->far) {
         return false;
     }
     if (!isnan(c->baz) && !v->all_dirs) {
@@ -1199,6 +1231,13 @@ path_sd_of_event(const struct tl_pipeline *p, const struct tl__ev *e)
     return 0.5 * (lo + hi);
 }
 
+/* A candidate held back for its tile's next block (try_event). */
+struct tl__held {
+    size_t tile;
+    tl_time_ns block_from; /* of the block that held it */
+    struct fine f;
+};
+
 /* Try to make an event from the picks a search selected (s: where it looked).  Returns 1
  * if kept. */
 static int
@@ -1206,7 +1245,7 @@ try_event(struct actx *a, const struct fine *f, const struct tl__search *s)
 {
     struct tl_pipeline *p = a->p;
     uint64_t fp = fingerprint(f->pk, f->n);
-    if (was_rejected(a, fp)) {
+    if (!a->retrying && was_rejected(a, fp)) {
         return 0;
     }
     struct tl__ev *e = tl__ev_push(p);
@@ -1251,6 +1290,14 @@ try_event(struct actx *a, const struct fine *f, const struct tl__search *s)
         tl_enu_to_geo(&a->tl->frame, q, &la, &lo, &h);
         tl_mission_line_pos(p->m, la, lo, &pos);
         keep = pos.dist_m <= MAX_LINE_DIST_M;
+    }
+    keep = keep && e->pub.rms_s <= p->prm.max_rms_s;
+    /* the weakest wait for the next block (tl__associate); if they cannot, they go on now */
+    if (keep && !a->retrying && !a->in_repeat && e->n_fit_check <= a->min_sta &&
+        tl__grow((void **)&p->held, &p->cap_held, p->n_held + 1, sizeof(*p->held),
+                 (size_t)1 << 20) == TL_OK) {
+        p->held[p->n_held++] = (struct tl__held){a->tile, a->block_from, *f};
+        keep = false;
     }
     if (!keep) {
         TL_LOG(TL_LOG_DEBUG, "assoc", "reject n=%zu fit=%d nsta=%d sig=%.1f rc=%d", f->n,
@@ -1450,11 +1497,15 @@ bin_bound(const struct box *b, const struct endpt *ends, size_t ne)
  * interval meets a time where at least min_sta stations agree, and return the largest
  * agreement (0 when under min_sta).  With `r`, the runs of such times are returned too.
  * *reach: no more than the box's reach (that of a box around it, or 0); on return no
- * more still, or the reach itself.
+ * more still, or the reach itself.  With keep_far (the picks are for the boxes inside b),
+ * the picks of stations beyond b's reach but within that of a box inside it are kept as
+ * well, without a vote here: a box inside is farther from the stations, so its reach is longer, and a
+ * source at the network's edge is nearest to stations a box reaching into the network
+ * counts out (its twenty nearest are inside it).
  */
 static int
 score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_in,
-          struct cpick *out, size_t *n_out, struct runs *r, double *reach)
+          struct cpick *out, size_t *n_out, struct runs *r, double *reach, bool keep_far)
 {
     struct scratch *sc = &a->sc;
     if (!scratch_fit(&sc->ends, &sc->cap_ends, 2 * n_in, sizeof(struct endpt)) ||
@@ -1468,6 +1519,7 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
     int nsta = 0;
     int32_t last_k = -1, cur = -1;
     bool exact = false;
+    double reach_far = -1.0;
     double half = 0.5 * sqrt(tl__sq(b->x1 - b->x0) + tl__sq(b->y1 - b->y0));
     struct view v = {0};
     bool big = b->x1 - b->x0 > SWEEP_MIN_BOX_M && !r;
@@ -1478,10 +1530,17 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
         /* a station's view, at its first pick still free */
         if (in[i].k != cur) {
             cur = in[i].k;
-            station_view(a, b, half, reach, &exact, cur, &v);
+            station_view(a, b, half, reach, &exact, keep_far ? &reach_far : NULL, cur, &v);
         }
         double lo, hi;
         if (!origin_interval(b, &v, &in[i], &lo, &hi)) {
+            continue;
+        }
+        if (!v.in_reach) {
+            /* kept for the boxes inside, whatever this box's runs */
+            lohi[2 * n] = -INFINITY;
+            lohi[2 * n + 1] = INFINITY;
+            out[n++] = in[i];
             continue;
         }
         lohi[2 * n] = lo;
@@ -1544,7 +1603,7 @@ leaf_events(struct actx *a, const struct box *b, const struct cpick *picks, size
         goto done;
     }
     size_t m;
-    if (score_box(a, b, picks, n, sub, &m, r, &reach) < a->need || r->n > MAX_RUNS) {
+    if (score_box(a, b, picks, n, sub, &m, r, &reach, false) < a->need || r->n > MAX_RUNS) {
         goto done;
     }
     /* strongest runs first */
@@ -1581,8 +1640,9 @@ best_first(struct actx *a, struct cpick *root, size_t n_root)
 {
     struct queue q = {0};
     const struct tl__tile *tl = a->tl;
-    struct node nd = {{tl->min_x, tl->max_x, tl->min_y, tl->max_y, a->bt0, a->bt1}, 0, root, n_root,
-                      0.0};
+    double span_end = a->bt0 + 0.5 * (a->bt1 - a->bt0) + SPAN_MARGIN_S;
+    struct node nd = {{tl->min_x, tl->max_x, tl->min_y, tl->max_y, a->bt0, span_end}, 0, root,
+                      n_root, 0.0};
     nd.bound = a->need; /* the root is scored when it comes up */
     int rc = q_push(&q, nd);
     while (rc == TL_OK && a->rc == TL_OK && q.n > 0) {
@@ -1605,7 +1665,7 @@ best_first(struct actx *a, struct cpick *root, size_t n_root)
                 tl_free(nd.picks);
                 break;
             }
-            int s = score_box(a, &nd.b, nd.picks, nd.n, sub, &m, NULL, &nd.reach);
+            int s = score_box(a, &nd.b, nd.picks, nd.n, sub, &m, NULL, &nd.reach, false);
             tl_free(nd.picks);
             nd.picks = sub;
             nd.n = m;
@@ -1639,7 +1699,7 @@ best_first(struct actx *a, struct cpick *root, size_t n_root)
                 rc = TL_ENOMEM;
                 break;
             }
-            c.bound = score_box(a, &c.b, nd.picks, nd.n, c.picks, &c.n, NULL, &c.reach);
+            c.bound = score_box(a, &c.b, nd.picks, nd.n, c.picks, &c.n, NULL, &c.reach, true);
             if (c.bound < a->need) {
                 tl_free(c.picks);
                 continue;
@@ -1691,8 +1751,40 @@ adaptive_need(const struct actx *a, size_t n_root)
     return k + 1;
 }
 
+/* Try again, on the picks still free, the candidates this tile held in its blocks before
+ * this one (the search there as good as the whole tile's); the others stay held. */
+static int
+try_held(struct actx *a)
+{
+    static const struct tl__search whole = {0, 0, 0, 0, false};
+    struct tl_pipeline *p = a->p;
+    size_t n = p->n_held, kept = 0;
+    a->retrying = true;
+    for (size_t h = 0; h < n; h++) {
+        struct tl__held held = p->held[h];
+        if (held.tile != a->tile || held.block_from >= a->block_from) {
+            p->held[kept++] = held;
+            continue;
+        }
+        bool all_free = true;
+        for (size_t i = 0; i < held.f.n; i++) {
+            all_free = all_free && p->pk[held.f.pk[i]].ev < 0;
+        }
+        if (all_free) {
+            try_event(a, &held.f, &whole);
+        }
+        if (a->rc != TL_OK) {
+            break;
+        }
+    }
+    a->retrying = false;
+    p->n_held = kept;
+    return a->rc;
+}
+
 int
-tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns to_ns)
+tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns to_ns,
+              bool search)
 {
     const struct tl__tile *tl = &p->tiles[tile];
     const struct tl__metfield *mfp = tl__metfield_get(p, tile, from_ns + (to_ns - from_ns) / 2);
@@ -1759,8 +1851,11 @@ tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns
         }
     }
     a.need = adaptive_need(&a, n_root);
-    if (n_root >= (size_t)a.need) {
+    if (search && n_root >= (size_t)a.need) {
         rc = best_first(&a, root, n_root);
+    }
+    if (rc == TL_OK) {
+        rc = try_held(&a);
     }
     TL_LOG(TL_LOG_DEBUG, "assoc",
            "tile %zu block %.0f: %zu picks, need %d, %ld boxes, %ld leaf runs, %ld tries, %ld fits",

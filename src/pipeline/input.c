@@ -353,6 +353,9 @@ tl__pipeline_reset_run(struct tl_pipeline *p)
     p->pub_ev = NULL;
     tl_free(p->qc);
     p->qc = NULL;
+    tl_free(p->held);
+    p->held = NULL;
+    p->n_held = p->cap_held = 0;
     tl__metcache_free(p);
     tl__tiles_free(p);
     p->n_learnt = 0;

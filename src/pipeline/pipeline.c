@@ -44,6 +44,7 @@ tl_pipeline_params_default(struct tl_pipeline_params *p)
     p->temp_prior_c = 1.0;
     p->side_threshold = 0.95;
     p->downwind_gain = 0.3;
+    p->max_rms_s = 0.15;
     p->threads = 2;
 }
 
@@ -63,7 +64,7 @@ tl_pipeline_new(const struct tl_mission *mission, const struct tl_pipeline_param
     if (prm.min_stations < 4 || prm.min_stations > 100 || !(prm.max_range_m > 1000.0) ||
         !(prm.speed_tol_mps >= 0.0) || !(prm.wind_prior_mps > 0.0) || !(prm.temp_prior_c > 0.0) ||
         !(prm.side_threshold > 0.5 && prm.side_threshold < 1.0) ||
-        !(prm.downwind_gain >= 0.0 && prm.downwind_gain <= 1.0)) {
+        !(prm.downwind_gain >= 0.0 && prm.downwind_gain <= 1.0) || !(prm.max_rms_s > 0.0)) {
         return TL_EINVAL;
     }
     struct tl_pipeline *p = tl_calloc(1, sizeof(*p));
@@ -282,7 +283,14 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
                 rc = keep_learnt(p);
             }
             for (size_t t = 0; t < p->n_tiles && rc == TL_OK; t++) {
-                rc = tl__associate(p, t, b, b + 2 * BLOCK_S * TL_NS_PER_S);
+                rc = tl__associate(p, t, b, b + 2 * BLOCK_S * TL_NS_PER_S, true);
+            }
+            /* after the last block, the candidates it held back (assoc.c) get their try */
+            if (b + BLOCK_S * TL_NS_PER_S > to) {
+                tl_time_ns next = b + BLOCK_S * TL_NS_PER_S;
+                for (size_t t = 0; t < p->n_tiles && rc == TL_OK; t++) {
+                    rc = tl__associate(p, t, next, next + 2 * BLOCK_S * TL_NS_PER_S, false);
+                }
             }
         }
         for (size_t t = 0; t < p->n_tiles; t++) {

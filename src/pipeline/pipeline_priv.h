@@ -142,6 +142,8 @@ struct tl_pipeline {
     struct tl_finding *fnd;
     size_t n_fnd, cap_fnd;
     struct tl_station_qc *qc;
+    struct tl__held *held;  /* association's candidates held for a tile's next block */
+    size_t n_held, cap_held;
     tl_time_ns last_until;
     long stats_capped;      /* tile-blocks where association hit its work cap */
     const struct tl__metfield **mfc; /* met field cache: tile * n_slots + slot */
@@ -197,8 +199,10 @@ size_t tl__tile_count(const struct tl_mission *m);
 /* Which tile owns a point (by its nearest point on the line). */
 size_t tl__tile_owner(const struct tl_pipeline *p, double lat_deg, double lon_deg);
 
-/* assoc/assoc.c: find events in one tile and time block; appends to p->ev. */
-int tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns to_ns);
+/* assoc/assoc.c: find events in one tile and time block, appended to p->ev (with `search`
+ * false, only try again what the tile's block before held back: after its last block). */
+int tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns to_ns,
+                  bool search);
 
 /* assoc/compete.c: dissolve events whose picks other events explain. */
 int tl__compete(struct tl_pipeline *p);
