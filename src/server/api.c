@@ -397,8 +397,9 @@ tl__handle_stations(struct tl__req *r)
     bool health = r->role != TL_ROLE_PUBLIC;
     struct tl_station_qc *qc = NULL;
     size_t nqc = 0;
+    int bad = 0; /* a member that could not be set: answer 503, never a partial document */
     if (health) {
-        tl__live_qc(r->s, &qc, &nqc);
+        bad |= tl__live_qc(r->s, &qc, &nqc) != TL_OK;
     }
     struct tl__conn *c = tl__store_reader(r->s->store);
     /* network clock: the latest record time of any station */
@@ -417,8 +418,8 @@ tl__handle_stations(struct tl__req *r)
         if (st) {
             sqlite3_bind_int64(st, 1, latest - INT64_C(3600) * TL_NS_PER_S);
             while (sqlite3_step(st) == SQLITE_ROW) {
-                json_object_set_new(rate, (const char *)sqlite3_column_text(st, 0),
-                                    json_integer(sqlite3_column_int64(st, 1)));
+                bad |= json_object_set_new(rate, (const char *)sqlite3_column_text(st, 0),
+                                           json_integer(sqlite3_column_int64(st, 1)));
             }
             sqlite3_reset(st);
         }
@@ -439,27 +440,31 @@ tl__handle_stations(struct tl__req *r)
             sqlite3_reset(st);
             sqlite3_bind_text(st, 1, sta->id, -1, SQLITE_STATIC);
             bool row = sqlite3_step(st) == SQLITE_ROW;
-            json_object_set_new(o, "last_record", row ? time_or_null(st, 5) : json_null());
-            json_object_set_new(o, "last_received", row ? time_or_null(st, 6) : json_null());
-            json_object_set_new(o, "records", json_integer(row ? sqlite3_column_int64(st, 2) : 0));
-            json_object_set_new(o, "picks", json_integer(row ? sqlite3_column_int64(st, 3) : 0));
-            json_object_set_new(o, "duplicates",
-                                json_integer(row ? sqlite3_column_int64(st, 4) : 0));
-            json_object_set_new(o, "batches", json_integer(row ? sqlite3_column_int64(st, 1) : 0));
-            json_object_set_new(o, "last_seq", json_integer(row ? sqlite3_column_int64(st, 0) : 0));
+            bad |= json_object_set_new(o, "last_record", row ? time_or_null(st, 5) : json_null());
+            bad |= json_object_set_new(o, "last_received", row ? time_or_null(st, 6) : json_null());
+            bad |= json_object_set_new(o, "records",
+                                       json_integer(row ? sqlite3_column_int64(st, 2) : 0));
+            bad |= json_object_set_new(o, "picks",
+                                       json_integer(row ? sqlite3_column_int64(st, 3) : 0));
+            bad |= json_object_set_new(o, "duplicates",
+                                       json_integer(row ? sqlite3_column_int64(st, 4) : 0));
+            bad |= json_object_set_new(o, "batches",
+                                       json_integer(row ? sqlite3_column_int64(st, 1) : 0));
+            bad |= json_object_set_new(o, "last_seq",
+                                       json_integer(row ? sqlite3_column_int64(st, 0) : 0));
             json_t *pr = json_object_get(rate, sta->id);
-            json_object_set_new(o, "picks_last_hour",
-                                json_integer(pr ? json_integer_value(pr) : 0));
+            bad |= json_object_set_new(o, "picks_last_hour",
+                                       json_integer(pr ? json_integer_value(pr) : 0));
             if (row && sqlite3_column_type(st, 5) != SQLITE_NULL && latest != INT64_MIN) {
-                json_object_set_new(
+                bad |= json_object_set_new(
                     o, "silent_s", json_real((double)(latest - sqlite3_column_int64(st, 5)) / 1e9));
             }
             if (row && sqlite3_column_type(st, 7) == SQLITE_TEXT) {
-                json_object_set_new(o, "state",
-                                    json_string((const char *)sqlite3_column_text(st, 7)));
-                json_object_set_new(o, "state_time", time_or_null(st, 8));
+                bad |= json_object_set_new(o, "state",
+                                           json_string((const char *)sqlite3_column_text(st, 7)));
+                bad |= json_object_set_new(o, "state_time", time_or_null(st, 8));
             } else {
-                json_object_set_new(o, "state", json_null());
+                bad |= json_object_set_new(o, "state", json_null());
             }
             json_t *q = json_null();
             for (size_t k = 0; k < nqc; k++) {
@@ -475,18 +480,23 @@ tl__handle_stations(struct tl__req *r)
                               (json_int_t)s->n_down, "outage_s", (json_int_t)s->n_outage_s);
                 if (s->clock_flag || s->misfit_flag) {
                     char a[TL_TIME_TEXT_MAX], b2[TL_TIME_TEXT_MAX];
-                    json_object_set_new(q, "flag_from",
-                                        json_string(tl__fmt_time(s->flag_from_ns, a)));
-                    json_object_set_new(q, "flag_to", json_string(tl__fmt_time(s->flag_to_ns, b2)));
+                    bad |= json_object_set_new(q, "flag_from",
+                                               json_string(tl__fmt_time(s->flag_from_ns, a)));
+                    bad |= json_object_set_new(q, "flag_to",
+                                               json_string(tl__fmt_time(s->flag_to_ns, b2)));
                 }
             }
-            json_object_set_new(o, "qc", q);
+            bad |= json_object_set_new(o, "qc", q);
         }
-        json_array_append_new(arr, o);
+        bad |= json_array_append_new(arr, o);
     }
     tl__store_release(r->s->store, c);
     json_decref(rate);
     tl_free(qc);
+    if (bad) {
+        json_decref(arr);
+        return tl__respond_error(r, 503, "no_memory", NULL, "out of memory");
+    }
     if (one) {
         json_t *o = json_incref(json_array_get(arr, 0));
         json_decref(arr);
@@ -656,8 +666,9 @@ tl__handle_status(struct tl__req *r)
         (json_int_t)atomic_load(&s->n_ingest_dups), "requests",
         (json_int_t)atomic_load(&s->n_requests), "rejected",
         (json_int_t)atomic_load(&s->n_rejected), "stream_clients", atomic_load(&s->hub.clients));
-    if (r->role != TL_ROLE_PUBLIC) {
-        tl__live_status(s, o, max_id);
+    if (r->role != TL_ROLE_PUBLIC && tl__live_status(s, o, max_id) != TL_OK) {
+        json_decref(o);
+        return tl__respond_error(r, 503, "no_memory", NULL, "out of memory");
     }
     return tl__respond_json(r, 200, o);
 }
@@ -711,22 +722,27 @@ tl__handle_audit(struct tl__req *r)
     sqlite3_stmt *st = tl__stmt(c, "SELECT id, time_ns, actor, action, target, detail FROM audit "
                                    "WHERE id < ?1 ORDER BY id DESC LIMIT ?2");
     json_t *arr = json_array();
+    int bad = 0;
     if (st) {
         sqlite3_bind_int64(st, 1, before);
         sqlite3_bind_int64(st, 2, limit);
         while (sqlite3_step(st) == SQLITE_ROW) {
             char when[TL_TIME_TEXT_MAX];
-            json_array_append_new(arr,
-                                  json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?}", "id",
-                                            (json_int_t)sqlite3_column_int64(st, 0), "time",
-                                            tl__fmt_time(sqlite3_column_int64(st, 1), when),
-                                            "actor", (const char *)sqlite3_column_text(st, 2),
-                                            "action", (const char *)sqlite3_column_text(st, 3),
-                                            "target", (const char *)sqlite3_column_text(st, 4),
-                                            "detail", (const char *)sqlite3_column_text(st, 5)));
+            bad |= json_array_append_new(
+                arr, json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?}", "id",
+                               (json_int_t)sqlite3_column_int64(st, 0), "time",
+                               tl__fmt_time(sqlite3_column_int64(st, 1), when), "actor",
+                               (const char *)sqlite3_column_text(st, 2), "action",
+                               (const char *)sqlite3_column_text(st, 3), "target",
+                               (const char *)sqlite3_column_text(st, 4), "detail",
+                               (const char *)sqlite3_column_text(st, 5)));
         }
     }
     tl__store_release(r->s->store, c);
+    if (bad) {
+        json_decref(arr);
+        return tl__respond_error(r, 503, "no_memory", NULL, "out of memory");
+    }
     return tl__respond_json(r, 200, json_pack("{s:o}", "audit", arr));
 }
 

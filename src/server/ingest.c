@@ -586,11 +586,19 @@ tl__handle_ingest(struct tl__req *r)
     }
     if (b.n_bad_total > 0) {
         json_t *lines = json_array();
+        int bad = 0;
         for (size_t i = 0; i < b.n_bad; i++) {
-            json_array_append_new(lines, json_pack("{s:I,s:s}", "line", (json_int_t)b.bad[i].line,
+            bad |= json_array_append_new(lines,
+                                         json_pack("{s:I,s:s}", "line", (json_int_t)b.bad[i].line,
                                                    "reason", b.bad[i].reason));
         }
         json_t *x = json_pack("{s:o,s:I}", "lines", lines, "bad_lines", (json_int_t)b.n_bad_total);
+        if (bad || !x) {
+            /* not a 400 that names some of the bad lines only */
+            json_decref(x);
+            ret = tl__respond_error(r, 503, "no_memory", NULL, "out of memory; retry later");
+            goto done;
+        }
         ret = tl__respond_error(r, 400, "bad_records", x,
                                 "%zu of the batch's lines are not valid records of %s; nothing "
                                 "was stored",

@@ -173,7 +173,10 @@ tl_station_keys_make(const struct tl_mission *mission,
         if ((rc = station_key(keys_dir, id, pub, diag)) != TL_OK) {
             break;
         }
-        json_object_set_new(props, "key", json_string(pub));
+        if (json_object_set_new(props, "key", json_string(pub)) != 0) {
+            rc = tl__diag(diag, TL_ENOMEM, NULL, "out of memory");
+            break;
+        }
     }
     if (rc == TL_OK) {
         char *text = tl__json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);

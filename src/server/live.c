@@ -2809,7 +2809,7 @@ cmp_double(const void *a, const void *b)
     return x < y ? -1 : (x > y);
 }
 
-/* {n, p50, p99, max} of a ring of latencies (sorts it: pass a copy). */
+/* {n, p50, p99, max} of a ring of latencies (sorts it: pass a copy); NULL when out of memory. */
 static json_t *
 latency_json(struct tl__latency *l)
 {
@@ -2818,23 +2818,29 @@ latency_json(struct tl__latency *l)
         qsort(l->ms, n, sizeof(double), cmp_double);
     }
     json_t *j = json_pack("{s:I}", "n", (json_int_t)n);
+    int bad = 0;
     if (j && n) {
-        json_object_set_new(j, "p50", json_real(l->ms[n / 2]));
-        json_object_set_new(j, "p99",
-                            json_real(l->ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]));
-        json_object_set_new(j, "max", json_real(l->ms[n - 1]));
+        bad |= json_object_set_new(j, "p50", json_real(l->ms[n / 2]));
+        bad |= json_object_set_new(j, "p99",
+                                   json_real(l->ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]));
+        bad |= json_object_set_new(j, "max", json_real(l->ms[n - 1]));
+    }
+    if (bad) {
+        json_decref(j);
+        return NULL;
     }
     return j;
 }
 
-void
+int
 tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id)
 {
     struct tl__live *L = s->live;
     if (!L) {
-        return;
+        return TL_OK;
     }
     struct tl__latency *lat = tl_malloc(2 * sizeof(*lat));
+    int bad = !lat; /* the latencies left out would be a partial answer */
     pthread_mutex_lock(&L->mu);
     if (lat) {
         lat[0] = L->lat;
@@ -2856,14 +2862,15 @@ tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id)
         (json_int_t)L->rebuilds, "published_versions", (json_int_t)L->published, "last_run_ms",
         L->last_run_ms, "max_run_ms", L->max_run_ms, "running", L->running, "dirty", L->dirty_pub,
         "log_pending", L->log_pending);
-    json_object_set_new(p, "slices", json_integer((json_int_t)L->win_slices));
+    bad |= json_object_set_new(p, "slices", json_integer((json_int_t)L->win_slices));
     pthread_mutex_unlock(&L->mu);
     if (lat) {
-        json_object_set_new(p, "finding_latency_ms", latency_json(&lat[0]));
-        json_object_set_new(p, "finding_latency_derivable_ms", latency_json(&lat[1]));
+        bad |= json_object_set_new(p, "finding_latency_ms", latency_json(&lat[0]));
+        bad |= json_object_set_new(p, "finding_latency_derivable_ms", latency_json(&lat[1]));
     }
     tl_free(lat);
-    json_object_set_new(o, "processing", p);
+    bad |= json_object_set_new(o, "processing", p);
+    return bad ? TL_ENOMEM : TL_OK;
 }
 
 int
@@ -2876,7 +2883,8 @@ tl__live_qc(struct tl_server *s, struct tl_station_qc **out, size_t *n)
         memcpy(c, L->qc, L->n_qc * sizeof(*c));
     }
     *n = c ? L->n_qc : 0;
+    int rc = L->n_qc && !c ? TL_ENOMEM : TL_OK;
     pthread_mutex_unlock(&L->mu);
     *out = c;
-    return TL_OK;
+    return rc;
 }

@@ -408,7 +408,8 @@ int tl__handle_stream(struct tl__req *r);
 int tl__live_start(struct tl_server *s, struct tl_diag *diag);
 void tl__live_stop(struct tl_server *s);
 void tl__live_kick(struct tl_server *s);
-void tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id);
+/* Adds "processing" to o; TL_ENOMEM when any of it could not be set (o is then partial). */
+int tl__live_status(struct tl_server *s, json_t *o, int64_t max_record_id);
 
 /* A review handed to the processing thread (the only one that writes versions). */
 struct tl__review_in {
@@ -451,7 +452,7 @@ int tl__make_finding_doc(const struct tl_mission *m,
                          bool provisional,
                          int *status,
                          char **out);
-/* A copy of the latest station QC (caller frees *out). */
+/* A copy of the latest station QC (caller frees *out); TL_ENOMEM and none when out of memory. */
 int tl__live_qc(struct tl_server *s, struct tl_station_qc **out, size_t *n);
 
 /* client.c: a small HTTP/1.1 client with keep-alive, for replay and the benchmarks */
