@@ -1499,9 +1499,9 @@ bin_bound(const struct box *b, const struct endpt *ends, size_t ne)
  * *reach: no more than the box's reach (that of a box around it, or 0); on return no
  * more still, or the reach itself.  With keep_far (the picks are for the boxes inside b),
  * the picks of stations beyond b's reach but within that of a box inside it are kept as
- * well, without a vote here: a box inside is farther from the stations, so its reach is longer, and a
- * source at the network's edge is nearest to stations a box reaching into the network
- * counts out (its twenty nearest are inside it).
+ * well, without a vote here: a box inside may lie farther from the stations, with a longer
+ * reach, and a source at the network's edge is nearest to stations that a box reaching
+ * into the network counts out (its twenty nearest are inside it).
  */
 static int
 score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_in,
