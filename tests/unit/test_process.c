@@ -650,6 +650,51 @@ test_salvo_from_one_place(void **state)
 }
 
 /*
+ * A source heard by five stations only (the minimum), the last thing in the records: a
+ * candidate with no more fitting stations than the minimum waits for its tile's next block
+ * (assoc.c), and after the last block there is none, so it must be tried then.  It is found,
+ * once, and with five stations.
+ */
+static void
+test_weak_last_event_kept(void **state)
+{
+    (void)state;
+    struct src s;
+    beside_line(0.5, 90.0, 1500.0, &s);
+    s.t_s = 1000.0; /* after the last met records (feed: every 600 s to 900 s) */
+    struct tl_pipeline *p = NULL;
+    assert_int_equal(TL_OK, tl_pipeline_new(g_m, NULL, &p));
+    feed(p, g_m, &s, 0, 5.0, 4.0, 250.0, 0.01, 20000.0, 0.0, NULL, 0.0);
+    size_t ns = tl_mission_station_count(g_m);
+    double d[512];
+    for (size_t k = 0; k < ns && k < 512; k++) {
+        const struct tl_station *st = tl_mission_station(g_m, k);
+        d[k] = tl_geo_dist_m(s.lat, s.lon, st->lat_deg, st->lon_deg);
+    }
+    for (int n = 0; n < 5; n++) {
+        size_t best = 0;
+        for (size_t k = 1; k < ns && k < 512; k++) {
+            best = d[k] < d[best] ? k : best;
+        }
+        const struct tl_station *st = tl_mission_station(g_m, best);
+        double azi;
+        tl_geo_inverse(s.lat, s.lon, st->lat_deg, st->lon_deg, NULL, &azi, NULL);
+        add_pick(p, st, "w", n, s.t_s + d[best] / world_speed(5.0, 4.0, 250.0, azi), 0.01,
+                 false);
+        d[best] = HUGE_VAL;
+    }
+    assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
+    size_t ne;
+    const struct tl_event *ev = tl_pipeline_events(p, &ne);
+    double dist = 0;
+    long k = match(ev, ne, &s, &dist);
+    assert_int_equal(1, ne);
+    assert_true(k == 0);
+    assert_int_equal(5, ev[0].n_stations);
+    tl_pipeline_free(p);
+}
+
+/*
  * Sources 11 and 13.5 km behind the line, beyond the strip the stations stand in, from 10%
  * to 90% along it, one every 8 s, while 150 others inside the strip fire at random times (as
  * on a busy day, where the search needs more stations to agree).  The search's boxes
@@ -1361,6 +1406,7 @@ main(void)
         cmocka_unit_test(test_volley_is_one_pairing),
         cmocka_unit_test(test_place_names_unpaired_events),
         cmocka_unit_test(test_sources_beyond_the_stations),
+        cmocka_unit_test(test_weak_last_event_kept),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
