@@ -649,6 +649,33 @@ test_salvo_from_one_place(void **state)
     assert_true(complete >= WORLDS - 1);
 }
 
+/* Parameters out of their range are refused (TL_EINVAL), each on its own; the defaults pass. */
+static void
+test_params_checked(void **state)
+{
+    (void)state;
+    struct tl_pipeline_params d;
+    tl_pipeline_params_default(&d);
+    struct tl_pipeline *p = NULL;
+    assert_int_equal(TL_OK, tl_pipeline_new(g_m, &d, &p));
+    tl_pipeline_free(p);
+    struct tl_pipeline_params bad[6];
+    for (size_t i = 0; i < 6; i++) {
+        bad[i] = d;
+    }
+    bad[0].min_stations = 3;
+    bad[1].max_rms_s = 0.0;
+    bad[2].max_rms_s = NAN;
+    bad[3].side_threshold = 1.0;
+    bad[4].downwind_gain = -0.1;
+    bad[5].max_range_m = 500.0;
+    for (size_t i = 0; i < 6; i++) {
+        p = NULL;
+        assert_int_equal(TL_EINVAL, tl_pipeline_new(g_m, &bad[i], &p));
+        assert_null(p);
+    }
+}
+
 /*
  * A source heard by five stations only (the minimum), the last thing in the records: a
  * candidate with no more fitting stations than the minimum waits for its tile's next block
@@ -1407,6 +1434,7 @@ main(void)
         cmocka_unit_test(test_place_names_unpaired_events),
         cmocka_unit_test(test_sources_beyond_the_stations),
         cmocka_unit_test(test_weak_last_event_kept),
+        cmocka_unit_test(test_params_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
