@@ -117,7 +117,9 @@ cmd_process(int argc, char **argv)
     }
     struct tl_pipeline *p = NULL;
     int code = EXIT_OK;
-    if ((rc = tl_pipeline_new(m, NULL, &p)) != TL_OK) {
+    struct tl_pipeline_params prm;
+    tl_pipeline_params_default(&prm);
+    if ((rc = tl_pipeline_new(m, &prm, &p)) != TL_OK) {
         code = tool_fail(EXIT_RUNTIME, "process", "%s", tl_strerror(rc));
         goto done;
     }
@@ -185,6 +187,11 @@ cmd_process(int argc, char **argv)
             "%ld unknown station) -> %zu events, %zu findings\n",
             in->lines, in->picks, in->mets, in->statuses, in->duplicates, in->malformed,
             in->unknown_station, b.n_events, b.n_findings);
+    const struct tl_assoc_stats *as = tl_pipeline_assoc_stats(p);
+    fprintf(stderr,
+            "association: %ld candidates refused for arrivals scattering more than %.2f s rms "
+            "(max_rms_s), %ld tile-blocks stopped at the search's work cap\n",
+            as->refused_rms, prm.max_rms_s, as->capped_blocks);
 done:
     tl_pipeline_free(p);
     tl_mission_free(m);

@@ -199,6 +199,17 @@ TL_API const struct tl_event *tl_pipeline_events(const struct tl_pipeline *p, si
 TL_API const struct tl_finding *tl_pipeline_findings(const struct tl_pipeline *p, size_t *n);
 TL_API const struct tl_station_qc *tl_pipeline_station_qc(const struct tl_pipeline *p, size_t *n);
 TL_API const struct tl_input_stats *tl_pipeline_input_stats(const struct tl_pipeline *p);
+
+/** What the last run's association left or refused (docs/processing.md §3). */
+struct tl_assoc_stats {
+    long capped_blocks;       /* tile-blocks whose search stopped at its work cap (the weakest
+                               * candidates there were not tried) */
+    long refused_rms;         /* candidates refused because their arrivals scattered more
+                               * than tl_pipeline_params.max_rms_s about their fit */
+};
+
+/** The last run's association statistics (zero before a run). */
+TL_API const struct tl_assoc_stats *tl_pipeline_assoc_stats(const struct tl_pipeline *p);
 /** Time span of the records fed (earliest and latest record time). */
 TL_API void tl_pipeline_span(const struct tl_pipeline *p, tl_time_ns *from_ns, tl_time_ns *to_ns);
 

@@ -1291,7 +1291,10 @@ try_event(struct actx *a, const struct fine *f, const struct tl__search *s)
         tl_mission_line_pos(p->m, la, lo, &pos);
         keep = pos.dist_m <= MAX_LINE_DIST_M;
     }
-    keep = keep && e->pub.rms_s <= p->prm.max_rms_s;
+    if (keep && !(e->pub.rms_s <= p->prm.max_rms_s)) {
+        p->assoc_stats.refused_rms++;
+        keep = false;
+    }
     /* the weakest wait for the next block (tl__associate); if they cannot, they go on now */
     if (keep && !a->retrying && !a->in_repeat && e->n_fit_check <= a->min_sta &&
         tl__grow((void **)&p->held, &p->cap_held, p->n_held + 1, sizeof(*p->held),
@@ -1650,7 +1653,7 @@ best_first(struct actx *a, struct cpick *root, size_t n_root)
             break;
         }
         if (a->n_nodes >= MAX_BOXES_PER_BLOCK || a->n_lsq >= MAX_TRIES_PER_BLOCK) {
-            a->p->stats_capped++;
+            a->p->assoc_stats.capped_blocks++;
             break;
         }
         nd = q_pop(&q);

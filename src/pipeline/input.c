@@ -356,6 +356,7 @@ tl__pipeline_reset_run(struct tl_pipeline *p)
     tl_free(p->held);
     p->held = NULL;
     p->n_held = p->cap_held = 0;
+    memset(&p->assoc_stats, 0, sizeof(p->assoc_stats));
     tl__metcache_free(p);
     tl__tiles_free(p);
     p->n_learnt = 0;

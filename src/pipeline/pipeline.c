@@ -373,6 +373,12 @@ tl_pipeline_input_stats(const struct tl_pipeline *p)
     return &p->stats;
 }
 
+const struct tl_assoc_stats *
+tl_pipeline_assoc_stats(const struct tl_pipeline *p)
+{
+    return &p->assoc_stats;
+}
+
 void
 tl_pipeline_span(const struct tl_pipeline *p, tl_time_ns *from_ns, tl_time_ns *to_ns)
 {

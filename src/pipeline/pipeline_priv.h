@@ -145,7 +145,7 @@ struct tl_pipeline {
     struct tl__held *held;  /* association's candidates held for a tile's next block */
     size_t n_held, cap_held;
     tl_time_ns last_until;
-    long stats_capped;      /* tile-blocks where association hit its work cap */
+    struct tl_assoc_stats assoc_stats; /* of the last run */
     const struct tl__metfield **mfc; /* met field cache: tile * n_slots + slot */
     size_t mfc_slots;
     tl_time_ns mfc_from;

@@ -304,6 +304,9 @@ test_isolated_events(void **state)
     assert_int_equal(N, ne);
     assert_true(worst < 100.0);
     assert_true(inside >= N * 85 / 100);
+    /* nothing real scatters past max_rms_s here, and the search had the work it needed */
+    assert_int_equal(0, tl_pipeline_assoc_stats(p)->refused_rms);
+    assert_int_equal(0, tl_pipeline_assoc_stats(p)->capped_blocks);
     tl_pipeline_free(p);
 }
 
@@ -564,6 +567,9 @@ test_gun_fires_again(void **state)
     assert_true(good >= WORLDS - 1);
 }
 
+/* Candidates refused for their rms (max_rms_s) in rounds_found's worlds, summed. */
+static long g_refused_rms;
+
 /*
  * Rounds from about one place: each heard by every station within 25 km, each station's
  * path with its own error (3 ms per km, the same for every round: the rounds cross the
@@ -595,6 +601,7 @@ rounds_found(const struct src *r, size_t n, double within_m, double within_s)
         }
     }
     assert_int_equal(TL_OK, tl_pipeline_run(p, INT64_MAX));
+    g_refused_rms += tl_pipeline_assoc_stats(p)->refused_rms;
     size_t ne, found = 0;
     const struct tl_event *ev = tl_pipeline_events(p, &ne);
     for (size_t i = 0; i < n; i++) {
@@ -792,7 +799,8 @@ test_sources_beyond_the_stations(void **state)
  * picks of stations beyond a box's reach and refused candidates scattering more than
  * max_rms_s, 63 without the shifts, 54 by the model's search alone; per world 1 to 9 either
  * way: a first event that mixes two rounds leads the search astray), and at least 65 must be.
- * Without the rms cap the far picks' ghosts take the rounds' picks: 58 (assoc.c).
+ * Without the rms cap the far picks' ghosts take the rounds' picks: 58 (assoc.c); so the
+ * cap must have refused some.
  */
 static void
 test_battery_guns(void **state)
@@ -806,8 +814,11 @@ test_battery_guns(void **state)
                       &r[i].lon);
     }
     int complete = 0;
+    g_refused_rms = 0;
     size_t total = rounds_over_worlds("battery of three guns", r, ROUNDS, WORLDS, &complete);
+    print_message("battery of three guns: %ld candidates refused for their rms\n", g_refused_rms);
     assert_true(total >= 65);
+    assert_true(g_refused_rms > 0);
 }
 
 /* Median location error of the events matched to the sources (match()), and how many. */
