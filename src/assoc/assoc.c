@@ -1764,17 +1764,20 @@ try_held(struct actx *a)
     size_t n = p->n_held, kept = 0;
     a->retrying = true;
     for (size_t h = 0; h < n; h++) {
-        struct tl__held held = p->held[h];
-        if (held.tile != a->tile || held.block_from >= a->block_from) {
-            p->held[kept++] = held;
+        const struct tl__held *x = &p->held[h]; /* (nothing is held while retrying) */
+        if (x->tile != a->tile || x->block_from >= a->block_from) {
+            if (kept != h) {
+                p->held[kept] = *x;
+            }
+            kept++;
             continue;
         }
         bool all_free = true;
-        for (size_t i = 0; i < held.f.n; i++) {
-            all_free = all_free && p->pk[held.f.pk[i]].ev < 0;
+        for (size_t i = 0; i < x->f.n; i++) {
+            all_free = all_free && p->pk[x->f.pk[i]].ev < 0;
         }
         if (all_free) {
-            try_event(a, &held.f, &whole);
+            try_event(a, &x->f, &whole);
         }
         if (a->rc != TL_OK) {
             break;
