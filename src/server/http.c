@@ -103,8 +103,12 @@ tl__respond_error(struct tl__req *r,
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     json_t *j = json_pack("{s:s,s:s}", "error", code, "message", msg);
-    if (j && extra) {
-        json_object_update(j, extra);
+    if (j && extra && json_object_update(j, extra) != 0) {
+        /* an error without the members it promises (last_seq, retry_after_s, lines) would
+         * mislead the client: out of memory is what it gets */
+        json_decref(j);
+        j = json_pack("{s:s,s:s}", "error", "no_memory", "message", "out of memory; retry later");
+        status = 503;
     }
     json_decref(extra);
     return tl__respond_json(r, status, j);

@@ -320,8 +320,8 @@ int tl__http_start(struct tl_server *s, struct tl_diag *diag);
 void tl__http_stop(struct tl_server *s);
 /* Queue a response; `body` is taken (freed with tl_free).  Returns an MHD_Result. */
 int tl__respond(struct tl__req *r, unsigned status, const char *type, char *body, size_t len);
-/* A JSON error {"error":code,"message":msg}; `extra` (optional, a JSON object, stolen) is merged.
- */
+/* A JSON error {"error":code,"message":msg}; `extra` (optional, a JSON object, stolen) is merged
+ * (a 503 no_memory instead when it cannot be). */
 int tl__respond_error(struct tl__req *r,
                       unsigned status,
                       const char *code,
