@@ -884,6 +884,9 @@ was_rejected(const struct actx *a, uint64_t fp)
 
 static int try_event(struct actx *a, const struct fine *f, const struct tl__search *s);
 
+/* The search of the boxes, and of what a block held back: the whole tile over a block. */
+static const struct tl__search whole_tile = {0, 0, 0, 0, false};
+
 /* The candidate of a repeat at origin time `peak`: one vote per station, the closest to
  * the peak within its tolerance, among the picks still free (tt: travel times to the tile's
  * stations). */
@@ -1597,7 +1600,6 @@ score_box(struct actx *a, const struct box *b, const struct cpick *in, size_t n_
 static void
 leaf_events(struct actx *a, const struct box *b, const struct cpick *picks, size_t n, double reach)
 {
-    static const struct tl__search whole_tile = {0, 0, 0, 0, false}; /* the boxes cover the tile */
     struct cpick *sub = tl_malloc((n + 1) * sizeof(*sub));
     struct runs *r = tl_malloc(sizeof(*r));
     struct fine *f = tl_malloc(sizeof(*f));
@@ -1759,7 +1761,6 @@ adaptive_need(const struct actx *a, size_t n_root)
 static int
 try_held(struct actx *a)
 {
-    static const struct tl__search whole = {0, 0, 0, 0, false};
     struct tl_pipeline *p = a->p;
     size_t n = p->n_held, kept = 0;
     a->retrying = true;
@@ -1777,7 +1778,7 @@ try_held(struct actx *a)
             all_free = all_free && p->pk[x->f.pk[i]].ev < 0;
         }
         if (all_free) {
-            try_event(a, &x->f, &whole);
+            try_event(a, &x->f, &whole_tile);
         }
         if (a->rc != TL_OK) {
             break;
