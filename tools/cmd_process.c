@@ -3,6 +3,7 @@
  *
  *     truceline process --mission M --records R [--out bulletin.geojson] [--strict]
  *                       [--learnt-in FILE] [--learnt-out FILE [--learnt-at TIME]]
+ *                       [--segment-min N]
  *
  * Reads the station records (JSON Lines), runs the network processing and
  * writes the bulletin (GeoJSON, formats.md section 4).  Malformed records are
@@ -16,11 +17,13 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const USAGE =
     "usage: truceline process --mission M --records R [--out FILE] [--strict] [-v]\n"
-    "                         [--learnt-in FILE] [--learnt-out FILE [--learnt-at TIME]]\n\n"
+    "                         [--learnt-in FILE] [--learnt-out FILE [--learnt-at TIME]]\n"
+    "                         [--segment-min N]\n\n"
     "locates, classifies, pairs and attributes the events in the records R\n"
     "(JSON Lines: pick, met, status) of mission M and writes the bulletin\n"
     "(GeoJSON) to FILE, or to standard output.\n\n"
@@ -28,6 +31,8 @@ static const char *const USAGE =
     "  --learnt-in FILE   start the tiles' learnt met corrections from FILE\n"
     "  --learnt-out FILE  write them to FILE, as they were at the end of the run, or\n"
     "  --learnt-at TIME   as they were when association reached TIME (RFC 3339)\n"
+    "  --segment-min N    associate in segments between seams every N minutes of UTC,\n"
+    "             side by side on the cores (default 180; 0: one chain, on one core)\n"
     "  -v         report progress on standard error\n";
 
 #define MAX_REPORTED 50
@@ -56,10 +61,12 @@ cmd_process(int argc, char **argv)
                                          {"learnt-in", required_argument, NULL, 'L'},
                                          {"learnt-out", required_argument, NULL, 'O'},
                                          {"learnt-at", required_argument, NULL, 'A'},
+                                         {"segment-min", required_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *mission = NULL, *records = NULL, *out = "-";
     const char *learnt_in = NULL, *learnt_out = NULL, *learnt_at = NULL;
+    const char *segment_min = NULL;
     bool strict = false;
     int verbose = 0, c;
     optind = 1;
@@ -85,6 +92,9 @@ cmd_process(int argc, char **argv)
             break;
         case 'A':
             learnt_at = optarg;
+            break;
+        case 'S':
+            segment_min = optarg;
             break;
         case 'v':
             verbose++;
@@ -119,8 +129,16 @@ cmd_process(int argc, char **argv)
     int code = EXIT_OK;
     struct tl_pipeline_params prm;
     tl_pipeline_params_default(&prm);
+    if (segment_min) {
+        char *end;
+        long v = strtol(segment_min, &end, 10);
+        prm.segment_s = (*end || end == segment_min || v < 0 || v > 100000) ? -1.0 : 60.0 * (double)v;
+    }
     if ((rc = tl_pipeline_new(m, &prm, &p)) != TL_OK) {
-        code = tool_fail(EXIT_RUNTIME, "process", "%s", tl_strerror(rc));
+        code = rc == TL_EINVAL ? tool_fail(EXIT_USAGE, "process",
+                                           "--segment-min %s: 0, or 10 minutes or more",
+                                           segment_min ? segment_min : "")
+                               : tool_fail(EXIT_RUNTIME, "process", "%s", tl_strerror(rc));
         goto done;
     }
     if (learnt_in) {
@@ -190,8 +208,9 @@ cmd_process(int argc, char **argv)
     const struct tl_assoc_stats *as = tl_pipeline_assoc_stats(p);
     fprintf(stderr,
             "association: %ld candidates refused for arrivals scattering more than %.2f s rms "
-            "(max_rms_s), %ld tile-blocks stopped at the search's work cap\n",
-            as->refused_rms, prm.max_rms_s, as->capped_blocks);
+            "(max_rms_s), %ld tile-blocks stopped at the search's work cap, %ld events "
+            "dropped at a seam between segments (their blocks searched again)\n",
+            as->refused_rms, prm.max_rms_s, as->capped_blocks, as->seam_dropped);
 done:
     tl_pipeline_free(p);
     tl_mission_free(m);

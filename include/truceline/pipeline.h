@@ -144,6 +144,10 @@ struct tl_pipeline_params {
                                 * candidate beyond is taken for a chance alignment (default
                                 * 0.15; docs/processing.md section 9) */
     int threads;               /* worker threads (default 2) */
+    double segment_s;          /* association runs in segments between seams this far apart in
+                                * UTC, side by side on the threads; 0: one chain through the run
+                                * (default 10800; a multiple of 60, at least 600; docs/
+                                * processing.md section 3) */
 };
 
 TL_API void tl_pipeline_params_default(struct tl_pipeline_params *p);
@@ -206,6 +210,9 @@ struct tl_assoc_stats {
                                * candidates there were not tried) */
     long refused_rms;         /* candidates refused because their arrivals scattered more
                                * than tl_pipeline_params.max_rms_s about their fit */
+    long seam_dropped;        /* events of a segment dropped at the merge because the segment
+                               * before had given one of their picks away (docs/processing.md
+                               * section 3); their blocks are searched again */
 };
 
 /** The last run's association statistics (zero before a run). */

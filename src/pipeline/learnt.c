@@ -78,6 +78,36 @@ tl_pipeline_learnt_keep_at(struct tl_pipeline *p, tl_time_ns t_ns)
     p->learnt_at = t_ns;
 }
 
+int
+tl__learnt_copy(struct tl_pipeline *p, const struct tl_tile_learnt *l, size_t n)
+{
+    if (!p->learnt) {
+        p->learnt = tl_malloc((n + 1) * sizeof(*p->learnt));
+        if (!p->learnt) {
+            return TL_ENOMEM;
+        }
+    }
+    memcpy(p->learnt, l, n * sizeof(*l));
+    p->n_learnt = n;
+    return TL_OK;
+}
+
+int
+tl__learnt_keep(struct tl_pipeline *p)
+{
+    if (!p->learnt) {
+        p->learnt = tl_malloc((p->n_tiles + 1) * sizeof(*p->learnt));
+        if (!p->learnt) {
+            return TL_ENOMEM;
+        }
+    }
+    for (size_t t = 0; t < p->n_tiles; t++) {
+        p->learnt[t] = p->tiles[t].learnt;
+    }
+    p->n_learnt = p->n_tiles;
+    return TL_OK;
+}
+
 const struct tl_tile_learnt *
 tl_pipeline_learnt(const struct tl_pipeline *p, size_t *n)
 {

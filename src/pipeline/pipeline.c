@@ -2,7 +2,7 @@
  * pipeline.c - the one path that batch processing and the live server share.
  *
  * A run rebuilds everything from the records held: per-station indices, the
- * tiles, then, block by block of origin time (BLOCK_S), association and
+ * tiles, then, block by block of origin time (TL__BLOCK_S), association and
  * location tile by tile; station quality control over the whole run (clock
  * offsets, misfits), after which events are located again with the
  * corrections; then publication (coordinates, ellipses, sides, zones),
@@ -16,7 +16,9 @@
  * parameters' `threads`; every event's result is the same whichever thread
  * computes it, so the bulletin does not depend on the thread count or timing.
  * The shared met-field cache is filled beforehand, single-threaded, and only
- * read by the workers.
+ * read by the workers.  Association runs in segments between seams fixed in
+ * time, side by side, each on its own copy of what it changes (segment.c); it
+ * too gives the same bulletin on any number of threads.
  */
 #include "pipeline_priv.h"
 
@@ -30,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOCK_S 60
 #define MAX_THREADS 16
 
 void
@@ -46,6 +47,7 @@ tl_pipeline_params_default(struct tl_pipeline_params *p)
     p->downwind_gain = 0.3;
     p->max_rms_s = 0.15;
     p->threads = 2;
+    p->segment_s = 10800.0;
 }
 
 int
@@ -64,7 +66,9 @@ tl_pipeline_new(const struct tl_mission *mission, const struct tl_pipeline_param
     if (prm.min_stations < 4 || prm.min_stations > 100 || !(prm.max_range_m > 1000.0) ||
         !(prm.speed_tol_mps >= 0.0) || !(prm.wind_prior_mps > 0.0) || !(prm.temp_prior_c > 0.0) ||
         !(prm.side_threshold > 0.5 && prm.side_threshold < 1.0) ||
-        !(prm.downwind_gain >= 0.0 && prm.downwind_gain <= 1.0) || !(prm.max_rms_s > 0.0)) {
+        !(prm.downwind_gain >= 0.0 && prm.downwind_gain <= 1.0) || !(prm.max_rms_s > 0.0) ||
+        !(prm.segment_s == 0.0 || (prm.segment_s >= 600.0 && prm.segment_s <= 1e7 &&
+                                   fmod(prm.segment_s, TL__BLOCK_S) == 0.0))) {
         return TL_EINVAL;
     }
     struct tl_pipeline *p = tl_calloc(1, sizeof(*p));
@@ -121,23 +125,6 @@ tl_pipeline_free(struct tl_pipeline *p)
     tl_free(p->learnt);
     tl_free(p->learnt_start);
     tl_free(p);
-}
-
-/* Keep the tiles' learnt state (tl_pipeline_learnt_keep_at). */
-static int
-keep_learnt(struct tl_pipeline *p)
-{
-    if (!p->learnt) {
-        p->learnt = tl_malloc((p->n_tiles + 1) * sizeof(*p->learnt));
-        if (!p->learnt) {
-            return TL_ENOMEM;
-        }
-    }
-    for (size_t t = 0; t < p->n_tiles; t++) {
-        p->learnt[t] = p->tiles[t].learnt;
-    }
-    p->n_learnt = p->n_tiles;
-    return TL_OK;
 }
 
 static int
@@ -233,7 +220,7 @@ publish_all(struct tl_pipeline *p)
 tl_time_ns
 tl_pipeline_first_block(const struct tl_pipeline *p, tl_time_ns t_ns)
 {
-    tl_time_ns blk = BLOCK_S * TL_NS_PER_S;
+    tl_time_ns blk = TL__BLOCK_S * TL_NS_PER_S;
     tl_time_ns from = t_ns - (tl_time_ns)(p->prm.max_range_m / 300.0 * 1e9);
     return from - ((from % blk) + blk) % blk;
 }
@@ -278,21 +265,7 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
                 to = final_to;
             }
         }
-        for (tl_time_ns b = from; b <= to && rc == TL_OK; b += BLOCK_S * TL_NS_PER_S) {
-            if (b >= p->learnt_at && p->n_learnt == 0) {
-                rc = keep_learnt(p);
-            }
-            for (size_t t = 0; t < p->n_tiles && rc == TL_OK; t++) {
-                rc = tl__associate(p, t, b, b + 2 * BLOCK_S * TL_NS_PER_S, true);
-            }
-            /* after the last block, the candidates it held back (assoc.c) get their try */
-            if (b + BLOCK_S * TL_NS_PER_S > to) {
-                tl_time_ns next = b + BLOCK_S * TL_NS_PER_S;
-                for (size_t t = 0; t < p->n_tiles && rc == TL_OK; t++) {
-                    rc = tl__associate(p, t, next, next + 2 * BLOCK_S * TL_NS_PER_S, false);
-                }
-            }
-        }
+        rc = tl__associate_run(p, from, to);
         for (size_t t = 0; t < p->n_tiles; t++) {
             TL_LOG(TL_LOG_DEBUG, "pipeline", "tile %zu: corr dc %.2f dw (%.2f %.2f) sd %.2f %.2f path %.4f (locator %.4f) s/km from %.0f events",
                    t, p->tiles[t].learnt.dc_mps, p->tiles[t].learnt.dwind_e_mps, p->tiles[t].learnt.dwind_n_mps,
@@ -301,7 +274,7 @@ tl_pipeline_run(struct tl_pipeline *p, tl_time_ns until_ns)
                    p->tiles[t].learnt.events);
         }
         if (rc == TL_OK && p->learnt_at == INT64_MAX) {
-            rc = keep_learnt(p);
+            rc = tl__learnt_keep(p);
         }
         stage_done(&clk, "association");
         if (rc == TL_OK) {

@@ -199,6 +199,19 @@ size_t tl__tile_count(const struct tl_mission *m);
 /* Which tile owns a point (by its nearest point on the line). */
 size_t tl__tile_owner(const struct tl_pipeline *p, double lat_deg, double lon_deg);
 
+/* Association's blocks of origin time: each searches BLOCK_S of origin times with the picks
+ * of twice that (assoc.c), one starting every BLOCK_S. */
+#define TL__BLOCK_S 60
+
+/* segment.c: association over the blocks from..to of a run, in segments between fixed seams
+ * on up to prm.threads threads. */
+int tl__associate_run(struct tl_pipeline *p, tl_time_ns from, tl_time_ns to);
+
+/* learnt.c: keep the tiles' learnt state now (tl_pipeline_learnt_keep_at); keep a copy of
+ * n tiles' state l. */
+int tl__learnt_keep(struct tl_pipeline *p);
+int tl__learnt_copy(struct tl_pipeline *p, const struct tl_tile_learnt *l, size_t n);
+
 /* assoc/assoc.c: find events in one tile and time block, appended to p->ev (with `search`
  * false, only try again what the tile's block before held back: after its last block). */
 int tl__associate(struct tl_pipeline *p, size_t tile, tl_time_ns from_ns, tl_time_ns to_ns,
