@@ -329,7 +329,7 @@ tl__handle_proof(struct tl__req *r, bool entry_only)
                                  f.version >= 0 ? " at that version" : "");
     }
     if (index < 0) {
-        return tl__respond_error(
+        return tl__respond_error_with(
             r, 409, "not_logged_yet", json_pack("{s:I}", "version", (json_int_t)version),
             "version %" PRId64 " is not in the log yet; retry in a second", version);
     }
@@ -346,11 +346,11 @@ tl__handle_proof(struct tl__req *r, bool entry_only)
     char *proof = NULL;
     int rc = tl_tlog_proof_file(r->s->log, (uint64_t)index, &proof);
     if (rc == TL_ENOTFOUND || rc == TL_ERANGE) {
-        return tl__respond_error(r, 409, "not_checkpointed_yet",
-                                 json_pack("{s:I}", "log_index", (json_int_t)index),
-                                 "entry %" PRId64 " is not covered by a published checkpoint yet; "
-                                 "retry in a second",
-                                 index);
+        return tl__respond_error_with(
+            r, 409, "not_checkpointed_yet", json_pack("{s:I}", "log_index", (json_int_t)index),
+            "entry %" PRId64 " is not covered by a published checkpoint yet; "
+            "retry in a second",
+            index);
     }
     if (rc != TL_OK) {
         return tl__respond_error(r, 500, "log_error", NULL, "cannot prove entry %" PRId64 ": %s",

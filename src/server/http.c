@@ -31,7 +31,7 @@
 
 #include "server_priv.h"
 
-#define SMALL_BODY_MAX (64u * 1024u) /* bodies of requests other than ingest */
+#define SMALL_BODY_MAX  (64u * 1024u) /* bodies of requests other than ingest */
 /* An announced body over the limit but at most this long is read and dropped before the
  * 413: a client that sends its body without waiting for "100 Continue" (curl does below
  * 1 MiB) would otherwise have the connection closed under it and never read the answer. */
@@ -89,21 +89,21 @@ tl__respond_json(struct tl__req *r, unsigned status, json_t *j)
     return tl__respond(r, status, "application/json", body, n + 1);
 }
 
-int
-tl__respond_error(struct tl__req *r,
-                  unsigned status,
-                  const char *code,
-                  json_t *extra,
-                  const char *fmt,
-                  ...)
+/* The error body; `required`: the extra members are part of the answer, so a missing
+ * `extra` is an allocation that failed. */
+static int
+respond_error_v(struct tl__req *r,
+                unsigned status,
+                const char *code,
+                json_t *extra,
+                bool required,
+                const char *fmt,
+                va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     json_t *j = json_pack("{s:s,s:s}", "error", code, "message", msg);
-    if (j && extra && json_object_update(j, extra) != 0) {
+    if (j && ((required && !extra) || (extra && json_object_update(j, extra) != 0))) {
         /* an error without the members it promises (last_seq, retry_after_s, lines) would
          * mislead the client: out of memory is what it gets */
         json_decref(j);
@@ -112,6 +112,36 @@ tl__respond_error(struct tl__req *r,
     }
     json_decref(extra);
     return tl__respond_json(r, status, j);
+}
+
+int
+tl__respond_error(struct tl__req *r,
+                  unsigned status,
+                  const char *code,
+                  json_t *extra,
+                  const char *fmt,
+                  ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int ret = respond_error_v(r, status, code, extra, false, fmt, ap);
+    va_end(ap);
+    return ret;
+}
+
+int
+tl__respond_error_with(struct tl__req *r,
+                       unsigned status,
+                       const char *code,
+                       json_t *extra,
+                       const char *fmt,
+                       ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int ret = respond_error_v(r, status, code, extra, true, fmt, ap);
+    va_end(ap);
+    return ret;
 }
 
 int

@@ -566,9 +566,9 @@ tl__handle_ingest(struct tl__req *r)
     double retry_s = 0;
     if (!rate_take(s, si, nlines, &retry_s)) {
         json_t *x = json_pack("{s:f}", "retry_after_s", retry_s);
-        return tl__respond_error(r, 429, "rate_limited", x,
-                                 "station %s is over %.0f records/s; retry in %.2f s", station,
-                                 s->cfg.station_rate, retry_s);
+        return tl__respond_error_with(r, 429, "rate_limited", x,
+                                      "station %s is over %.0f records/s; retry in %.2f s", station,
+                                      s->cfg.station_rate, retry_s);
     }
     struct tl__batch b;
     struct tl__batch_limits lim = {s->cfg.max_batch_records, s->cfg.max_line_bytes,
@@ -622,7 +622,7 @@ tl__handle_ingest(struct tl__req *r)
     if (rc == TL_EDUP && j.conflict) {
         json_t *x =
             json_pack("{s:I,s:b}", "last_seq", (json_int_t)j.last_seq, "stored", j.conflict_stored);
-        ret = tl__respond_error(
+        ret = tl__respond_error_with(
             r, 409, j.conflict_stored ? "replay" : "out_of_sequence", x,
             j.conflict_stored ? "batch seq %" PRIu64 " is already stored (last seq %" PRId64 ")"
                               : "seq %" PRIu64 " is not above the last accepted seq %" PRId64,

@@ -187,9 +187,9 @@ tl__handle_review(struct tl__req *r, unsigned kind)
 {
     json_error_t jerr;
     bool oom = false;
-    json_t *body = r->body_len ? tl__json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES,
-                                                &jerr, &oom)
-                               : NULL;
+    json_t *body = r->body_len
+                       ? tl__json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr, &oom)
+                       : NULL;
     if (oom) {
         return tl__respond_error(r, 503, "out_of_memory", NULL, "the server is out of memory");
     }
@@ -261,15 +261,13 @@ tl__handle_review(struct tl__req *r, unsigned kind)
                                          kind == TL__OBJ_EVENT ? "event" : "finding", "id", in.id,
                                          "version", (json_int_t)out.version, "seq",
                                          (json_int_t)out.seq, "action", in.action));
+    } else if (out.status == 409) {
+        ret = tl__respond_error_with(r, 409, "stale_version",
+                                     json_pack("{s:I}", "current_version", (json_int_t)out.version),
+                                     "%s", out.message);
     } else {
-        json_t *x = out.status == 409
-                        ? json_pack("{s:I}", "current_version", (json_int_t)out.version)
-                        : NULL;
-        ret = tl__respond_error(r, out.status,
-                                out.status == 404   ? "not_found"
-                                : out.status == 409 ? "stale_version"
-                                                    : "review_failed",
-                                x, "%s", out.message);
+        ret = tl__respond_error(r, out.status, out.status == 404 ? "not_found" : "review_failed",
+                                NULL, "%s", out.message);
     }
     tl_free(amend_text);
     json_decref(body);

@@ -310,7 +310,7 @@ struct tl__req {
     char *body;
     size_t body_len, body_cap, body_max, reserved;
     bool body_toobig;
-    bool body_drain;        /* announced too big: read and dropped, then 413 */
+    bool body_drain; /* announced too big: read and dropped, then 413 */
     bool responded;
     tl_time_ns start_ns;
 };
@@ -328,6 +328,14 @@ int tl__respond_error(struct tl__req *r,
                       json_t *extra,
                       const char *fmt,
                       ...) TL_PRINTF(5, 6);
+/* The same for an error whose extra members are part of its meaning (last_seq, retry_after_s,
+ * version): `extra` is required, and NULL - its json_pack failed - gives the 503 no_memory. */
+int tl__respond_error_with(struct tl__req *r,
+                           unsigned status,
+                           const char *code,
+                           json_t *extra,
+                           const char *fmt,
+                           ...) TL_PRINTF(5, 6);
 int tl__respond_json(struct tl__req *r, unsigned status, json_t *j); /* steals j */
 int tl__respond_buf(struct tl__req *r, unsigned status, const char *type, struct tl__sbuf *b);
 /* Collect the query arguments of the request (at most TL__MAX_ARGS). */
