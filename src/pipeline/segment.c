@@ -219,6 +219,9 @@ cmp_time(const void *a, const void *b)
 static int
 repair_seams(struct tl_pipeline *p, tl_time_ns *redo, size_t n_redo)
 {
+    if (n_redo == 0) {
+        return TL_OK;
+    }
     qsort(redo, n_redo, sizeof(*redo), cmp_time);
     int rc = TL_OK;
     for (size_t i = 0; i < n_redo && rc == TL_OK; i++) {
