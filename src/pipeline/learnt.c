@@ -79,20 +79,6 @@ tl_pipeline_learnt_keep_at(struct tl_pipeline *p, tl_time_ns t_ns)
 }
 
 int
-tl__learnt_copy(struct tl_pipeline *p, const struct tl_tile_learnt *l, size_t n)
-{
-    if (!p->learnt) {
-        p->learnt = tl_malloc((n + 1) * sizeof(*p->learnt));
-        if (!p->learnt) {
-            return TL_ENOMEM;
-        }
-    }
-    memcpy(p->learnt, l, n * sizeof(*l));
-    p->n_learnt = n;
-    return TL_OK;
-}
-
-int
 tl__learnt_keep(struct tl_pipeline *p)
 {
     if (!p->learnt) {

@@ -195,7 +195,7 @@ publish_worker(void *arg)
 static void
 publish_all(struct tl_pipeline *p)
 {
-    int nt = p->prm.threads < 1 ? 1 : (p->prm.threads > MAX_THREADS ? MAX_THREADS : p->prm.threads);
+    int nt = p->prm.threads;
     for (size_t i = 0; i < p->n_ev && nt > 1; i++) {
         const struct tl__ev *e = &p->ev[i];
         if (!tl__metfield_get(p, e->tile, p->epoch_ns + (tl_time_ns)llround(e->t0_s * 1e9))) {
@@ -204,14 +204,21 @@ publish_all(struct tl_pipeline *p)
     }
     struct publish_work w = {.p = p};
     atomic_init(&w.next, 0);
+    tl__run_workers(nt, p->n_ev, publish_worker, &w);
+}
+
+void
+tl__run_workers(int threads, size_t n_items, void *(*worker)(void *), void *arg)
+{
+    int nt = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : threads);
     pthread_t th[MAX_THREADS];
     int started = 0;
-    for (int t = 1; t < nt && (size_t)t < p->n_ev; t++) {
-        if (pthread_create(&th[started], NULL, publish_worker, &w) == 0) {
+    for (int t = 1; t < nt && (size_t)t < n_items; t++) {
+        if (pthread_create(&th[started], NULL, worker, arg) == 0) {
             started++;
         }
     }
-    publish_worker(&w);
+    worker(arg);
     for (int t = 0; t < started; t++) {
         pthread_join(th[t], NULL);
     }

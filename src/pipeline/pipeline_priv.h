@@ -207,10 +207,13 @@ size_t tl__tile_owner(const struct tl_pipeline *p, double lat_deg, double lon_de
  * on up to prm.threads threads. */
 int tl__associate_run(struct tl_pipeline *p, tl_time_ns from, tl_time_ns to);
 
-/* learnt.c: keep the tiles' learnt state now (tl_pipeline_learnt_keep_at); keep a copy of
- * n tiles' state l. */
+/* pipeline.c: run worker(arg) on this thread and on up to threads - 1 others (at most one
+ * per item, 16 in all), and wait for them; a thread that cannot be started leaves its share
+ * to the others (the worker takes items from a shared counter). */
+void tl__run_workers(int threads, size_t n_items, void *(*worker)(void *), void *arg);
+
+/* learnt.c: keep the tiles' learnt state now (tl_pipeline_learnt_keep_at). */
 int tl__learnt_keep(struct tl_pipeline *p);
-int tl__learnt_copy(struct tl_pipeline *p, const struct tl_tile_learnt *l, size_t n);
 
 /* assoc/assoc.c: find events in one tile and time block, appended to p->ev (with `search`
  * false, only try again what the tile's block before held back: after its last block). */

@@ -36,14 +36,12 @@
  */
 #include "pipeline_priv.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define WARM_MIN_S  (20 * 60)  /* a segment's warm-up before its seam, at least: the picks */
 #define WARM_PICKS  3000       /* and long enough to hold this many picks: the learnt state */
-#define MAX_THREADS 16
 
 /* One segment: a copy of the run's changing state (the rest is the run's, read only). */
 struct segment {
@@ -203,7 +201,12 @@ segment_merge(struct tl_pipeline *p, struct segment *s, tl_time_ns from, tl_time
     p->assoc_stats.capped_blocks += q->assoc_stats.capped_blocks - s->warm_stats.capped_blocks;
     p->assoc_stats.refused_rms += q->assoc_stats.refused_rms - s->warm_stats.refused_rms;
     if (p->n_learnt == 0 && q->n_learnt > 0) {
-        return tl__learnt_copy(p, q->learnt, q->n_learnt);
+        /* the state kept at a time comes from the segment that holds it: handed over */
+        tl_free(p->learnt);
+        p->learnt = q->learnt;
+        p->n_learnt = q->n_learnt;
+        q->learnt = NULL;
+        q->n_learnt = 0;
     }
     return TL_OK;
 }
@@ -286,18 +289,7 @@ tl__associate_run(struct tl_pipeline *p, tl_time_ns from, tl_time_ns to)
     if (rc == TL_OK) {
         struct segment_work w = {.seg = seg, .n = n_seg};
         atomic_init(&w.next, 0);
-        int nt = p->prm.threads < 1 ? 1 : (p->prm.threads > MAX_THREADS ? MAX_THREADS : p->prm.threads);
-        pthread_t th[MAX_THREADS];
-        int started = 0;
-        for (int t = 1; t < nt && (size_t)t < n_seg; t++) {
-            if (pthread_create(&th[started], NULL, segment_worker, &w) == 0) {
-                started++;
-            }
-        }
-        segment_worker(&w);
-        for (int t = 0; t < started; t++) {
-            pthread_join(th[t], NULL);
-        }
+        tl__run_workers(p->prm.threads, n_seg, segment_worker, &w);
     }
     tl_time_ns *redo = NULL;
     size_t n_redo = 0, cap_redo = 0;
