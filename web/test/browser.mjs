@@ -166,17 +166,24 @@ try {
   await page.screenshot({ path: join(OUT, 'map.png') });
 
   /* 3: a click on an arrow opens that finding */
-  const target = await page.evaluate((ids) => {
-    // a finding whose arrow is the topmost element at its midpoint once zoomed to it
+  const target = await page.evaluate(async (ids) => {
+    // a finding whose arrow is the topmost element at its midpoint once zoomed to it (measured
+    // after the map has redrawn: a slow page, as under ASan, may still show the last view)
     const { map } = window.truceline;
+    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
     for (const id of ids) {
+      const f = window.truceline.state.findings.get(id);
+      if (!f || !document.querySelector(`path.tl-finding[data-id="${id}"]`)) {
+        continue;
+      }
+      const c = f.geometry.coordinates;
+      map.setView([(c[0][1] + c[1][1]) / 2, (c[0][0] + c[1][0]) / 2], 14, { animate: false });
+      await frame();
+      await frame();
       const el = document.querySelector(`path.tl-finding[data-id="${id}"]`);
       if (!el) {
         continue;
       }
-      const f = window.truceline.state.findings.get(id);
-      const c = f.geometry.coordinates;
-      map.setView([(c[0][1] + c[1][1]) / 2, (c[0][0] + c[1][0]) / 2], 14, { animate: false });
       const b = el.getBoundingClientRect();
       const x = b.left + b.width / 2;
       const y = b.top + b.height / 2;
